@@ -1,0 +1,122 @@
+// The domain's vocabulary. Plain data only: no Octokit, no HTTP, no SQL anywhere under src/domain.
+
+/** One problem found in an export file, located by its JSON path (e.g. `users[12].emails[0].email`). */
+export interface Finding {
+  /** The file's name as the user knows it (path in the repo, attachment name, or CLI argument). */
+  file: string;
+  /** JSON path of the offending value; "" for the whole document. */
+  path: string;
+  /** Plain words, never a stack trace, never an e-mail address or other file content. */
+  message: string;
+}
+
+/** A GHES server instance, as described by an export's `instance` object. */
+export interface InstanceInfo {
+  serverId: string;
+  hostName: string;
+  /** GHES version (`instance.version`), shown only. */
+  ghesVersion?: string;
+  httpOnly?: boolean;
+}
+
+export interface AccountEmail {
+  email: string;
+  primary: boolean;
+}
+
+/** One user record of one instance: an account. */
+export interface Account {
+  userId: number;
+  login: string;
+  emails: AccountEmail[];
+  /** `suspended: true` or a non-null `suspended_at`: consumes no seat. */
+  suspended: boolean;
+}
+
+/** A file that passed validation. `accounts` holds each user_id once (duplicates merged). */
+export interface ValidExport {
+  file: string;
+  instance: InstanceInfo;
+  accounts: Account[];
+  warnings: Finding[];
+}
+
+export type ValidationResult =
+  | { ok: true; export: ValidExport }
+  | { ok: false; file: string; errors: Finding[]; warnings: Finding[] };
+
+/** Matching options of the contract (both off by default). */
+export interface MatchOptions {
+  /** Every address in `emails[]` is an identity, not only the primary. */
+  allEmails: boolean;
+  /** The lower-cased login is an identity too. */
+  logins: boolean;
+}
+
+export const DEFAULT_MATCH_OPTIONS: MatchOptions = Object.freeze({ allEmails: false, logins: false });
+
+/**
+ * An account reduced to what counting needs. `primary` and `secondary` are identity keys: the
+ * normalized e-mail (offline CLI) or its keyed hash (the app's ledger). Counting never needs to
+ * know which. Suspended accounts never become an IdentifiedAccount.
+ */
+export interface IdentifiedAccount {
+  userId: number;
+  login: string;
+  /** Keys of the primary e-mail(s). Empty: the account cannot be matched by e-mail. */
+  primary: string[];
+  /** Keys of the other e-mails; used only with `allEmails`. */
+  secondary: string[];
+}
+
+/** One instance's seat-consuming accounts, the unit the counting engine takes. */
+export interface InstanceAccounts {
+  instance: InstanceInfo;
+  accounts: IdentifiedAccount[];
+}
+
+export interface InstanceUsage {
+  serverId: string;
+  hostName: string;
+  ghesVersion?: string;
+  /** Seat-consuming accounts on this instance. */
+  accounts: number;
+  /** Persons whose accounts are all on this instance. */
+  exclusive: number;
+  /** Accounts with no identity under the options in force (each is a person of its own). */
+  unmatched: number;
+}
+
+export interface Overlap {
+  /** The pair's server ids, sorted. */
+  serverIds: [string, string];
+  /** Persons with at least one account on each. */
+  people: number;
+}
+
+/** Accounts that probably are one person but were not matched: one login, several persons. */
+export interface PossibleSaving {
+  login: string;
+  /** Distinct persons carrying this login, on different instances. */
+  persons: number;
+  /** Seats that matching them would save (persons - 1). */
+  seats: number;
+}
+
+export interface UsageReport {
+  seats: number;
+  accounts: number;
+  /** accounts - seats */
+  deduplicated: number;
+  /** Sorted by hostName, then serverId. */
+  instances: InstanceUsage[];
+  /** Every pair with people > 0, sorted by the pair. */
+  overlaps: Overlap[];
+  /** Persons spanning k instances, for k >= 2, ascending k; only k with people > 0. */
+  spans: { instances: number; people: number }[];
+  /** Accounts that could not be matched (no identity), over all instances. */
+  unmatched: number;
+  /** Same login on several instances, different persons. Sorted by seats desc, then login. */
+  possibleSavings: PossibleSaving[];
+  options: MatchOptions;
+}

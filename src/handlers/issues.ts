@@ -1,0 +1,5 @@
+import type { Context } from "probot";
+import type { AppDeps } from "../index.js";
+
+// Placeholder until the handler lands; replaced by its own issue's work.
+export async function onIssue(_context: Context, _deps: AppDeps): Promise<void> {}

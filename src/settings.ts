@@ -1,0 +1,58 @@
+// Operator settings, read once from the environment. Repository-level settings live in
+// .github/license-sync.yml (see repo-config.ts).
+
+export interface Settings {
+  /** LICENSE_SYNC_REPOS: designated repositories (owner/name, lower-cased); null = designated by config file. */
+  designatedRepos: string[] | null;
+  /** MAX_EXPORT_BYTES: largest export accepted, uncompressed. */
+  maxExportBytes: number;
+  /** DATABASE_URL: sqlite:<path> (default ./data/license-sync.db) or postgres://… */
+  databaseUrl: string;
+  /** ATTACHMENT_HOSTS: extra host patterns attachments may be downloaded from (besides GitHub's own). */
+  attachmentHosts: string[];
+  /** ATTACHMENT_TIMEOUT_MS: time-out of one attachment download. */
+  attachmentTimeoutMs: number;
+  /** GHE_HOST / GHE_PROTOCOL: a GitHub Enterprise Server host the app runs against, if any. */
+  gheHost: string | null;
+  gheProtocol: "https" | "http";
+}
+
+export const DEFAULT_MAX_EXPORT_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_DATABASE_URL = "sqlite:./data/license-sync.db";
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new SettingsError(`${name} must be a positive whole number, got "${raw}"`);
+  return n;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const repos = list(env.LICENSE_SYNC_REPOS).map((r) => r.toLowerCase());
+  for (const r of repos) {
+    if (!/^[\w.-]+\/[\w.-]+$/.test(r)) throw new SettingsError(`LICENSE_SYNC_REPOS: "${r}" is not owner/name`);
+  }
+  const protocol = (env.GHE_PROTOCOL ?? "https").toLowerCase();
+  if (protocol !== "https" && protocol !== "http") throw new SettingsError(`GHE_PROTOCOL must be https or http`);
+  return {
+    designatedRepos: repos.length ? repos : null,
+    maxExportBytes: positiveInt(env, "MAX_EXPORT_BYTES", DEFAULT_MAX_EXPORT_BYTES),
+    databaseUrl: env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL,
+    attachmentHosts: list(env.ATTACHMENT_HOSTS).map((h) => h.toLowerCase()),
+    attachmentTimeoutMs: positiveInt(env, "ATTACHMENT_TIMEOUT_MS", 60_000),
+    gheHost: env.GHE_HOST?.trim().toLowerCase() || null,
+    gheProtocol: protocol,
+  };
+}

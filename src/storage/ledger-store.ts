@@ -1,0 +1,105 @@
+// The one interface between the app and its database. Two adapters implement it:
+// SQLite (default, embedded) and PostgreSQL (shared by replicas). Nothing here knows about GitHub.
+import type { IdentifiedAccount, InstanceInfo } from "../domain/types.js";
+
+/** A ledger: the records of one designated repository, keyed by the repository's id (renames keep it). */
+export interface LedgerKey {
+  repoId: number;
+  /** owner/name at the time of the event; informational, updated on each write. */
+  fullName: string;
+}
+
+/** Where an upload came from. */
+export type UploadSource =
+  | { kind: "commit"; sha: string; path: string }
+  | { kind: "issue"; issueNumber: number; commentId?: number; file: string }
+  | { kind: "command"; issueNumber: number; commentId?: number };
+
+export interface InstanceRecord extends InstanceInfo {
+  firstUploadAt: Date;
+  lastUploadAt: Date;
+  accountCount: number;
+  /** sha256 (hex) of the content of the instance's current upload. */
+  contentSha256: string;
+}
+
+/** Seat totals of a ledger after an upload (or removal), as stored in the history. */
+export interface Totals {
+  seats: number;
+  accounts: number;
+  deduplicated: number;
+  instances: number;
+}
+
+export type UploadOutcome = "recorded" | "refused" | "removed";
+
+export interface UploadRow {
+  id: number;
+  outcome: UploadOutcome;
+  /** null for a refused file whose instance could not be read. */
+  serverId: string | null;
+  hostName: string | null;
+  source: UploadSource;
+  uploader: string;
+  /** GitHub delivery id, when the upload came from a webhook; used to recognise redeliveries. */
+  deliveryId: string | null;
+  contentSha256: string | null;
+  at: Date;
+  /** Accounts in this upload (recorded), or left by the removal. */
+  accountCount: number | null;
+  /** Accounts added / removed against the instance's previous upload (recorded only). */
+  added: number | null;
+  removed: number | null;
+  /** Totals of the ledger right after this row (recorded / removed). */
+  totals: Totals | null;
+  /** One-line error summary (refused). Never file content. */
+  errorSummary: string | null;
+}
+
+export type NewUploadRow = Omit<UploadRow, "id" | "at"> & { at?: Date };
+
+/** Read access to one ledger. */
+export interface LedgerReader {
+  instances(): Promise<InstanceRecord[]>;
+  instance(serverId: string): Promise<InstanceRecord | undefined>;
+  /** Current accounts of every instance of the ledger (or of one instance). */
+  accounts(serverId?: string): Promise<Map<string, IdentifiedAccount[]>>;
+  /** Newest first. */
+  history(limit?: number): Promise<UploadRow[]>;
+  /** The newest recorded upload with this delivery id or content hash, if any. */
+  findRecorded(query: { deliveryId?: string; serverId?: string; contentSha256?: string }): Promise<UploadRow | undefined>;
+}
+
+/** Write access, only inside `LedgerStore.write`, which holds the ledger's lock. */
+export interface LedgerWriter extends LedgerReader {
+  /** Insert or update the instance row (host name, version, last upload, count, sha). */
+  upsertInstance(record: InstanceRecord): Promise<void>;
+  /** Replace every current account of the instance, in batches, inside the caller's transaction. */
+  replaceAccounts(serverId: string, accounts: IdentifiedAccount[]): Promise<void>;
+  /** Delete the instance and its accounts. */
+  removeInstance(serverId: string): Promise<void>;
+  appendUpload(row: NewUploadRow): Promise<number>;
+}
+
+export interface LedgerStore {
+  readonly dialect: "sqlite" | "postgres";
+  /** Runs `fn` in one transaction holding the ledger's write lock; all or nothing. */
+  write<T>(ledger: LedgerKey, fn: (tx: LedgerWriter) => Promise<T>): Promise<T>;
+  read<T>(ledger: LedgerKey, fn: (tx: LedgerReader) => Promise<T>): Promise<T>;
+  /**
+   * Stores the identity key's fingerprint on first use; throws IdentityKeyMismatchError when the
+   * database was written with another key (its hashes would silently stop matching).
+   */
+  checkKeyFingerprint(fingerprint: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class IdentityKeyMismatchError extends Error {
+  constructor() {
+    super(
+      "IDENTITY_KEY does not match the key this database was written with: stored identities would no longer match. " +
+        "Restore the previous IDENTITY_KEY (or WEBHOOK_SECRET, if it was derived from it), or start with an empty database.",
+    );
+    this.name = "IdentityKeyMismatchError";
+  }
+}
