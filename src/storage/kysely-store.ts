@@ -1,0 +1,352 @@
+// The one LedgerStore implementation, over kysely. Everything dialect-specific (how a write
+// transaction starts and locks, how accounts are bulk-inserted) sits behind DialectOps; sqlite.ts
+// and postgres.ts provide them.
+import type { Kysely, Selectable } from "kysely";
+import type { IdentifiedAccount } from "../domain/types.js";
+import {
+  IdentityKeyMismatchError,
+  type InstanceRecord,
+  type LedgerKey,
+  type LedgerReader,
+  type LedgerStore,
+  type LedgerWriter,
+  type NewUploadRow,
+  type UploadOutcome,
+  type UploadRow,
+  type UploadSource,
+} from "./ledger-store.js";
+import type { Database, InstancesTable, UploadsTable } from "./schema.js";
+
+export interface AccountRow {
+  user_id: number;
+  login: string;
+  identities: string;
+}
+
+export interface DialectOps {
+  readonly name: "sqlite" | "postgres";
+  /** Runs fn in a transaction; "write" takes the database's (SQLite) or the ledger's (PostgreSQL) write lock. */
+  transaction<T>(
+    db: Kysely<Database>,
+    mode: "read" | "write",
+    fn: (tx: Kysely<Database>) => Promise<T>,
+  ): Promise<T>;
+  /** Called inside a write transaction after the ledger row exists: blocks until this ledger is ours. */
+  lockLedger(tx: Kysely<Database>, repoId: number): Promise<void>;
+  /** Multi-row insert of one instance's accounts, in as few statements as the dialect allows. */
+  insertAccounts(tx: Kysely<Database>, repoId: number, serverId: string, rows: AccountRow[]): Promise<void>;
+}
+
+const FINGERPRINT_KEY = "identity_key_fingerprint";
+
+/** "p:<key> s:<key>": tagged identity keys in one text column. Keys are base64url, so no spaces. */
+export function encodeIdentities(a: Pick<IdentifiedAccount, "primary" | "secondary">): string {
+  return [...a.primary.map((k) => `p:${k}`), ...a.secondary.map((k) => `s:${k}`)].join(" ");
+}
+
+export function decodeIdentities(text: string): { primary: string[]; secondary: string[] } {
+  const primary: string[] = [];
+  const secondary: string[] = [];
+  for (const tagged of text.split(" ")) {
+    if (tagged.startsWith("p:")) primary.push(tagged.slice(2));
+    else if (tagged.startsWith("s:")) secondary.push(tagged.slice(2));
+  }
+  return { primary, secondary };
+}
+
+const iso = (d: Date) => d.toISOString();
+const toDate = (v: string | Date) => (v instanceof Date ? v : new Date(v));
+const num = (v: number | string | bigint) => Number(v);
+const numOrNull = (v: number | string | bigint | null) => (v === null ? null : Number(v));
+
+function toInstance(r: Selectable<InstancesTable>): InstanceRecord {
+  const rec: InstanceRecord = {
+    serverId: r.server_id,
+    hostName: r.host_name,
+    firstUploadAt: toDate(r.first_upload_at),
+    lastUploadAt: toDate(r.last_upload_at),
+    accountCount: num(r.account_count),
+    contentSha256: r.content_sha256,
+  };
+  if (r.ghes_version !== null) rec.ghesVersion = r.ghes_version;
+  if (r.http_only !== null) rec.httpOnly = num(r.http_only) === 1;
+  return rec;
+}
+
+function sourceColumns(s: UploadSource) {
+  switch (s.kind) {
+    case "commit":
+      return { source_kind: s.kind, source_sha: s.sha, source_path: s.path, source_issue: null, source_comment: null };
+    case "issue":
+      return {
+        source_kind: s.kind,
+        source_sha: null,
+        source_path: s.file,
+        source_issue: s.issueNumber,
+        source_comment: s.commentId ?? null,
+      };
+    case "command":
+      return {
+        source_kind: s.kind,
+        source_sha: null,
+        source_path: null,
+        source_issue: s.issueNumber,
+        source_comment: s.commentId ?? null,
+      };
+  }
+}
+
+function toSource(r: Selectable<UploadsTable>): UploadSource {
+  const commentId = numOrNull(r.source_comment);
+  switch (r.source_kind) {
+    case "commit":
+      return { kind: "commit", sha: r.source_sha ?? "", path: r.source_path ?? "" };
+    case "issue":
+      return {
+        kind: "issue",
+        issueNumber: num(r.source_issue ?? 0),
+        file: r.source_path ?? "",
+        ...(commentId !== null ? { commentId } : {}),
+      };
+    default:
+      return { kind: "command", issueNumber: num(r.source_issue ?? 0), ...(commentId !== null ? { commentId } : {}) };
+  }
+}
+
+function toUpload(r: Selectable<UploadsTable>): UploadRow {
+  const hasTotals = r.seats !== null;
+  return {
+    id: num(r.id),
+    outcome: r.outcome as UploadOutcome,
+    serverId: r.server_id,
+    hostName: r.host_name,
+    source: toSource(r),
+    uploader: r.uploader,
+    deliveryId: r.delivery_id,
+    contentSha256: r.content_sha256,
+    at: toDate(r.at),
+    accountCount: numOrNull(r.account_count),
+    added: numOrNull(r.added),
+    removed: numOrNull(r.removed),
+    totals: hasTotals
+      ? {
+          seats: num(r.seats ?? 0),
+          accounts: num(r.accounts ?? 0),
+          deduplicated: num(r.deduplicated ?? 0),
+          instances: num(r.instance_count ?? 0),
+        }
+      : null,
+    errorSummary: r.error_summary,
+  };
+}
+
+class Reader implements LedgerReader {
+  constructor(
+    protected readonly tx: Kysely<Database>,
+    protected readonly repoId: number,
+  ) {}
+
+  async instances(): Promise<InstanceRecord[]> {
+    const rows = await this.tx
+      .selectFrom("instances")
+      .selectAll()
+      .where("ledger_id", "=", this.repoId)
+      .orderBy("host_name")
+      .orderBy("server_id")
+      .execute();
+    return rows.map(toInstance);
+  }
+
+  async instance(serverId: string): Promise<InstanceRecord | undefined> {
+    const row = await this.tx
+      .selectFrom("instances")
+      .selectAll()
+      .where("ledger_id", "=", this.repoId)
+      .where("server_id", "=", serverId)
+      .executeTakeFirst();
+    return row && toInstance(row);
+  }
+
+  /** Every instance of the ledger (or the one asked for, if it exists) has an entry, possibly []. */
+  async accounts(serverId?: string): Promise<Map<string, IdentifiedAccount[]>> {
+    const map = new Map<string, IdentifiedAccount[]>();
+    let instances = this.tx.selectFrom("instances").select("server_id").where("ledger_id", "=", this.repoId);
+    let accounts = this.tx
+      .selectFrom("accounts")
+      .select(["server_id", "user_id", "login", "identities"])
+      .where("ledger_id", "=", this.repoId);
+    if (serverId !== undefined) {
+      instances = instances.where("server_id", "=", serverId);
+      accounts = accounts.where("server_id", "=", serverId);
+    }
+    for (const r of await instances.orderBy("server_id").execute()) map.set(r.server_id, []);
+    for (const r of await accounts.orderBy("server_id").orderBy("user_id").execute()) {
+      let list = map.get(r.server_id);
+      if (!list) map.set(r.server_id, (list = []));
+      list.push({ userId: num(r.user_id), login: r.login, ...decodeIdentities(r.identities) });
+    }
+    return map;
+  }
+
+  async history(limit = 50): Promise<UploadRow[]> {
+    const rows = await this.tx
+      .selectFrom("uploads")
+      .selectAll()
+      .where("ledger_id", "=", this.repoId)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(toUpload);
+  }
+
+  async findRecorded(query: {
+    deliveryId?: string;
+    serverId?: string;
+    contentSha256?: string;
+  }): Promise<UploadRow | undefined> {
+    let q = this.tx
+      .selectFrom("uploads")
+      .selectAll()
+      .where("ledger_id", "=", this.repoId)
+      .where("outcome", "=", "recorded");
+    if (query.deliveryId !== undefined) q = q.where("delivery_id", "=", query.deliveryId);
+    if (query.serverId !== undefined) q = q.where("server_id", "=", query.serverId);
+    if (query.contentSha256 !== undefined) q = q.where("content_sha256", "=", query.contentSha256);
+    const row = await q.orderBy("id", "desc").limit(1).executeTakeFirst();
+    return row && toUpload(row);
+  }
+}
+
+class Writer extends Reader implements LedgerWriter {
+  constructor(
+    tx: Kysely<Database>,
+    repoId: number,
+    private readonly ops: DialectOps,
+  ) {
+    super(tx, repoId);
+  }
+
+  async upsertInstance(r: InstanceRecord): Promise<void> {
+    const values = {
+      ledger_id: this.repoId,
+      server_id: r.serverId,
+      host_name: r.hostName,
+      ghes_version: r.ghesVersion ?? null,
+      http_only: r.httpOnly === undefined ? null : r.httpOnly ? 1 : 0,
+      first_upload_at: iso(r.firstUploadAt),
+      last_upload_at: iso(r.lastUploadAt),
+      account_count: r.accountCount,
+      content_sha256: r.contentSha256,
+    };
+    await this.tx
+      .insertInto("instances")
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(["ledger_id", "server_id"]).doUpdateSet({
+          host_name: values.host_name,
+          ghes_version: values.ghes_version,
+          http_only: values.http_only,
+          first_upload_at: values.first_upload_at,
+          last_upload_at: values.last_upload_at,
+          account_count: values.account_count,
+          content_sha256: values.content_sha256,
+        }),
+      )
+      .execute();
+  }
+
+  async replaceAccounts(serverId: string, accounts: IdentifiedAccount[]): Promise<void> {
+    await this.tx
+      .deleteFrom("accounts")
+      .where("ledger_id", "=", this.repoId)
+      .where("server_id", "=", serverId)
+      .execute();
+    const rows = accounts.map((a) => ({ user_id: a.userId, login: a.login, identities: encodeIdentities(a) }));
+    if (rows.length) await this.ops.insertAccounts(this.tx, this.repoId, serverId, rows);
+  }
+
+  async removeInstance(serverId: string): Promise<void> {
+    await this.tx
+      .deleteFrom("accounts")
+      .where("ledger_id", "=", this.repoId)
+      .where("server_id", "=", serverId)
+      .execute();
+    await this.tx
+      .deleteFrom("instances")
+      .where("ledger_id", "=", this.repoId)
+      .where("server_id", "=", serverId)
+      .execute();
+  }
+
+  async appendUpload(row: NewUploadRow): Promise<number> {
+    const inserted = await this.tx
+      .insertInto("uploads")
+      .values({
+        ledger_id: this.repoId,
+        outcome: row.outcome,
+        server_id: row.serverId,
+        host_name: row.hostName,
+        ...sourceColumns(row.source),
+        uploader: row.uploader,
+        delivery_id: row.deliveryId,
+        content_sha256: row.contentSha256,
+        at: iso(row.at ?? new Date()),
+        account_count: row.accountCount,
+        added: row.added,
+        removed: row.removed,
+        seats: row.totals?.seats ?? null,
+        accounts: row.totals?.accounts ?? null,
+        deduplicated: row.totals?.deduplicated ?? null,
+        instance_count: row.totals?.instances ?? null,
+        error_summary: row.errorSummary,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return num(inserted.id);
+  }
+}
+
+export class KyselyLedgerStore implements LedgerStore {
+  readonly dialect: "sqlite" | "postgres";
+
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly ops: DialectOps,
+  ) {
+    this.dialect = ops.name;
+  }
+
+  write<T>(ledger: LedgerKey, fn: (tx: LedgerWriter) => Promise<T>): Promise<T> {
+    return this.ops.transaction(this.db, "write", async (tx) => {
+      const now = iso(new Date());
+      // The ledger row must exist before it can be locked; the upsert also records a rename.
+      await tx
+        .insertInto("ledgers")
+        .values({ repo_id: ledger.repoId, full_name: ledger.fullName, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column("repo_id").doUpdateSet({ full_name: ledger.fullName, updated_at: now }))
+        .execute();
+      await this.ops.lockLedger(tx, ledger.repoId);
+      return fn(new Writer(tx, ledger.repoId, this.ops));
+    });
+  }
+
+  read<T>(ledger: LedgerKey, fn: (tx: LedgerReader) => Promise<T>): Promise<T> {
+    return this.ops.transaction(this.db, "read", (tx) => fn(new Reader(tx, ledger.repoId)));
+  }
+
+  async checkKeyFingerprint(fingerprint: string): Promise<void> {
+    const stored = await this.db
+      .insertInto("meta")
+      .values({ key: FINGERPRINT_KEY, value: fingerprint })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .execute()
+      .then(() =>
+        this.db.selectFrom("meta").select("value").where("key", "=", FINGERPRINT_KEY).executeTakeFirstOrThrow(),
+      );
+    if (stored.value !== fingerprint) throw new IdentityKeyMismatchError();
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,109 @@
+// Versioned schema migrations, run at start-up by openStore. In code (no files to ship), and the
+// few dialect differences (auto-increment ids, time and big-integer types) are chosen here.
+import { sql, type Kysely } from "kysely";
+import { Migrator, type Migration, type MigrationProvider } from "kysely/migration";
+import type { Database } from "./schema.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const pg = dialect === "postgres";
+  const time = pg ? sql`timestamptz` : sql`text`;
+  const big = pg ? sql`bigint` : sql`integer`;
+  return {
+    "0001_ledger": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("ledgers")
+          .addColumn("repo_id", big, (c) => c.primaryKey())
+          .addColumn("full_name", "text", (c) => c.notNull())
+          .addColumn("created_at", time, (c) => c.notNull())
+          .addColumn("updated_at", time, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("instances")
+          .addColumn("ledger_id", big, (c) => c.notNull().references("ledgers.repo_id").onDelete("cascade"))
+          .addColumn("server_id", "text", (c) => c.notNull())
+          .addColumn("host_name", "text", (c) => c.notNull())
+          .addColumn("ghes_version", "text")
+          .addColumn("http_only", "integer")
+          .addColumn("first_upload_at", time, (c) => c.notNull())
+          .addColumn("last_upload_at", time, (c) => c.notNull())
+          .addColumn("account_count", "integer", (c) => c.notNull())
+          .addColumn("content_sha256", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("instances_pk", ["ledger_id", "server_id"])
+          .execute();
+        await db.schema
+          .createTable("accounts")
+          .addColumn("ledger_id", big, (c) => c.notNull())
+          .addColumn("server_id", "text", (c) => c.notNull())
+          .addColumn("user_id", big, (c) => c.notNull())
+          .addColumn("login", "text", (c) => c.notNull())
+          .addColumn("identities", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("accounts_pk", ["ledger_id", "server_id", "user_id"])
+          .execute();
+        await db.schema
+          .createTable("uploads")
+          .addColumn("id", pg ? sql`bigserial` : sql`integer`, (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn("ledger_id", big, (c) => c.notNull().references("ledgers.repo_id").onDelete("cascade"))
+          .addColumn("outcome", "text", (c) => c.notNull())
+          .addColumn("server_id", "text")
+          .addColumn("host_name", "text")
+          .addColumn("source_kind", "text", (c) => c.notNull())
+          .addColumn("source_sha", "text")
+          .addColumn("source_path", "text")
+          .addColumn("source_issue", "integer")
+          .addColumn("source_comment", big)
+          .addColumn("uploader", "text", (c) => c.notNull())
+          .addColumn("delivery_id", "text")
+          .addColumn("content_sha256", "text")
+          .addColumn("at", time, (c) => c.notNull())
+          .addColumn("account_count", "integer")
+          .addColumn("added", "integer")
+          .addColumn("removed", "integer")
+          .addColumn("seats", "integer")
+          .addColumn("accounts", "integer")
+          .addColumn("deduplicated", "integer")
+          .addColumn("instance_count", "integer")
+          .addColumn("error_summary", "text")
+          .execute();
+        await db.schema.createIndex("uploads_ledger_id").on("uploads").columns(["ledger_id", "id"]).execute();
+        await db.schema.createIndex("uploads_delivery").on("uploads").columns(["ledger_id", "delivery_id"]).execute();
+        await db.schema
+          .createIndex("uploads_content")
+          .on("uploads")
+          .columns(["ledger_id", "server_id", "content_sha256"])
+          .execute();
+        await db.schema
+          .createTable("meta")
+          .addColumn("key", "text", (c) => c.primaryKey())
+          .addColumn("value", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+export class MigrationError extends Error {
+  override name = "MigrationError";
+}
+
+/** Brings the schema to the latest version; safe to run on every start (and by several replicas). */
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new MigrationError(
+      `database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

@@ -1,0 +1,75 @@
+// Table types for kysely. Times are written as ISO-8601 strings (text on SQLite, timestamptz on
+// PostgreSQL, which returns Date); bigint columns come back as strings from pg. Read through the
+// helpers in kysely-store.ts, never directly.
+import type { Generated } from "kysely";
+
+type Time = string | Date;
+type Int = number | string | bigint;
+
+export interface LedgersTable {
+  repo_id: Int;
+  full_name: string;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface InstancesTable {
+  ledger_id: Int;
+  server_id: string;
+  host_name: string;
+  ghes_version: string | null;
+  /** 1 / 0 / null: integer on both dialects to keep one code path. */
+  http_only: number | null;
+  first_upload_at: Time;
+  last_upload_at: Time;
+  account_count: number;
+  content_sha256: string;
+}
+
+export interface AccountsTable {
+  ledger_id: Int;
+  server_id: string;
+  user_id: Int;
+  login: string;
+  /** Tagged identity keys (keyed hashes, never e-mails): "p:<key> s:<key>"; "" when none. */
+  identities: string;
+}
+
+export interface UploadsTable {
+  id: Generated<Int>;
+  ledger_id: Int;
+  outcome: string;
+  server_id: string | null;
+  host_name: string | null;
+  source_kind: string;
+  source_sha: string | null;
+  /** Commit path, or the issue's file name. */
+  source_path: string | null;
+  source_issue: number | null;
+  source_comment: Int | null;
+  uploader: string;
+  delivery_id: string | null;
+  content_sha256: string | null;
+  at: Time;
+  account_count: number | null;
+  added: number | null;
+  removed: number | null;
+  seats: number | null;
+  accounts: number | null;
+  deduplicated: number | null;
+  instance_count: number | null;
+  error_summary: string | null;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  ledgers: LedgersTable;
+  instances: InstancesTable;
+  accounts: AccountsTable;
+  uploads: UploadsTable;
+  meta: MetaTable;
+}
