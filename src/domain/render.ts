@@ -1,0 +1,360 @@
+// Markdown bodies of the app's replies (push and issue paths). Pure: data in, text out, with the
+// clock injected. Never prints an e-mail address: only counts, host names, ids and (opt-in) logins.
+import type { FileResult, LedgerSummary } from "../ledger/types.js";
+import type { Finding, InstanceUsage, UsageReport } from "./types.js";
+import type { Totals } from "../storage/ledger-store.js";
+import { formatFinding } from "./findings.js";
+import { CONFIG_PATH, formatConfigErrors, type ConfigError } from "./repo-config.js";
+
+/** GitHub refuses comment bodies of 65,536 characters or more. */
+export const MAX_COMMENT_CHARS = 65_536;
+const SAFE_COMMENT_CHARS = 65_000;
+
+export const SUMMARY_MARKER_PREFIX = "<!-- license-sync:summary ";
+
+export interface SummaryOptions {
+  now: Date;
+  staleAfterDays: number;
+  purchasedSeats: number | null;
+  showLoginsInSavings: boolean;
+}
+
+export interface RenderLimits {
+  /** Rows of the instances table. */
+  instances: number;
+  /** Instances (rows and columns) of the overlap matrix. */
+  matrix: number;
+  /** Logins listed under possible savings. */
+  savings: number;
+  /** Files listed in the per-file results. */
+  files: number;
+  /** Errors shown per refused file. */
+  findings: number;
+  /** Warnings shown per file. */
+  warnings: number;
+}
+
+export const DEFAULT_LIMITS: RenderLimits = Object.freeze({
+  instances: 100,
+  matrix: 10,
+  savings: 50,
+  files: 50,
+  findings: 10,
+  warnings: 5,
+});
+
+// ---- small formatting helpers -------------------------------------------------------------
+
+export function formatCount(n: number): string {
+  const sign = n < 0 ? "-" : "";
+  return sign + String(Math.abs(Math.trunc(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+function signed(n: number): string {
+  return n > 0 ? `+${formatCount(n)}` : n < 0 ? `−${formatCount(-n)}` : "±0";
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+// Defence in depth: whatever a file puts in a host name or a message, no address gets out.
+const EMAIL_LIKE = /[^\s@<>()`|]{1,64}@[^\s@<>()`|]+/g;
+function redact(text: string): string {
+  return text.includes("@") ? text.replace(EMAIL_LIKE, "[redacted]") : text;
+}
+
+/** Text from files or users, made inert in Markdown (and in a table cell). */
+export function inline(text: string, max = 120): string {
+  const short = redact(text.length > max ? `${text.slice(0, max)}…` : text);
+  return short.replace(/[\r\n]+/g, " ").replace(/([\\`*_{}[\]<>()#+!|~])/g, "\\$1");
+}
+
+/** A file path in a code span (backticks in the path cannot close it). */
+function code(text: string, max = 200): string {
+  const short = text.length > max ? `${text.slice(0, max)}…` : text;
+  return `\`${redact(short).replace(/`/g, "'").replace(/[\r\n]+/g, " ")}\``;
+}
+
+export function formatDate(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+export function ageInDays(then: Date, now: Date): number {
+  return Math.max(0, Math.floor((now.getTime() - then.getTime()) / 86_400_000));
+}
+
+export function formatAge(then: Date, now: Date): string {
+  const days = ageInDays(then, now);
+  return days === 0 ? "today" : days === 1 ? "1 day ago" : `${formatCount(days)} days ago`;
+}
+
+function more(n: number, what = ""): string {
+  return `… and ${formatCount(n)} more${what ? ` ${what}` : ""}`;
+}
+
+// ---- the marker ---------------------------------------------------------------------------
+
+export function summaryMarker(totals: Totals): string {
+  const { seats, accounts, deduplicated, instances } = totals;
+  return `${SUMMARY_MARKER_PREFIX}${JSON.stringify({ seats, accounts, deduplicated, instances })} -->`;
+}
+
+/** Reads the totals back from a rendered body (the last summary marker), or null. */
+export function parseSummaryMarker(body: string): Totals | null {
+  const at = body.lastIndexOf(SUMMARY_MARKER_PREFIX);
+  if (at < 0) return null;
+  const end = body.indexOf(" -->", at);
+  if (end < 0) return null;
+  try {
+    const v = JSON.parse(body.slice(at + SUMMARY_MARKER_PREFIX.length, end)) as Record<string, unknown>;
+    const keys = ["seats", "accounts", "deduplicated", "instances"] as const;
+    if (!keys.every((k) => typeof v[k] === "number")) return null;
+    return { seats: v.seats as number, accounts: v.accounts as number, deduplicated: v.deduplicated as number, instances: v.instances as number };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Keeps a body under GitHub's limit: cuts the middle and keeps the first line (where reply
+ * markers go) and the last line (the summary marker).
+ */
+export function fitCommentBody(body: string, max = SAFE_COMMENT_CHARS): string {
+  if (body.length <= max) return body;
+  const firstNl = body.indexOf("\n");
+  const lastNl = body.lastIndexOf("\n");
+  const head = firstNl > 0 && firstNl < 1000 ? body.slice(0, firstNl + 1) : "";
+  const tail = lastNl >= 0 && body.length - lastNl < 1000 ? body.slice(lastNl) : "";
+  const note = "\n\n… (reply shortened to fit GitHub's comment size limit)\n";
+  const room = max - head.length - tail.length - note.length;
+  const middle = body.slice(head.length, head.length + Math.max(0, room));
+  // Do not leave half a line behind.
+  const cut = middle.lastIndexOf("\n");
+  return head + (cut > 0 ? middle.slice(0, cut) : middle) + note + tail;
+}
+
+// ---- the summary --------------------------------------------------------------------------
+
+function instanceLabels(instances: InstanceUsage[]): Map<string, string> {
+  const hostCount = new Map<string, number>();
+  for (const i of instances) hostCount.set(i.hostName, (hostCount.get(i.hostName) ?? 0) + 1);
+  const labels = new Map<string, string>();
+  for (const i of instances) {
+    const dup = (hostCount.get(i.hostName) ?? 0) > 1;
+    labels.set(i.serverId, inline(i.hostName, 60) + (dup ? ` (${inline(i.serverId.slice(0, 8))}…)` : ""));
+  }
+  return labels;
+}
+
+function matchingDescription(report: UsageReport): string {
+  const parts = [report.options.allEmails ? "any of their e-mail addresses" : "their primary e-mail address"];
+  if (report.options.logins) parts.push("their login");
+  return parts.join(" or ");
+}
+
+function changesSection(results: readonly FileResult[], labels: Map<string, string>): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    if (r.status !== "recorded") continue;
+    const label = labels.get(r.instance.serverId) ?? inline(r.instance.hostName, 60);
+    if (r.added === null || r.removed === null) {
+      lines.push(`- **${label}**: first upload, ${plural(r.accounts, "account")}; seats ${signed(r.seatDelta)}`);
+    } else {
+      lines.push(
+        `- **${label}**: ${signed(r.added)} / ${r.removed > 0 ? `−${formatCount(r.removed)}` : "−0"} accounts since its previous upload; seats ${signed(r.seatDelta)}`,
+      );
+    }
+  }
+  return lines.length ? ["### Changes", "", ...lines, ""] : [];
+}
+
+/**
+ * The ledger summary. `results` (optional) adds the change each recorded file made. Ends with the
+ * one-line machine-readable summary marker.
+ */
+export function renderSummary(
+  summary: LedgerSummary,
+  opts: SummaryOptions,
+  results: readonly FileResult[] = [],
+  limits: RenderLimits = DEFAULT_LIMITS,
+): string {
+  const { report } = summary;
+  const out: string[] = [];
+  const labels = instanceLabels(report.instances);
+  const k = report.instances.length;
+
+  out.push(`## ${plural(report.seats, "seat")} consumed`, "");
+  if (k === 0) {
+    out.push("No instance has been recorded in this repository yet.", "");
+  } else {
+    out.push(
+      `${plural(report.accounts, "account")} on ${plural(k, "instance")}; ` +
+        `${plural(report.deduplicated, "account")} deduplicated (the same person on several instances, counted once by ${matchingDescription(report)}).`,
+      "",
+    );
+  }
+  if (opts.purchasedSeats !== null && report.seats > opts.purchasedSeats) {
+    out.push(
+      "> [!WARNING]",
+      `> ${formatCount(report.seats)} seats consumed, ${formatCount(opts.purchasedSeats)} purchased: ${formatCount(report.seats - opts.purchasedSeats)} over.`,
+      "",
+    );
+  }
+
+  out.push(...changesSection(results, labels));
+
+  if (k > 0) {
+    const records = new Map(summary.instances.map((r) => [r.serverId, r]));
+    out.push("### Instances", "", "| Instance | GHES | Accounts | Exclusive | Last upload | |", "|---|---|--:|--:|---|---|");
+    for (const i of report.instances.slice(0, limits.instances)) {
+      const rec = records.get(i.serverId);
+      const last = rec ? `${formatDate(rec.lastUploadAt)} (${formatAge(rec.lastUploadAt, opts.now)})` : "—";
+      const stale =
+        rec && ageInDays(rec.lastUploadAt, opts.now) > opts.staleAfterDays ? `⚠️ stale (over ${opts.staleAfterDays} days)` : "";
+      out.push(
+        `| ${labels.get(i.serverId)} | ${i.ghesVersion ? inline(i.ghesVersion, 20) : "—"} | ${formatCount(i.accounts)} | ${formatCount(i.exclusive)} | ${last} | ${stale} |`,
+      );
+    }
+    if (k > limits.instances) out.push("", more(k - limits.instances, "instances"));
+    out.push("");
+  }
+
+  if (k >= 2) {
+    out.push("### Overlaps", "");
+    const people = new Map(report.overlaps.map((o) => [`${o.serverIds[0]}\n${o.serverIds[1]}`, o.people]));
+    const shown = report.instances.slice(0, limits.matrix);
+    if (report.overlaps.length === 0) {
+      out.push("No person has accounts on more than one instance.", "");
+    } else {
+      out.push("People with accounts on both instances:", "");
+      out.push(`| | ${shown.map((i) => labels.get(i.serverId)).join(" | ")} |`, `|---|${shown.map(() => "--:").join("|")}|`);
+      for (const row of shown) {
+        const cells = shown.map((col) => {
+          if (col.serverId === row.serverId) return "—";
+          const [a, b] = [row.serverId, col.serverId].sort();
+          return formatCount(people.get(`${a}\n${b}`) ?? 0);
+        });
+        out.push(`| **${labels.get(row.serverId)}** | ${cells.join(" | ")} |`);
+      }
+      if (k > shown.length) out.push("", `${more(k - shown.length, "instances")} not shown in the matrix.`);
+      out.push("");
+    }
+    if (report.spans.length) {
+      out.push(...report.spans.map((s) => `- ${plural(s.people, "person", "people")} with accounts on ${s.instances} instances`), "");
+    }
+  }
+
+  if (report.unmatched > 0) {
+    out.push(
+      `**${plural(report.unmatched, "account")} could not be matched** (no ${report.options.allEmails ? "" : "primary "}e-mail address): each counts as a separate person.`,
+      "",
+    );
+  }
+
+  if (report.possibleSavings.length > 0) {
+    const seats = report.possibleSavings.reduce((s, p) => s + p.seats, 0);
+    out.push(
+      "### Possible savings",
+      "",
+      `${plural(report.possibleSavings.length, "login")} appear on several instances with different primary e-mail addresses, ` +
+        `so they count as different people. If they are the same person, giving their accounts the same primary e-mail would save up to ${plural(seats, "seat")}.`,
+      "",
+    );
+    if (opts.showLoginsInSavings) {
+      const list = report.possibleSavings.slice(0, limits.savings);
+      out.push(...list.map((p) => `- ${code(p.login, 60)}: ${plural(p.persons, "person", "people")}, ${plural(p.seats, "seat")}`));
+      if (report.possibleSavings.length > list.length) out.push(`- ${more(report.possibleSavings.length - list.length, "logins")}`);
+      out.push("");
+    } else {
+      out.push("_(Set `show_logins_in_savings: true` in `" + CONFIG_PATH + "` to list the logins.)_", "");
+    }
+  }
+
+  out.push(`<sub>Ledger as of ${formatDate(summary.generatedAt)}.</sub>`, "");
+  out.push(summaryMarker(summary.totals));
+  return out.join("\n");
+}
+
+// ---- per-file results ---------------------------------------------------------------------
+
+function findingList(findings: readonly Finding[], cap: number, indent: string): string[] {
+  const lines = findings.slice(0, cap).map((f) => `${indent}- ${code(formatFinding(f), 300)}`);
+  if (findings.length > cap) lines.push(`${indent}- ${more(findings.length - cap)}`);
+  return lines;
+}
+
+export function renderFileResult(r: FileResult, limits: RenderLimits = DEFAULT_LIMITS): string[] {
+  const lines: string[] = [];
+  if (r.status === "recorded") {
+    const change =
+      r.added === null || r.removed === null
+        ? "first upload of this instance"
+        : `${signed(r.added)} / ${r.removed > 0 ? `−${formatCount(r.removed)}` : "−0"} accounts since its previous upload`;
+    lines.push(`- ✅ ${code(r.file)}: **recorded**: ${inline(r.instance.hostName, 60)}, ${plural(r.accounts, "account")} (${change})`);
+  } else if (r.status === "unchanged") {
+    lines.push(
+      `- ☑️ ${code(r.file)}: **already recorded**: ${inline(r.instance.hostName, 60)}, ${plural(r.accounts, "account")} (same content as its current upload)`,
+    );
+  } else {
+    lines.push(`- ❌ ${code(r.file)}: **refused**:`);
+    lines.push(...findingList(r.errors, limits.findings, "  "));
+  }
+  if (r.warnings.length) {
+    lines.push(`  - ⚠️ ${plural(r.warnings.length, "warning")}:`);
+    lines.push(...findingList(r.warnings, limits.warnings, "    "));
+  }
+  return lines;
+}
+
+export function renderFileResults(results: readonly FileResult[], limits: RenderLimits = DEFAULT_LIMITS): string {
+  const lines = results.slice(0, limits.files).flatMap((r) => renderFileResult(r, limits));
+  if (results.length > limits.files) lines.push(`- ${more(results.length - limits.files, "files")}`);
+  return lines.join("\n");
+}
+
+/** One-line tally: "2 recorded, 1 already recorded, 1 refused". */
+export function resultTally(results: readonly FileResult[]): string {
+  const n = (s: FileResult["status"]) => results.filter((r) => r.status === s).length;
+  const parts: string[] = [];
+  if (n("recorded")) parts.push(`${formatCount(n("recorded"))} recorded`);
+  if (n("unchanged")) parts.push(`${formatCount(n("unchanged"))} already recorded`);
+  if (n("refused")) parts.push(`${formatCount(n("refused"))} refused`);
+  return parts.join(", ") || "no export files";
+}
+
+/** The full reply: a heading, per-file results, then the ledger summary (marker last). */
+export function renderUploadReply(input: {
+  marker: string;
+  heading: string;
+  results: readonly FileResult[];
+  summary: LedgerSummary;
+  options: SummaryOptions;
+  limits?: RenderLimits;
+}): string {
+  const limits = input.limits ?? DEFAULT_LIMITS;
+  const body = [
+    input.marker,
+    `**${input.heading}**: ${resultTally(input.results)}`,
+    "",
+    renderFileResults(input.results, limits),
+    "",
+    renderSummary(input.summary, input.options, input.results, limits),
+  ].join("\n");
+  return fitCommentBody(body);
+}
+
+/** A reply for a broken .github/license-sync.yml: names each wrong key. */
+export function renderConfigErrorReply(marker: string, errors: readonly ConfigError[]): string {
+  return fitCommentBody(
+    [
+      marker,
+      `**license-sync could not use \`${CONFIG_PATH}\`**: nothing was recorded. Fix ${errors.length === 1 ? "this key" : "these keys"} and push again:`,
+      "",
+      formatConfigErrors(errors.slice(0, 50)),
+      ...(errors.length > 50 ? [`- ${more(errors.length - 50)}`] : []),
+      "",
+      "See the configuration reference in the README for every key and its default.",
+    ].join("\n"),
+  );
+}
