@@ -1,5 +1,101 @@
+// push: export files committed to the designated branch are recorded in the repository's ledger;
+// the answer is one commit comment (edited on redelivery) and a "license usage" check run.
 import type { Context } from "probot";
 import type { AppDeps } from "../index.js";
+import type { UploadInput } from "../ledger/types.js";
+import { loadDesignation, designatedByEnvironment, repoRef } from "../github/designation.js";
+import { changedExportFiles, readBlob, NULL_SHA } from "../github/push-files.js";
+import { replyMarker, upsertComment } from "../github/comments.js";
+import { publishCheckRun } from "../github/checks.js";
+import { checkContent } from "../github/check-results.js";
+import { renderConfigErrorReply, renderUploadReply } from "../domain/render.js";
 
-// Placeholder until the handler lands; replaced by its own issue's work.
-export async function onPush(_context: Context, _deps: AppDeps): Promise<void> {}
+export const PUSH_REPLY_MARKER = replyMarker("push");
+
+/** Injected clock, so rendered ages are testable. */
+export type Clock = () => Date;
+
+export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock = () => new Date()): Promise<void> {
+  const p = context.payload;
+  const repo = repoRef(p);
+  if (!repo) return;
+  const log = context.log.child({ delivery: context.id, repo: repo.fullName, event: "push" });
+
+  // Everything decidable from the payload alone is decided before any API call.
+  if (!p.ref.startsWith("refs/heads/")) return; // tags
+  if (p.deleted || p.after === NULL_SHA) return; // branch deletion
+  if (p.sender?.type === "Bot") return; // this app and other bots
+  if (designatedByEnvironment(deps.settings, repo.fullName) === false) return;
+
+  const designation = await loadDesignation(context, deps.settings);
+  if (!designation) return;
+  const branch = p.ref.slice("refs/heads/".length);
+
+  if (designation.status === "config-error") {
+    // The configured branch is unknown; answer pushes to the default branch only, not every branch.
+    if (branch !== repo.defaultBranch) return;
+    const target = { kind: "commit" as const, owner: repo.owner, repo: repo.repo, sha: p.after };
+    await upsertComment(context.octokit, target, PUSH_REPLY_MARKER, renderConfigErrorReply(PUSH_REPLY_MARKER, designation.errors));
+    log.info({ outcome: "config-error", keys: designation.errors.map((e) => e.key) }, "configuration refused");
+    return;
+  }
+
+  const { config } = designation;
+  if (branch !== (config.branch ?? repo.defaultBranch)) return;
+
+  const params = { owner: repo.owner, repo: repo.repo };
+  const files = await changedExportFiles(context.octokit, params, p.before, p.after, config.paths);
+  if (files.length === 0) {
+    log.info({ outcome: "no-exports" }, "push changed no export file");
+    return;
+  }
+
+  const inputs: UploadInput[] = [];
+  for (const f of files) {
+    inputs.push({ file: f.path, bytes: await readBlob(context.octokit, params, f.blobSha), source: { kind: "commit", sha: p.after, path: f.path } });
+  }
+
+  const uploader = p.sender?.login ?? p.pusher.name;
+  const { results, summary } = await deps.ledger.recordUploads(
+    { ledger: { repoId: repo.id, fullName: repo.fullName }, uploader, deliveryId: context.id, options: config.match },
+    inputs,
+  );
+
+  const shortSha = p.after.slice(0, 7);
+  const body = renderUploadReply({
+    marker: PUSH_REPLY_MARKER,
+    heading: `License usage in ${shortSha}`,
+    results,
+    summary,
+    options: {
+      now: now(),
+      staleAfterDays: config.staleAfterDays,
+      purchasedSeats: config.purchasedSeats,
+      showLoginsInSavings: config.showLoginsInSavings,
+    },
+  });
+  const comment = await upsertComment(context.octokit, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
+
+  const refusedBytes = new Map(inputs.filter((i) => results.some((r) => r.file === i.file && r.status === "refused")).map((i) => [i.file, i.bytes]));
+  const check = checkContent(
+    results,
+    refusedBytes,
+    deps.settings.maxExportBytes,
+    `Seats consumed: **${summary.totals.seats}** (${summary.totals.accounts} accounts, ${summary.totals.deduplicated} deduplicated, ${summary.totals.instances} instances).`,
+  );
+  await publishCheckRun(context.octokit, { ...params, headSha: p.after, ...check });
+
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  log.info(
+    {
+      outcome: check.conclusion === "success" ? "recorded" : "refused",
+      files: results.length,
+      recorded: count("recorded"),
+      unchanged: count("unchanged"),
+      refused: count("refused"),
+      seats: summary.totals.seats,
+      comment: comment.action,
+    },
+    "push processed",
+  );
+}
