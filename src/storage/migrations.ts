@@ -97,7 +97,17 @@ export class MigrationError extends Error {
 
 /** Brings the schema to the latest version; safe to run on every start (and by several replicas). */
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect) });
+  // kysely looks for its own tables in any schema unless told which: name the current one, so a
+  // database with several schemas (other apps, test runs) is migrated on its own.
+  const migrationTableSchema =
+    dialect === "postgres"
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeProvider(dialect),
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;

@@ -1,0 +1,230 @@
+// LedgerService: what webhook handlers call. parse/validate -> identify (keyed hash) -> record ->
+// count. Every write (and the totals it stores) happens inside one LedgerStore.write, under the
+// ledger's lock, so concurrent deliveries or replicas cannot lose each other's accounts.
+import { createHash } from "node:crypto";
+import { countUsage } from "../domain/count.js";
+import { formatFinding } from "../domain/findings.js";
+import { identifyAccounts } from "../domain/identity.js";
+import type { IdentifiedAccount, InstanceAccounts, InstanceInfo, MatchOptions, UsageReport } from "../domain/types.js";
+import { readExport } from "../domain/validate.js";
+import type { InstanceRecord, LedgerKey, LedgerReader, LedgerStore, Totals, UploadRow, UploadSource } from "../storage/ledger-store.js";
+import type {
+  FileResult,
+  ForgetOutcome,
+  Ledger,
+  LedgerSummary,
+  RecordOutcome,
+  UploadContext,
+  UploadInput,
+} from "./types.js";
+
+export interface LedgerServiceOptions {
+  /** Largest export accepted, uncompressed. */
+  maxBytes: number;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+// Findings never carry addresses by contract; this is the last guard before the database.
+const EMAIL_LIKE = /[^\s@<>"'`]+@[^\s@<>"'`]+/g;
+function errorSummary(text: string): string {
+  const line = text.replace(EMAIL_LIKE, "<redacted>").replace(/\s+/g, " ").trim();
+  return line.length > 500 ? line.slice(0, 499) + "…" : line;
+}
+
+function totalsOf(report: UsageReport): Totals {
+  return {
+    seats: report.seats,
+    accounts: report.accounts,
+    deduplicated: report.deduplicated,
+    instances: report.instances.length,
+  };
+}
+
+function infoOf(r: InstanceRecord): InstanceInfo {
+  const info: InstanceInfo = { serverId: r.serverId, hostName: r.hostName };
+  if (r.ghesVersion !== undefined) info.ghesVersion = r.ghesVersion;
+  if (r.httpOnly !== undefined) info.httpOnly = r.httpOnly;
+  return info;
+}
+
+function sortInstances(list: InstanceRecord[]): InstanceRecord[] {
+  return [...list].sort((a, b) =>
+    a.hostName !== b.hostName ? (a.hostName < b.hostName ? -1 : 1) : a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0,
+  );
+}
+
+function countOf(instances: InstanceRecord[], accounts: Map<string, IdentifiedAccount[]>, options: MatchOptions): UsageReport {
+  const input: InstanceAccounts[] = instances.map((r) => ({ instance: infoOf(r), accounts: accounts.get(r.serverId) ?? [] }));
+  return countUsage(input, options);
+}
+
+function summaryOf(instances: InstanceRecord[], accounts: Map<string, IdentifiedAccount[]>, options: MatchOptions): LedgerSummary {
+  const report = countOf(instances, accounts, options);
+  return { report, instances: sortInstances(instances), totals: totalsOf(report), generatedAt: new Date() };
+}
+
+async function readSummary(tx: LedgerReader, options: MatchOptions): Promise<LedgerSummary> {
+  const instances = await tx.instances();
+  return summaryOf(instances, await tx.accounts(), options);
+}
+
+export class LedgerService implements Ledger {
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly identityKey: (normalizedEmail: string) => string,
+    private readonly limits: LedgerServiceOptions,
+  ) {}
+
+  async recordUploads(ctx: UploadContext, inputs: UploadInput[]): Promise<RecordOutcome> {
+    const results: FileResult[] = [];
+    for (const input of inputs) results.push(await this.recordOne(ctx, input));
+    return { results, summary: await this.summary(ctx.ledger, ctx.options) };
+  }
+
+  private async recordOne(ctx: UploadContext, input: UploadInput): Promise<FileResult> {
+    const contentSha256 = sha256(input.bytes);
+    const parsed = readExport(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+    const base = { source: input.source, uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
+    if (!parsed.ok) {
+      const first = parsed.errors[0];
+      await this.store.write(ctx.ledger, (tx) =>
+        tx.appendUpload({
+          ...base,
+          outcome: "refused",
+          serverId: null,
+          hostName: null,
+          accountCount: null,
+          added: null,
+          removed: null,
+          totals: null,
+          errorSummary: errorSummary(first ? formatFinding(first) : `${input.file}: refused`) +
+            (parsed.errors.length > 1 ? ` (+${parsed.errors.length - 1} more)` : ""),
+        }),
+      );
+      return { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings };
+    }
+
+    const { instance, warnings } = parsed.export;
+    const accounts = identifyAccounts(parsed.export.accounts, this.identityKey);
+    return this.store.write(ctx.ledger, async (tx): Promise<FileResult> => {
+      const current = await tx.instance(instance.serverId);
+      const redelivered =
+        ctx.deliveryId !== null &&
+        (await tx.findRecorded({ deliveryId: ctx.deliveryId, serverId: instance.serverId, contentSha256 })) !== undefined;
+      if (current?.contentSha256 === contentSha256 || redelivered) {
+        return { file: input.file, status: "unchanged", instance, accounts: accounts.length, warnings };
+      }
+
+      // Everything below reads and writes under the ledger's lock: one consistent state.
+      const instances = await tx.instances();
+      const all = await tx.accounts();
+      const before = countOf(instances, all, ctx.options);
+      const previous = current ? (all.get(instance.serverId) ?? []) : null;
+
+      const now = new Date();
+      const record: InstanceRecord = {
+        ...instance,
+        firstUploadAt: current?.firstUploadAt ?? now,
+        lastUploadAt: now,
+        accountCount: accounts.length,
+        contentSha256,
+      };
+      await tx.replaceAccounts(instance.serverId, accounts);
+      await tx.upsertInstance(record);
+
+      all.set(instance.serverId, accounts);
+      const after = countOf([...instances.filter((r) => r.serverId !== instance.serverId), record], all, ctx.options);
+      let added: number | null = null;
+      let removed: number | null = null;
+      if (previous) {
+        const oldIds = new Set(previous.map((a) => a.userId));
+        const newIds = new Set(accounts.map((a) => a.userId));
+        added = accounts.filter((a) => !oldIds.has(a.userId)).length;
+        removed = previous.filter((a) => !newIds.has(a.userId)).length;
+      }
+      await tx.appendUpload({
+        ...base,
+        outcome: "recorded",
+        serverId: instance.serverId,
+        hostName: instance.hostName,
+        accountCount: accounts.length,
+        added,
+        removed,
+        totals: totalsOf(after),
+        errorSummary: null,
+        at: now,
+      });
+      return {
+        file: input.file,
+        status: "recorded",
+        instance,
+        accounts: accounts.length,
+        added,
+        removed,
+        seatDelta: after.seats - before.seats,
+        warnings,
+      };
+    });
+  }
+
+  /**
+   * Validates only; nothing is written. FileResult has no "valid" status, so a valid file is
+   * reported as "recorded" with added/removed null and seatDelta 0 (what recording it would start from).
+   */
+  async checkUploads(inputs: UploadInput[]): Promise<FileResult[]> {
+    return inputs.map((input): FileResult => {
+      const parsed = readExport(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+      if (!parsed.ok) return { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings };
+      const accounts = parsed.export.accounts.filter((a) => !a.suspended).length;
+      return {
+        file: input.file,
+        status: "recorded",
+        instance: parsed.export.instance,
+        accounts,
+        added: null,
+        removed: null,
+        seatDelta: 0,
+        warnings: parsed.export.warnings,
+      };
+    });
+  }
+
+  summary(ledger: LedgerKey, options: MatchOptions): Promise<LedgerSummary> {
+    return this.store.read(ledger, (tx) => readSummary(tx, options));
+  }
+
+  async forget(ctx: UploadContext, target: string, source: UploadSource): Promise<ForgetOutcome> {
+    const wanted = target.trim();
+    return this.store.write(ctx.ledger, async (tx): Promise<ForgetOutcome> => {
+      const instances = await tx.instances();
+      const byId = instances.find((r) => r.serverId === wanted);
+      const byHost = instances.filter((r) => r.hostName.toLowerCase() === wanted.toLowerCase());
+      if (!byId && byHost.length > 1) return { status: "ambiguous", candidates: sortInstances(byHost) };
+      const victim = byId ?? byHost[0];
+      if (!victim) return { status: "not-found", summary: await readSummary(tx, ctx.options) };
+
+      await tx.removeInstance(victim.serverId);
+      const summary = await readSummary(tx, ctx.options);
+      await tx.appendUpload({
+        outcome: "removed",
+        serverId: victim.serverId,
+        hostName: victim.hostName,
+        source,
+        uploader: ctx.uploader,
+        deliveryId: ctx.deliveryId,
+        contentSha256: victim.contentSha256,
+        accountCount: victim.accountCount,
+        added: null,
+        removed: null,
+        totals: summary.totals,
+        errorSummary: null,
+      });
+      return { status: "removed", instance: victim, summary };
+    });
+  }
+
+  history(ledger: LedgerKey, limit?: number): Promise<UploadRow[]> {
+    return this.store.read(ledger, (tx) => tx.history(limit));
+  }
+}

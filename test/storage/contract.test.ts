@@ -1,0 +1,352 @@
+// One contract suite, run against both adapters: SQLite always, PostgreSQL when reachable (and
+// always when REQUIRE_POSTGRES=1, as in CI).
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { countUsage, latestPerInstance } from "../../src/domain/count.js";
+import { identifyAccounts } from "../../src/domain/identity.js";
+import { DEFAULT_MATCH_OPTIONS, type IdentifiedAccount, type InstanceAccounts } from "../../src/domain/types.js";
+import { readExport } from "../../src/domain/validate.js";
+import { createIdentityHasher, keyFingerprint } from "../../src/ledger/identity-key.js";
+import { LedgerService } from "../../src/ledger/service.js";
+import type { UploadContext, UploadInput } from "../../src/ledger/types.js";
+import { IdentityKeyMismatchError, type InstanceRecord, type LedgerKey } from "../../src/storage/ledger-store.js";
+import {
+  exportJson,
+  people,
+  postgresAdapter,
+  postgresReachable,
+  REQUIRE_POSTGRES,
+  scanTextColumns,
+  sqliteAdapter,
+  type Adapter,
+} from "./support.js";
+
+const pgUp = await postgresReachable();
+const KEY = "test identity key";
+const hasher = createIdentityHasher(KEY);
+const LIMITS = { maxBytes: 10 * 1024 * 1024 };
+
+let nextRepo = 1000;
+const newLedger = (): LedgerKey => {
+  const repoId = ++nextRepo;
+  return { repoId, fullName: `acme/ledger-${repoId}` };
+};
+const ctxFor = (ledger: LedgerKey, deliveryId: string | null = null): UploadContext => ({
+  ledger,
+  uploader: "mona",
+  deliveryId,
+  options: DEFAULT_MATCH_OPTIONS,
+});
+const commit = (file: string, bytes: Uint8Array, sha = "c0ffee"): UploadInput => ({
+  file,
+  bytes,
+  source: { kind: "commit", sha, path: file },
+});
+
+/** The counting engine's answer over the same files, keyed by plain normalized e-mails. */
+function expectedSeats(files: Uint8Array[]): number {
+  const instances: InstanceAccounts[] = files.map((bytes, i) => {
+    const r = readExport(bytes, `f${i}`, LIMITS);
+    if (!r.ok) throw new Error("test export invalid");
+    return { instance: r.export.instance, accounts: identifyAccounts(r.export.accounts, (e) => e) };
+  });
+  return countUsage(latestPerInstance(instances), DEFAULT_MATCH_OPTIONS).seats;
+}
+
+function account(userId: number, key?: string): IdentifiedAccount {
+  return { userId, login: `u${userId}`, primary: key ? [key] : [], secondary: [] };
+}
+
+function instanceRecord(serverId: string, hostName: string, count: number, sha = "s1"): InstanceRecord {
+  const at = new Date("2025-01-02T03:04:05.000Z");
+  return { serverId, hostName, ghesVersion: "3.17.4", firstUploadAt: at, lastUploadAt: at, accountCount: count, contentSha256: sha };
+}
+
+const adapters: { name: string; make: () => Adapter; enabled: boolean }[] = [
+  { name: "sqlite", make: sqliteAdapter, enabled: true },
+  { name: "postgres", make: postgresAdapter, enabled: pgUp },
+];
+
+if (!pgUp && REQUIRE_POSTGRES) {
+  describe("postgres", () => {
+    it("is reachable (REQUIRE_POSTGRES=1)", () => {
+      throw new Error(`PostgreSQL is not reachable at TEST_DATABASE_URL; it is required here`);
+    });
+  });
+}
+
+describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name", ({ make }) => {
+  let adapter: Adapter;
+  beforeAll(() => {
+    adapter = make();
+  });
+  afterAll(async () => {
+    await adapter.cleanup();
+  });
+
+  const freshStore = async () => adapter.open(adapter.fresh());
+
+  it("migrates on open, and opening again is a no-op", async () => {
+    const loc = adapter.fresh();
+    const a = await adapter.open(loc);
+    const b = await adapter.open(loc);
+    const ledger = newLedger();
+    await a.write(ledger, (tx) => tx.upsertInstance(instanceRecord("srv-1", "ghes.a", 0)));
+    expect((await b.read(ledger, (tx) => tx.instances())).map((i) => i.serverId)).toEqual(["srv-1"]);
+  });
+
+  it("round-trips instances, accounts and history", async () => {
+    const store = await freshStore();
+    const ledger = newLedger();
+    const rec = { ...instanceRecord("srv-1", "ghes.a", 2), httpOnly: true };
+    const id = await store.write(ledger, async (tx) => {
+      await tx.replaceAccounts("srv-1", [account(2, "k2"), { ...account(1, "k1"), secondary: ["s1", "s2"] }]);
+      await tx.upsertInstance(rec);
+      return tx.appendUpload({
+        outcome: "recorded",
+        serverId: "srv-1",
+        hostName: "ghes.a",
+        source: { kind: "issue", issueNumber: 7, commentId: 9_000_000_001, file: "usage.json.gz" },
+        uploader: "mona",
+        deliveryId: "d-1",
+        contentSha256: "s1",
+        accountCount: 2,
+        added: null,
+        removed: null,
+        totals: { seats: 2, accounts: 2, deduplicated: 0, instances: 1 },
+        errorSummary: null,
+      });
+    });
+    const got = await store.read(ledger, async (tx) => ({
+      instances: await tx.instances(),
+      one: await tx.instance("srv-1"),
+      missing: await tx.instance("nope"),
+      accounts: await tx.accounts(),
+      history: await tx.history(),
+      byDelivery: await tx.findRecorded({ deliveryId: "d-1" }),
+      bySha: await tx.findRecorded({ serverId: "srv-1", contentSha256: "s1" }),
+      noSha: await tx.findRecorded({ contentSha256: "other" }),
+    }));
+    expect(got.instances).toEqual([rec]);
+    expect(got.one).toEqual(rec);
+    expect(got.missing).toBeUndefined();
+    expect(got.accounts.get("srv-1")).toEqual([
+      { userId: 1, login: "u1", primary: ["k1"], secondary: ["s1", "s2"] },
+      { userId: 2, login: "u2", primary: ["k2"], secondary: [] },
+    ]);
+    expect(got.history).toHaveLength(1);
+    expect(got.history[0]).toMatchObject({
+      id,
+      outcome: "recorded",
+      source: { kind: "issue", issueNumber: 7, commentId: 9_000_000_001, file: "usage.json.gz" },
+      totals: { seats: 2, accounts: 2, deduplicated: 0, instances: 1 },
+      deliveryId: "d-1",
+    });
+    expect(got.history[0]!.at).toBeInstanceOf(Date);
+    expect(got.byDelivery?.id).toBe(id);
+    expect(got.bySha?.id).toBe(id);
+    expect(got.noSha).toBeUndefined();
+  });
+
+  it("replaces accounts atomically: a failure after replaceAccounts leaves the previous accounts intact", async () => {
+    const store = await freshStore();
+    const ledger = newLedger();
+    const before = Array.from({ length: 3000 }, (_, i) => account(i + 1, `old${i}`));
+    await store.write(ledger, async (tx) => {
+      await tx.replaceAccounts("srv-1", before);
+      await tx.upsertInstance(instanceRecord("srv-1", "ghes.a", before.length, "old"));
+    });
+    await expect(
+      store.write(ledger, async (tx) => {
+        await tx.replaceAccounts("srv-1", [account(1, "new")]);
+        await tx.upsertInstance(instanceRecord("srv-1", "ghes.a", 1, "new"));
+        throw new Error("injected failure");
+      }),
+    ).rejects.toThrow("injected failure");
+    // A failure inside the batched insert itself (duplicate key in a later batch) rolls back too.
+    const dup = Array.from({ length: 60_001 }, (_, i) => account(i < 60_000 ? i + 1 : 1, "dup"));
+    await expect(store.write(ledger, (tx) => tx.replaceAccounts("srv-1", dup))).rejects.toThrow();
+    const after = await store.read(ledger, async (tx) => ({ accounts: await tx.accounts("srv-1"), inst: await tx.instance("srv-1") }));
+    expect(after.accounts.get("srv-1")).toHaveLength(3000);
+    expect(after.accounts.get("srv-1")![0]).toEqual(account(1, "old0"));
+    expect(after.inst?.contentSha256).toBe("old");
+  });
+
+  it("writes 100,000 accounts in one write and reads them back", async () => {
+    const store = await freshStore();
+    const ledger = newLedger();
+    const many = Array.from({ length: 100_000 }, (_, i) => ({ ...account(i + 1, `k${i}`), secondary: [`s${i}`] }));
+    await store.write(ledger, (tx) => tx.replaceAccounts("big", many));
+    const got = (await store.read(ledger, (tx) => tx.accounts("big"))).get("big")!;
+    expect(got).toHaveLength(100_000);
+    expect(got[99_999]).toEqual(many[99_999]);
+  });
+
+  it("keeps ledgers isolated, and a rename keeps the ledger", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const a = newLedger();
+    const b = newLedger();
+    await service.recordUploads(ctxFor(a), [commit("a.json", exportJson("srv-1", "ghes.shared", people(0, 10)))]);
+    await service.recordUploads(ctxFor(b), [commit("b.json", exportJson("srv-1", "ghes.shared", people(0, 3)))]);
+    const renamed = { repoId: a.repoId, fullName: "acme/renamed" };
+    const sa = await service.summary(renamed, DEFAULT_MATCH_OPTIONS);
+    const sb = await service.summary(b, DEFAULT_MATCH_OPTIONS);
+    expect(sa.totals).toMatchObject({ seats: 10, instances: 1 });
+    expect(sb.totals).toMatchObject({ seats: 3, instances: 1 });
+    await service.forget(ctxFor(b), "ghes.shared", { kind: "command", issueNumber: 1 });
+    expect((await service.summary(a, DEFAULT_MATCH_OPTIONS)).totals.seats).toBe(10);
+    expect((await service.history(b)).map((h) => h.outcome)).toEqual(["removed", "recorded"]);
+    expect((await service.history(a)).map((h) => h.outcome)).toEqual(["recorded"]);
+  });
+
+  it("records uploads: totals, added/removed, seat delta, and the counting engine agrees", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const ledger = newLedger();
+    const a1 = exportJson("srv-a", "ghes-a.corp", people(0, 100));
+    const b1 = exportJson("srv-b", "ghes-b.corp", people(50, 100, 5000)); // 50 people shared
+    const first = await service.recordUploads(ctxFor(ledger), [commit("a.json", a1), commit("b.json", b1)]);
+    expect(first.results.map((r) => r.status)).toEqual(["recorded", "recorded"]);
+    expect(first.results[0]).toMatchObject({ added: null, removed: null, seatDelta: 100, accounts: 100 });
+    expect(first.results[1]).toMatchObject({ seatDelta: 50 });
+    expect(first.summary.totals).toEqual({ seats: 150, accounts: 200, deduplicated: 50, instances: 2 });
+    expect(first.summary.totals.seats).toBe(expectedSeats([a1, b1]));
+
+    // srv-a again: 10 left (ids 1..10), 5 joined (new ids).
+    const a2 = exportJson("srv-a", "ghes-a.corp", [...people(10, 90, 11), ...people(1000, 5, 9000)]);
+    const second = await service.recordUploads(ctxFor(ledger), [commit("a.json", a2)]);
+    expect(second.results[0]).toMatchObject({ status: "recorded", added: 5, removed: 10, seatDelta: -5 });
+    expect(second.summary.totals.seats).toBe(expectedSeats([a1, b1, a2]));
+    expect(second.summary.instances.map((i) => i.serverId)).toEqual(["srv-a", "srv-b"]);
+    const hist = await service.history(ledger);
+    expect(hist[0]).toMatchObject({ outcome: "recorded", added: 5, removed: 10, totals: second.summary.totals });
+    const srvA = second.summary.instances[0]!;
+    expect(srvA.firstUploadAt.getTime()).toBeLessThanOrEqual(srvA.lastUploadAt.getTime());
+  });
+
+  it("recognises an identical re-upload and a redelivery: unchanged, no new recorded row", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const ledger = newLedger();
+    const v1 = exportJson("srv-1", "ghes.a", people(0, 5));
+    const v2 = exportJson("srv-1", "ghes.a", people(0, 6));
+    await service.recordUploads(ctxFor(ledger, "delivery-1"), [commit("u.json", v1)]);
+    const again = await service.recordUploads(ctxFor(ledger, "delivery-2"), [commit("u.json", v1)]);
+    expect(again.results[0]).toMatchObject({ status: "unchanged", accounts: 5 });
+    await service.recordUploads(ctxFor(ledger, "delivery-3"), [commit("u.json", v2)]);
+    // A late redelivery of delivery-1 must not roll srv-1 back to v1.
+    const redelivered = await service.recordUploads(ctxFor(ledger, "delivery-1"), [commit("u.json", v1)]);
+    expect(redelivered.results[0]!.status).toBe("unchanged");
+    expect(redelivered.summary.totals.seats).toBe(6);
+    expect((await service.history(ledger)).filter((h) => h.outcome === "recorded")).toHaveLength(2);
+  });
+
+  it("keeps refused uploads in the history with an error summary and no file content", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const ledger = newLedger();
+    const bad = new TextEncoder().encode(
+      JSON.stringify({ version: 1, instance: { server_id: "x", host_name: "h" }, users: [{ user_id: 1, login: "a", emails: [{ email: 5 }] }, { user_id: -1, login: "secret@corp.example" }] }),
+    );
+    const out = await service.recordUploads(ctxFor(ledger, "d9"), [
+      { file: "bad.json", bytes: bad, source: { kind: "issue", issueNumber: 3, file: "bad.json" } },
+    ]);
+    expect(out.results[0]!.status).toBe("refused");
+    const [row] = await service.history(ledger);
+    expect(row).toMatchObject({ outcome: "refused", serverId: null, totals: null, deliveryId: "d9" });
+    expect(row!.errorSummary).toMatch(/^bad\.json: users\[0\]/);
+    expect(row!.errorSummary).not.toContain("@");
+    expect(out.summary.totals.instances).toBe(0);
+  });
+
+  it("forgets an instance by server id or host name; ambiguous host names list the candidates", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const ledger = newLedger();
+    await service.recordUploads(ctxFor(ledger), [
+      commit("1.json", exportJson("srv-1", "ghes.twin", people(0, 4))),
+      commit("2.json", exportJson("srv-2", "ghes.twin", people(10, 4))),
+      commit("3.json", exportJson("srv-3", "ghes.solo", people(20, 4))),
+    ]);
+    const cmd = { kind: "command", issueNumber: 5, commentId: 77 } as const;
+    const ambiguous = await service.forget(ctxFor(ledger), "GHES.twin", cmd);
+    expect(ambiguous.status).toBe("ambiguous");
+    if (ambiguous.status === "ambiguous") expect(ambiguous.candidates.map((c) => c.serverId)).toEqual(["srv-1", "srv-2"]);
+    const missing = await service.forget(ctxFor(ledger), "ghes.nowhere", cmd);
+    expect(missing).toMatchObject({ status: "not-found", summary: { totals: { instances: 3, seats: 12 } } });
+
+    const byHost = await service.forget(ctxFor(ledger), "ghes.solo", cmd);
+    expect(byHost).toMatchObject({ status: "removed", instance: { serverId: "srv-3" }, summary: { totals: { instances: 2, seats: 8 } } });
+    const byId = await service.forget(ctxFor(ledger), "srv-1", cmd);
+    expect(byId).toMatchObject({ status: "removed", summary: { totals: { instances: 1, seats: 4 } } });
+    const hist = await service.history(ledger);
+    expect(hist.slice(0, 2)).toMatchObject([
+      { outcome: "removed", serverId: "srv-1", accountCount: 4, totals: { seats: 4, instances: 1 }, source: cmd },
+      { outcome: "removed", serverId: "srv-3", totals: { seats: 8, instances: 2 } },
+    ]);
+    expect(hist).toHaveLength(5);
+    const accounts = await store.read(ledger, (tx) => tx.accounts());
+    expect([...accounts.keys()]).toEqual(["srv-2"]);
+  });
+
+  it("stores the identity key's fingerprint and refuses another key", async () => {
+    const loc = adapter.fresh();
+    const store = await adapter.open(loc);
+    await store.checkKeyFingerprint(keyFingerprint(KEY));
+    await store.checkKeyFingerprint(keyFingerprint(KEY));
+    const again = await adapter.open(loc);
+    await expect(again.checkKeyFingerprint(keyFingerprint("another key"))).rejects.toBeInstanceOf(IdentityKeyMismatchError);
+  });
+
+  it("never stores an e-mail address: no '@' in any text column after an ingest", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const ledger = newLedger();
+    const bad = new TextEncoder().encode('{"version":1,"instance":{"server_id":"x","host_name":"h"},"users":[{"user_id":"a@b.example","login":"x"}]}');
+    await service.recordUploads(ctxFor(ledger), [
+      commit("a.json", exportJson("srv-1", "ghes.a", people(0, 50))),
+      commit("b.json", exportJson("srv-2", "ghes.b", people(25, 50))),
+      commit("bad.json", bad),
+    ]);
+    await service.forget(ctxFor(ledger), "srv-2", { kind: "command", issueNumber: 1 });
+    const scan = await scanTextColumns(store, "@");
+    expect(scan.map((s) => s.column)).toEqual(expect.arrayContaining(["accounts.identities", "accounts.login", "uploads.error_summary"]));
+    expect(scan.filter((s) => s.hits > 0)).toEqual([]);
+    // The scan itself can see an '@' when there is one.
+    await store.write(ledger, (tx) => tx.replaceAccounts("srv-9", [{ userId: 1, login: "probe@x", primary: [], secondary: [] }]));
+    expect((await scanTextColumns(store, "@")).filter((s) => s.hits > 0).map((s) => s.column)).toEqual(["accounts.login"]);
+  });
+
+  it("serialises concurrent uploads to one ledger: totals match the counting engine", async () => {
+    const loc = adapter.fresh();
+    // Two stores on one database stand for two replicas (PostgreSQL). SQLite is one file per
+    // process: there, both services share the store, whose single writer must serialise them.
+    const storeA = await adapter.open(loc);
+    const storeB = adapter.name === "postgres" ? await adapter.open(loc) : storeA;
+    const replicas = [new LedgerService(storeA, hasher, LIMITS), new LedgerService(storeB, hasher, LIMITS)];
+    const ledger = newLedger();
+    const files = Array.from({ length: 8 }, (_, i) => exportJson(`srv-${i}`, `ghes-${i}.corp`, people(i * 300, 1000)));
+    await Promise.all(
+      files.map((bytes, i) => replicas[i % 2]!.recordUploads(ctxFor(ledger, `d${i}`), [commit(`f${i}.json`, bytes)])),
+    );
+    const summary = await replicas[0]!.summary(ledger, DEFAULT_MATCH_OPTIONS);
+    expect(summary.totals).toEqual({ seats: expectedSeats(files), accounts: 8000, deduplicated: 8000 - expectedSeats(files), instances: 8 });
+    // Each upload saw every earlier one: the history's instance counts go 1, 2, …, 8.
+    const hist = (await replicas[1]!.history(ledger)).reverse();
+    expect(hist.map((h) => h.totals?.instances)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(hist.at(-1)!.totals).toEqual(summary.totals);
+
+    // Both replicas racing on the same instance: one wins whole, and the totals agree with it.
+    const x1 = exportJson("srv-x", "ghes-x.corp", people(5000, 700));
+    const x2 = exportJson("srv-x", "ghes-x.corp", people(100, 400, 20_000));
+    await Promise.all([
+      replicas[0]!.recordUploads(ctxFor(ledger, "x1"), [commit("x.json", x1)]),
+      replicas[1]!.recordUploads(ctxFor(ledger, "x2"), [commit("x.json", x2)]),
+    ]);
+    const final = await replicas[0]!.summary(ledger, DEFAULT_MATCH_OPTIONS);
+    const winner = final.instances.find((i) => i.serverId === "srv-x")!;
+    const winnerBytes = winner.accountCount === 700 ? x1 : x2;
+    expect(final.totals.seats).toBe(expectedSeats([...files, winnerBytes]));
+    expect((await replicas[0]!.history(ledger, 1))[0]!.totals).toEqual(final.totals);
+  });
+});
