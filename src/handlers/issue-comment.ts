@@ -1,5 +1,108 @@
-import type { Context } from "probot";
+// issue_comment.created: exports in the new comment go through the issue upload flow; a
+// `/license-sync` command gets its own reply. Any other comment costs no API call.
 import type { AppDeps } from "../index.js";
+import { parseCommand, type Command } from "../domain/commands.js";
+import { findExports, hasAnything } from "../domain/issue-exports.js";
+import {
+  commandMarker,
+  renderForgetReply,
+  renderHelp,
+  renderPermissionRefusal,
+  renderReportReply,
+} from "../domain/render-issue.js";
+import { upsertComment } from "../github/comments.js";
+import { canForget, canUpload, describePermission, getPermission } from "../github/permissions.js";
+import {
+  designatedIssue,
+  githubHosts,
+  processUploads,
+  summaryOptions,
+  uploadUrl,
+  type CommentContext,
+  type DesignatedIssue,
+} from "./issues.js";
 
-// Placeholder until the handler lands; replaced by its own issue's work.
-export async function onIssueComment(_context: Context, _deps: AppDeps): Promise<void> {}
+async function runCommand(context: CommentContext, deps: AppDeps, issue: DesignatedIssue, command: Command): Promise<void> {
+  const { octokit, payload } = context;
+  const { repo, config, log } = issue;
+  const commentId = payload.comment.id;
+  const marker = commandMarker(commentId);
+  const target = { kind: "issue", owner: repo.owner, repo: repo.repo, issueNumber: issue.issueNumber } as const;
+  const reply = (body: string) => upsertComment(octokit, target, marker, body);
+
+  const permission = await getPermission(octokit, repo.owner, repo.repo, issue.login);
+  const role = describePermission(permission);
+  if (!canUpload(permission)) {
+    await reply(renderPermissionRefusal({ marker, login: issue.login, action: "command", permission: role }));
+    log.info({ outcome: "refused-permission", command: command.kind, role: permission.roleName }, "issue path: command refused");
+    return;
+  }
+  const ledgerKey = { repoId: repo.id, fullName: repo.fullName };
+  const options = summaryOptions(config);
+  switch (command.kind) {
+    case "help":
+    case "unknown":
+      await reply(
+        renderHelp({
+          marker,
+          uploadUrl: uploadUrl(issue.htmlUrl, repo, config),
+          ...(command.kind === "unknown" ? { unknown: `/license-sync ${command.word}` } : {}),
+        }),
+      );
+      log.info({ outcome: command.kind === "help" ? "help" : "unknown-command" }, "issue path: help sent");
+      return;
+    case "report": {
+      const summary = await deps.ledger.summary(ledgerKey, config.match);
+      await reply(renderReportReply({ marker, summary, options }));
+      log.info({ outcome: "report", seats: summary.totals.seats }, "issue path: report sent");
+      return;
+    }
+    case "forget": {
+      if (!canForget(permission)) {
+        await reply(renderPermissionRefusal({ marker, login: issue.login, action: "forget", permission: role }));
+        log.info({ outcome: "refused-permission", command: "forget", role: permission.roleName }, "issue path: forget refused");
+        return;
+      }
+      const outcome = await deps.ledger.forget(
+        { ledger: ledgerKey, uploader: issue.login, deliveryId: context.id, options: config.match },
+        command.target,
+        { kind: "command", issueNumber: issue.issueNumber, commentId },
+      );
+      await reply(renderForgetReply({ marker, target: command.target, outcome, options }));
+      log.info(
+        { outcome: `forget-${outcome.status}`, ...(outcome.status === "removed" ? { serverId: outcome.instance.serverId } : {}) },
+        "issue path: forget processed",
+      );
+      return;
+    }
+  }
+}
+
+export async function onIssueComment(context: CommentContext, deps: AppDeps): Promise<void> {
+  const { payload } = context;
+  const log = context.log.child({ delivery: context.id, repo: payload.repository.full_name, issue: payload.issue.number });
+  if (payload.sender.type === "Bot" || payload.comment.user?.type === "Bot") {
+    log.debug({ outcome: "bot" }, "issue path: bot comment, ignored");
+    return;
+  }
+  if (payload.issue.pull_request) {
+    log.debug({ outcome: "pull-request" }, "issue path: pull request comment, ignored");
+    return;
+  }
+  const command = parseCommand(payload.comment.body);
+  const found = findExports(payload.comment.body, githubHosts(deps.settings), "comment");
+  // A plain comment: no API call at all.
+  if (!command && !hasAnything(found)) return;
+
+  const issue = await designatedIssue(context, deps, log);
+  if (!issue) return;
+  if (hasAnything(found)) {
+    await processUploads(context, deps, issue, {
+      origin: `comment-${payload.comment.id}`,
+      heading: `Comment by @${issue.login}`,
+      found,
+      commentId: payload.comment.id,
+    });
+  }
+  if (command) await runCommand(context, deps, issue, command);
+}
