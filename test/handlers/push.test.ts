@@ -1,0 +1,291 @@
+import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import nock from "nock";
+import type { Probot } from "probot";
+import { licenseSync } from "../../src/index.js";
+import type { LedgerStore } from "../../src/storage/ledger-store.js";
+import type { LedgerService } from "../../src/ledger/service.js";
+import type { Settings } from "../../src/settings.js";
+import { API, createTestProbot, nockInstallationToken } from "../helpers/probot.js";
+import {
+  AFTER_SHA,
+  BEFORE_SHA,
+  FULL_NAME,
+  REPO_ID,
+  branchDeletionPayload,
+  pushPayload,
+  tagPushPayload,
+  type PushOptions,
+} from "../helpers/payloads.js";
+import { blobReply, exportJson, users } from "../helpers/exports.js";
+import { memoryLedger, testSettings } from "../helpers/ledger.js";
+
+const REPO_PATH = `/repos/${FULL_NAME}`;
+const SUMMARY_LINE = /\n<!-- license-sync:summary (\{.*\}) -->$/;
+
+let probot: Probot;
+let ledger: LedgerService;
+let store: LedgerStore;
+
+async function setup(settings: Partial<Settings> = {}) {
+  ({ ledger, store } = await memoryLedger());
+  probot = createTestProbot();
+  await probot.load(licenseSync({ ledger, settings: testSettings(settings) }));
+}
+
+beforeEach(async () => {
+  nock.disableNetConnect();
+  await setup();
+});
+
+afterEach(async () => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  await store.close();
+  expect(pending).toEqual([]);
+});
+
+function push(o: PushOptions = {}, id = "delivery-1") {
+  return probot.receive({ id, name: "push", payload: pushPayload(o) } as never);
+}
+
+/** GitHub with the token exchange and the repo's config file (raw YAML). */
+function github(configYaml: string | null = "", token = true) {
+  // Probot caches the installation token: only a test's first event asks for one.
+  const scope = token ? nockInstallationToken(nock(API)) : nock(API);
+  if (configYaml === null) scope.get(`${REPO_PATH}/contents/.github%2Flicense-sync.yml`).reply(404, { message: "Not Found" });
+  else {
+    scope
+      .get(`${REPO_PATH}/contents/.github%2Flicense-sync.yml`)
+      .reply(200, configYaml, { "content-type": "application/vnd.github.raw; charset=utf-8" });
+  }
+  return scope;
+}
+
+interface Captured {
+  comment?: string;
+  commentPatch?: string;
+  check?: { name: string; head_sha: string; conclusion: string; output: { title: string; summary: string; annotations?: { path: string; start_line: number; message: string }[] } };
+}
+
+/** compare -> blobs -> comment upsert -> check run, capturing what the app sends. */
+function expectFullFlow(
+  scope: nock.Scope,
+  files: { path: string; sha: string; bytes: string | Buffer; status?: string; read?: false }[],
+  cap: Captured,
+  opts: { after?: string; existingComment?: { id: number; body: string } } = {},
+) {
+  const after = opts.after ?? AFTER_SHA;
+  scope
+    .get(`${REPO_PATH}/compare/${BEFORE_SHA}...${after}`)
+    .query({ per_page: "1" })
+    .reply(200, { status: "ahead", files: files.map((f) => ({ filename: f.path, sha: f.sha, status: f.status ?? "added" })) });
+  for (const f of files.filter((x) => x.read !== false)) scope.get(`${REPO_PATH}/git/blobs/${f.sha}`).reply(200, blobReply(f.sha, f.bytes));
+  scope
+    .get(`${REPO_PATH}/commits/${after}/comments`)
+    .query({ per_page: "100" })
+    .reply(200, opts.existingComment ? [{ id: 1, body: "someone else" }, opts.existingComment] : [{ id: 1, body: "someone else" }]);
+  if (opts.existingComment) {
+    scope.patch(`${REPO_PATH}/comments/${opts.existingComment.id}`, (b: { body: string }) => ((cap.commentPatch = b.body), true)).reply(200, { id: opts.existingComment.id });
+  } else {
+    scope.post(`${REPO_PATH}/commits/${after}/comments`, (b: { body: string }) => ((cap.comment = b.body), true)).reply(201, { id: 99 });
+  }
+  scope.post(`${REPO_PATH}/check-runs`, (b: Captured["check"]) => ((cap.check = b), true)).reply(201, { id: 5 });
+}
+
+const A = exportJson("srv-a", "ghes-a.corp.example", users(1, 3));
+const B = exportJson("srv-b", "ghes-b.corp.example", users(3, 5));
+
+describe("push to the designated branch", () => {
+  it("records one valid export, comments on the head commit and passes the check", async () => {
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(scope, [{ path: "license-usage/a.json", sha: "b1", bytes: A }], cap);
+    await push();
+
+    expect(cap.comment).toMatch(/^<!-- license-sync:push -->\n\*\*License usage in 2222222\*\*: 1 recorded/);
+    expect(cap.comment).toContain("`license-usage/a.json`: **recorded**: ghes-a.corp.example, 3 accounts (first upload of this instance)");
+    expect(cap.comment).toContain("## 3 seats consumed");
+    expect(cap.comment).toMatch(SUMMARY_LINE);
+    expect(JSON.parse(SUMMARY_LINE.exec(cap.comment!)![1]!)).toEqual({ seats: 3, accounts: 3, deduplicated: 0, instances: 1 });
+    expect(cap.comment).not.toContain("@corp.example");
+    expect(cap.check).toMatchObject({ name: "license usage", head_sha: AFTER_SHA, conclusion: "success", output: { title: "1 recorded" } });
+    expect(cap.check!.output.annotations ?? []).toEqual([]);
+
+    const history = await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME });
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ outcome: "recorded", uploader: "octo-admin", deliveryId: "delivery-1", source: { kind: "commit", sha: AFTER_SHA, path: "license-usage/a.json" } });
+  });
+
+  it("records the valid file, refuses the broken one and annotates it at the line of its first error", async () => {
+    const broken = JSON.stringify(
+      { version: 1, instance: { server_id: "srv-x", host_name: "x.example" }, users: [{ user_id: 1, login: "a", emails: [] }, { user_id: 2, login: "b", emails: [{ email: 12345 }] }] },
+      null,
+      2,
+    );
+    const errorLine = broken.split("\n").findIndex((l) => l.includes("12345")) + 1;
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(
+      scope,
+      [
+        { path: "license-usage/b.json", sha: "b2", bytes: B },
+        { path: "license-usage/broken.json", sha: "b3", bytes: broken },
+        { path: "README.md", sha: "b4", bytes: "not an export", read: false },
+        { path: "license-usage/old.json", sha: "b5", bytes: "", status: "removed", read: false },
+      ],
+      cap,
+    );
+    await push();
+
+    expect(cap.comment).toContain("1 recorded, 1 refused");
+    expect(cap.comment).toContain("`license-usage/broken.json`: **refused**:");
+    expect(cap.comment).toContain("users[1].emails[0].email");
+    expect(cap.check?.conclusion).toBe("failure");
+    expect(cap.check?.output.annotations).toHaveLength(1);
+    expect(cap.check?.output.annotations?.[0]).toMatchObject({ path: "license-usage/broken.json", start_line: errorLine });
+    expect(errorLine).toBeGreaterThan(1);
+    expect(cap.check?.output.annotations?.[0]?.message).toContain("users[1].emails[0].email");
+  });
+
+  it("reads a file over 1 MB through the git blobs API", async () => {
+    const big = exportJson("srv-big", "big.example", users(1, 12_000));
+    expect(big.length).toBeGreaterThan(1024 * 1024);
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(scope, [{ path: "license-usage/big/big.json", sha: "b6", bytes: big }], cap);
+    await push();
+    expect(cap.comment).toContain("big.example, 12,000 accounts");
+    expect(cap.comment).toContain("## 12,000 seats consumed");
+  });
+
+  it("says 'already recorded' for a re-push of identical content, and edits its comment on a redelivery", async () => {
+    const first: Captured = {};
+    expectFullFlow(github(), [{ path: "license-usage/a.json", sha: "b1", bytes: A }], first);
+    await push({}, "d-1");
+
+    const after2 = "4444444444444444444444444444444444444444";
+    const second: Captured = {};
+    expectFullFlow(github("", false), [{ path: "license-usage/a.json", sha: "b1", bytes: A, status: "modified" }], second, { after: after2 });
+    await push({ after: after2 }, "d-2");
+    expect(second.comment).toContain("**already recorded**: ghes-a.corp.example, 3 accounts");
+    expect(second.check?.conclusion).toBe("success");
+
+    // Redelivery of the second push: the marked comment is found and edited, not duplicated.
+    const third: Captured = {};
+    expectFullFlow(github("", false), [{ path: "license-usage/a.json", sha: "b1", bytes: A, status: "modified" }], third, {
+      after: after2,
+      existingComment: { id: 50, body: "<!-- license-sync:push -->\nold" },
+    });
+    await push({ after: after2 }, "d-2");
+    expect(third.commentPatch).toContain("already recorded");
+    expect(third.comment).toBeUndefined();
+  });
+
+  it("shows the change since the instance's previous upload", async () => {
+    expectFullFlow(github(), [{ path: "license-usage/a.json", sha: "b1", bytes: A }], {});
+    await push({}, "d-1");
+    const after2 = "5555555555555555555555555555555555555555";
+    const cap: Captured = {};
+    const changed = exportJson("srv-a", "ghes-a.corp.example", users(2, 6));
+    expectFullFlow(github("", false), [{ path: "license-usage/a.json", sha: "b9", bytes: changed, status: "modified" }], cap, { after: after2 });
+    await push({ after: after2 }, "d-2");
+    expect(cap.comment).toContain("+3 / −1 accounts since its previous upload");
+    expect(cap.comment).toContain("seats +2");
+  });
+
+  it("reads the whole head tree for a new branch (before is all zeros)", async () => {
+    const scope = github();
+    const cap: Captured = {};
+    scope.get(`${REPO_PATH}/git/trees/${AFTER_SHA}`).query({ recursive: "true" }).reply(200, {
+      sha: AFTER_SHA,
+      truncated: false,
+      tree: [
+        { path: "license-usage", type: "tree", sha: "t1" },
+        { path: "license-usage/a.json", type: "blob", sha: "b1" },
+        { path: "docs/a.json", type: "blob", sha: "b0" },
+      ],
+    });
+    scope.get(`${REPO_PATH}/git/blobs/b1`).reply(200, blobReply("b1", A));
+    scope.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query(true).reply(200, []);
+    scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((cap.comment = b.body), true)).reply(201, { id: 1 });
+    scope.post(`${REPO_PATH}/check-runs`).reply(201, { id: 2 });
+    await push({ before: "0000000000000000000000000000000000000000" });
+    expect(cap.comment).toContain("1 recorded");
+  });
+
+  it("answers a configuration error with the wrong keys, and records nothing", async () => {
+    const scope = github("stale_after_days: soon\npurchased_seat: 10\n");
+    let body = "";
+    scope.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query(true).reply(200, []);
+    scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((body = b.body), true)).reply(201, { id: 1 });
+    await push();
+    expect(body).toContain("- `stale_after_days`: expected a positive whole number of days, got text");
+    expect(body).toContain("- `purchased_seat`: unknown key (did you mean `purchased_seats`?)");
+    expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
+  });
+
+  it("honours the configured paths and branch", async () => {
+    const scope = github("paths: [exports/*.json]\nbranch: usage\n");
+    const cap: Captured = {};
+    expectFullFlow(
+      scope,
+      [
+        { path: "exports/a.json", sha: "b1", bytes: A },
+        { path: "license-usage/b.json", sha: "zz", bytes: B, read: false },
+      ],
+      cap,
+    );
+    await push({ ref: "refs/heads/usage" });
+    expect(cap.comment).toContain("`exports/a.json`: **recorded**");
+    expect(cap.comment).not.toContain("license-usage/b.json");
+  });
+});
+
+describe("pushes that are ignored", () => {
+  it("another repository: no API call at all", async () => {
+    await expect(push({ fullName: "acme/other", repoId: 9 })).resolves.toBeUndefined();
+  });
+
+  it("a tag: no API call at all", async () => {
+    await expect(probot.receive({ id: "t", name: "push", payload: tagPushPayload() } as never)).resolves.toBeUndefined();
+  });
+
+  it("a branch deletion: no API call at all", async () => {
+    await expect(probot.receive({ id: "d", name: "push", payload: branchDeletionPayload() } as never)).resolves.toBeUndefined();
+  });
+
+  it("a bot's push (this app included): no API call at all", async () => {
+    await expect(push({ senderType: "Bot", senderLogin: "license-sync[bot]" })).resolves.toBeUndefined();
+  });
+
+  it("another branch: only the configuration is read (it names the branch), nothing written", async () => {
+    github();
+    await push({ ref: "refs/heads/feature" });
+  });
+
+  it("no export among the changed files: compare only, no comment, no check run", async () => {
+    github().get(`${REPO_PATH}/compare/${BEFORE_SHA}...${AFTER_SHA}`).query(true).reply(200, {
+      files: [
+        { filename: "README.md", sha: "r1", status: "modified" },
+        { filename: "license-usage/gone.json", sha: "g1", status: "removed" },
+      ],
+    });
+    await push();
+  });
+
+  it("without LICENSE_SYNC_REPOS, a repository without its own config file is not designated", async () => {
+    await store.close();
+    await setup({ designatedRepos: null });
+    github(null).get(`/repos/acme/.github/contents/.github%2Flicense-sync.yml`).reply(404, { message: "Not Found" });
+    await push();
+  });
+
+  it("without LICENSE_SYNC_REPOS, a repository with the file is designated", async () => {
+    await store.close();
+    await setup({ designatedRepos: null });
+    const cap: Captured = {};
+    expectFullFlow(github("match:\n  logins: true\n"), [{ path: "license-usage/a.json", sha: "b1", bytes: A }], cap);
+    await push();
+    expect(cap.comment).toContain("by their primary e-mail address or their login");
+  });
+});
