@@ -1,7 +1,7 @@
 // The one LedgerStore implementation, over kysely. Everything dialect-specific (how a write
 // transaction starts and locks, how accounts are bulk-inserted) sits behind DialectOps; sqlite.ts
 // and postgres.ts provide them.
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { IdentifiedAccount } from "../domain/types.js";
 import {
   IdentityKeyMismatchError,
@@ -344,6 +344,11 @@ export class KyselyLedgerStore implements LedgerStore {
         this.db.selectFrom("meta").select("value").where("key", "=", FINGERPRINT_KEY).executeTakeFirstOrThrow(),
       );
     if (stored.value !== fingerprint) throw new IdentityKeyMismatchError();
+  }
+
+  /** Health check: the database answers. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   async close(): Promise<void> {
