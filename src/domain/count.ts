@@ -21,52 +21,23 @@ export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts
   return [...byServer.values()];
 }
 
-/** Duplicate user_ids are merged by the validator; if one slips through it is still one account. */
-function uniqueAccounts(accounts: IdentifiedAccount[]): IdentifiedAccount[] {
-  const byId = new Map<number, number>();
-  let out: IdentifiedAccount[] | null = null;
-  for (let i = 0; i < accounts.length; i++) {
-    const a = accounts[i]!;
-    const first = byId.get(a.userId);
-    if (first === undefined) {
-      byId.set(a.userId, out ? out.length : i);
-      out?.push(a);
-      continue;
-    }
-    out ??= accounts.slice(0, i);
-    const kept = out[first]!;
-    out[first] = {
-      userId: kept.userId,
-      login: kept.login,
-      primary: [...new Set([...kept.primary, ...a.primary])],
-      secondary: [...new Set([...kept.secondary, ...a.secondary])],
-    };
-  }
-  return out ?? accounts;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
- * Counts seats the contract's way. Instances are taken as given: call latestPerInstance first when
- * uploads may repeat a serverId (a repeated serverId here is counted as one instance's union).
+ * Counts seats the contract's way. Pass each serverId once (see latestPerInstance); a repeated
+ * serverId is treated as one instance, and a repeated user_id within one instance as one account.
  */
 export function countUsage(instances: InstanceAccounts[], options: MatchOptions): UsageReport {
   const merged = mergeSameServer(instances);
+  const m = merged.length;
   const lists = merged.map((inst) => uniqueAccounts(inst.accounts));
-  const n = lists.reduce((sum, l) => sum + l.length, 0);
+  let n = 0;
+  for (const l of lists) n += l.length;
+
   const parent = new Int32Array(n);
-  const size = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    parent[i] = i;
-    size[i] = 1;
-  }
+  const size = new Int32Array(n).fill(1);
+  for (let i = 0; i < n; i++) parent[i] = i;
   const find = (x: number): number => {
     while (parent[x] !== x) {
-      const p = parent[x]!;
-      const gp = parent[p]!;
+      const gp = parent[parent[x]!]!;
       parent[x] = gp; // path halving
       x = gp;
     }
@@ -80,39 +51,42 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
     parent[rb] = ra;
     size[ra]! += size[rb]!;
   };
+
   // E-mail keys and login keys live in separate maps: a login can never equal an e-mail key.
   const emailOwner = new Map<string, number>();
+  // With the logins option: login -> an account carrying it. Without: the first account carrying it,
+  // for spotting possible savings (same login, different persons) in the same single pass.
   const loginOwner = new Map<string, number>();
-  const claim = (owners: Map<string, number>, key: string, account: number): void => {
-    const owner = owners.get(key);
-    if (owner === undefined) owners.set(key, account);
-    else union(account, owner);
-  };
-
+  const sharedLogins: number[] = []; // pairs [first, other] of accounts sharing a login (option off)
   const instanceOf = new Int32Array(n);
-  const unmatched = new Array<number>(merged.length).fill(0);
+  const unmatched = new Array<number>(m).fill(0);
   let idx = 0;
-  for (let i = 0; i < lists.length; i++) {
+  for (let i = 0; i < m; i++) {
     for (const a of lists[i]!) {
       let identified = false;
       for (const k of a.primary) {
         if (k === "") continue;
-        claim(emailOwner, k, idx);
+        const owner = emailOwner.get(k);
+        if (owner === undefined) emailOwner.set(k, idx);
+        else union(idx, owner);
         identified = true;
       }
       if (options.allEmails) {
         for (const k of a.secondary) {
           if (k === "") continue;
-          claim(emailOwner, k, idx);
+          const owner = emailOwner.get(k);
+          if (owner === undefined) emailOwner.set(k, idx);
+          else union(idx, owner);
           identified = true;
         }
       }
-      if (options.logins) {
-        const login = typeof a.login === "string" ? a.login.trim().toLowerCase() : "";
-        if (login !== "") {
-          claim(loginOwner, login, idx);
-          identified = true;
-        }
+      const login = loginKey(a.login);
+      if (login !== "") {
+        const owner = loginOwner.get(login);
+        if (owner === undefined) loginOwner.set(login, idx);
+        else if (options.logins) union(idx, owner);
+        else sharedLogins.push(owner, idx);
+        if (options.logins) identified = true;
       }
       if (!identified) unmatched[i]!++;
       instanceOf[idx] = i;
@@ -120,55 +94,14 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
     }
   }
 
-  // Each person's instances. Accounts are visited instance by instance, so a person's instances
-  // arrive in ascending order and "differs from the last one seen" detects a new instance.
-  const lastInstance = new Int32Array(n).fill(-1);
-  const spanCount = new Int32Array(n);
-  const extra = new Map<number, number[]>(); // root -> instances, only for persons on 2+ instances
-  const firstInstance = new Int32Array(n);
-  for (let a = 0; a < n; a++) {
-    const r = find(a);
-    const i = instanceOf[a]!;
-    if (lastInstance[r] === i) continue;
-    if (lastInstance[r] === -1) {
-      firstInstance[r] = i;
-    } else {
-      let list = extra.get(r);
-      if (!list) extra.set(r, (list = [firstInstance[r]!]));
-      list.push(i);
-    }
-    lastInstance[r] = i;
-    spanCount[r]!++;
-  }
-
-  let seats = 0;
-  const exclusive = new Array<number>(merged.length).fill(0);
-  const spans = new Map<number, number>();
-  const pairPeople = new Map<number, number>(); // i * m + j, i < j
-  const m = merged.length;
-  for (let r = 0; r < n; r++) {
-    if (parent[r] !== r) continue;
-    seats++;
-    if (spanCount[r] === 1) {
-      exclusive[firstInstance[r]!]!++;
-      continue;
-    }
-    const list = extra.get(r)!;
-    spans.set(list.length, (spans.get(list.length) ?? 0) + 1);
-    for (let x = 0; x < list.length; x++) {
-      for (let y = x + 1; y < list.length; y++) {
-        const key = list[x]! * m + list[y]!;
-        pairPeople.set(key, (pairPeople.get(key) ?? 0) + 1);
-      }
-    }
-  }
+  const tally = m <= 30 ? tallyByMask(n, m, parent, instanceOf, find) : tallyByList(n, m, parent, instanceOf, find);
 
   const instanceUsage: InstanceUsage[] = merged.map((inst, i) => {
     const usage: InstanceUsage = {
       serverId: inst.instance.serverId,
       hostName: inst.instance.hostName,
       accounts: lists[i]!.length,
-      exclusive: exclusive[i]!,
+      exclusive: tally.exclusive[i]!,
       unmatched: unmatched[i]!,
     };
     if (inst.instance.ghesVersion !== undefined) usage.ghesVersion = inst.instance.ghesVersion;
@@ -177,7 +110,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
   instanceUsage.sort((a, b) => compareText(a.hostName, b.hostName) || compareText(a.serverId, b.serverId));
 
   const overlaps: Overlap[] = [];
-  for (const [key, people] of pairPeople) {
+  for (const [key, people] of tally.pairs) {
     const a = merged[Math.floor(key / m)]!.instance.serverId;
     const b = merged[key % m]!.instance.serverId;
     overlaps.push({ serverIds: a < b ? [a, b] : [b, a], people });
@@ -185,68 +118,185 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
   overlaps.sort((p, q) => compareText(p.serverIds[0], q.serverIds[0]) || compareText(p.serverIds[1], q.serverIds[1]));
 
   return {
-    seats,
+    seats: tally.seats,
     accounts: n,
-    deduplicated: n - seats,
+    deduplicated: n - tally.seats,
     instances: instanceUsage,
     overlaps,
-    spans: [...spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
+    spans: [...tally.spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
-    possibleSavings: options.logins ? [] : possibleSavings(lists, find),
+    possibleSavings: possibleSavings(sharedLogins, lists, instanceOf, find),
     options: { allEmails: options.allEmails, logins: options.logins },
   };
+}
+
+interface Tally {
+  seats: number;
+  exclusive: number[];
+  /** persons spanning k instances, k >= 2 */
+  spans: Map<number, number>;
+  /** instance pair i * m + j (i < j) -> persons on both */
+  pairs: Map<number, number>;
+}
+
+function addPairs(tally: Tally, m: number, instancesOfPerson: number[], people: number): void {
+  const k = instancesOfPerson.length;
+  tally.spans.set(k, (tally.spans.get(k) ?? 0) + people);
+  for (let x = 0; x < k; x++) {
+    for (let y = x + 1; y < k; y++) {
+      const key = instancesOfPerson[x]! * m + instancesOfPerson[y]!;
+      tally.pairs.set(key, (tally.pairs.get(key) ?? 0) + people);
+    }
+  }
+}
+
+/** Up to 30 instances: a person's instances fit in a bit mask; persons are grouped by mask. */
+function tallyByMask(n: number, m: number, parent: Int32Array, instanceOf: Int32Array, find: (x: number) => number): Tally {
+  const mask = new Int32Array(n);
+  for (let a = 0; a < n; a++) mask[find(a)]! |= 1 << instanceOf[a]!;
+  const tally: Tally = { seats: 0, exclusive: new Array<number>(m).fill(0), spans: new Map(), pairs: new Map() };
+  const multi = new Map<number, number>(); // mask -> persons, for masks of 2+ instances
+  for (let r = 0; r < n; r++) {
+    if (parent[r] !== r) continue;
+    tally.seats++;
+    const bits = mask[r]!;
+    if ((bits & (bits - 1)) === 0) tally.exclusive[31 - Math.clz32(bits)]!++;
+    else multi.set(bits, (multi.get(bits) ?? 0) + 1);
+  }
+  for (const [bits, people] of multi) {
+    const list: number[] = [];
+    for (let i = 0; i < m; i++) if (bits & (1 << i)) list.push(i);
+    addPairs(tally, m, list, people);
+  }
+  return tally;
+}
+
+/** Any number of instances: accounts are visited instance by instance, so each person's instances
+ * arrive in ascending order and "differs from the last one seen" detects a new one. */
+function tallyByList(n: number, m: number, parent: Int32Array, instanceOf: Int32Array, find: (x: number) => number): Tally {
+  const last = new Int32Array(n).fill(-1);
+  const first = new Int32Array(n);
+  const extra = new Map<number, number[]>(); // root -> instances, persons on 2+ instances only
+  for (let a = 0; a < n; a++) {
+    const r = find(a);
+    const i = instanceOf[a]!;
+    if (last[r] === i) continue;
+    if (last[r] === -1) first[r] = i;
+    else {
+      let list = extra.get(r);
+      if (!list) extra.set(r, (list = [first[r]!]));
+      list.push(i);
+    }
+    last[r] = i;
+  }
+  const tally: Tally = { seats: 0, exclusive: new Array<number>(m).fill(0), spans: new Map(), pairs: new Map() };
+  for (let r = 0; r < n; r++) {
+    if (parent[r] !== r) continue;
+    tally.seats++;
+    const list = extra.get(r);
+    if (list) addPairs(tally, m, list, 1);
+    else tally.exclusive[first[r]!]!++;
+  }
+  return tally;
+}
+
+/**
+ * Logins carried by two or more persons on different instances: probably one person whom e-mail
+ * matching missed. Empty with the logins option (equal logins are then matched).
+ */
+function possibleSavings(
+  sharedLogins: number[],
+  lists: IdentifiedAccount[][],
+  instanceOf: Int32Array,
+  find: (x: number) => number,
+): PossibleSaving[] {
+  if (sharedLogins.length === 0) return [];
+  const wanted = new Set<number>();
+  for (let p = 0; p < sharedLogins.length; p += 2) {
+    if (find(sharedLogins[p]!) !== find(sharedLogins[p + 1]!)) wanted.add(sharedLogins[p]!).add(sharedLogins[p + 1]!);
+  }
+  if (wanted.size === 0) return [];
+  const byLogin = new Map<string, { roots: Set<number>; instances: Set<number> }>();
+  let idx = 0;
+  for (const list of lists) {
+    for (const a of list) {
+      if (wanted.has(idx)) {
+        const login = loginKey(a.login);
+        let entry = byLogin.get(login);
+        if (!entry) byLogin.set(login, (entry = { roots: new Set(), instances: new Set() }));
+        entry.roots.add(find(idx));
+        entry.instances.add(instanceOf[idx]!);
+      }
+      idx++;
+    }
+  }
+  const out: PossibleSaving[] = [];
+  for (const [login, { roots, instances }] of byLogin) {
+    if (roots.size >= 2 && instances.size >= 2) out.push({ login, persons: roots.size, seats: roots.size - 1 });
+  }
+  return out.sort((a, b) => b.seats - a.seats || compareText(a.login, b.login));
+}
+
+function loginKey(login: unknown): string {
+  return typeof login === "string" ? login.trim().toLowerCase() : "";
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Duplicate user_ids are merged by the validator; if one slips through it is still one account. */
+function uniqueAccounts(accounts: IdentifiedAccount[]): IdentifiedAccount[] {
+  let maxId = 0;
+  for (const a of accounts) if (a.userId > maxId) maxId = a.userId;
+  // Dense ids (the norm): a byte per id is far cheaper than a hash set.
+  const dense = Number.isSafeInteger(maxId) && maxId <= 8 * accounts.length + 1024;
+  const seenDense = dense ? new Uint8Array(maxId + 1) : null;
+  const seenSparse = dense ? null : new Set<number>();
+  let duplicate = false;
+  for (const a of accounts) {
+    const id = a.userId;
+    if (seenDense && Number.isInteger(id) && id >= 0) {
+      if (seenDense[id]) { duplicate = true; break; }
+      seenDense[id] = 1;
+    } else {
+      if (seenSparse?.has(id)) { duplicate = true; break; }
+      seenSparse?.add(id);
+    }
+  }
+  if (!duplicate) return accounts;
+  const byId = new Map<number, number>();
+  const out: IdentifiedAccount[] = [];
+  for (const a of accounts) {
+    const at = byId.get(a.userId);
+    if (at === undefined) {
+      byId.set(a.userId, out.length);
+      out.push(a);
+      continue;
+    }
+    const kept = out[at]!;
+    out[at] = {
+      userId: kept.userId,
+      login: kept.login,
+      primary: [...new Set([...kept.primary, ...a.primary])],
+      secondary: [...new Set([...kept.secondary, ...a.secondary])],
+    };
+  }
+  return out;
 }
 
 /** Two uploads of one serverId in a single count: treat them as one instance (no double counting). */
 function mergeSameServer(instances: InstanceAccounts[]): InstanceAccounts[] {
   const seen = new Map<string, number>();
-  let out: InstanceAccounts[] | null = null;
-  for (let i = 0; i < instances.length; i++) {
-    const inst = instances[i]!;
+  const out: InstanceAccounts[] = [];
+  for (const inst of instances) {
     const at = seen.get(inst.instance.serverId);
     if (at === undefined) {
-      seen.set(inst.instance.serverId, out ? out.length : i);
-      out?.push(inst);
-      continue;
-    }
-    out ??= instances.slice(0, i);
-    out[at] = { instance: out[at]!.instance, accounts: [...out[at]!.accounts, ...inst.accounts] };
-  }
-  return out ?? instances;
-}
-
-/**
- * Logins (lower-cased) carried by two or more persons on different instances: probably one person
- * whom e-mail matching missed. Only meaningful without the logins option (with it they are matched).
- */
-function possibleSavings(lists: IdentifiedAccount[][], find: (x: number) => number): PossibleSaving[] {
-  // login -> root * m + instance of its first account; the distinct roots once a second one appears
-  const m = lists.length;
-  const first = new Map<string, number>();
-  const multi = new Map<string, { roots: Set<number>; instances: Set<number> }>();
-  let idx = 0;
-  for (let i = 0; i < m; i++) {
-    for (const a of lists[i]!) {
-      const login = typeof a.login === "string" ? a.login.trim().toLowerCase() : "";
-      const r = find(idx++);
-      if (login === "") continue;
-      const code = first.get(login);
-      if (code === undefined) {
-        first.set(login, r * m + i);
-        continue;
-      }
-      let entry = multi.get(login);
-      if (!entry) {
-        entry = { roots: new Set([Math.floor(code / m)]), instances: new Set([code % m]) };
-        multi.set(login, entry);
-      }
-      entry.roots.add(r);
-      entry.instances.add(i);
+      seen.set(inst.instance.serverId, out.length);
+      out.push(inst);
+    } else {
+      out[at] = { instance: out[at]!.instance, accounts: [...out[at]!.accounts, ...inst.accounts] };
     }
   }
-  const out: PossibleSaving[] = [];
-  for (const [login, { roots, instances }] of multi) {
-    if (roots.size >= 2 && instances.size >= 2) out.push({ login, persons: roots.size, seats: roots.size - 1 });
-  }
-  return out.sort((a, b) => b.seats - a.seats || compareText(a.login, b.login));
+  return out;
 }

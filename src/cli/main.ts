@@ -1,0 +1,161 @@
+// `license-sync validate|report FILE...`: the offline CLI. Every user mistake becomes a message
+// naming its file and an exit code; no stack trace ever reaches the terminal.
+import { readFile, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { countUsage, latestPerInstance } from "../domain/count.js";
+import { formatFinding } from "../domain/findings.js";
+import { identifyAccounts } from "../domain/identity.js";
+import { toContractJson } from "../domain/report-json.js";
+import type { Finding, InstanceAccounts, ValidationResult } from "../domain/types.js";
+import { readExport } from "../domain/validate.js";
+import { HELP, USAGE, parseArgs } from "./args.js";
+import { formatReport } from "./table.js";
+
+/** Where output goes and how files are read; tests inject their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readFile: (file: string) => Promise<Uint8Array>;
+  /** Size in bytes and whether it is a regular file; checked before reading a file whole. */
+  stat: (file: string) => Promise<{ size: number; isFile: boolean }>;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  readFile: (file) => readFile(file),
+  stat: async (file) => {
+    const s = await stat(file);
+    return { size: s.size, isFile: s.isFile() };
+  },
+};
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function describeFsError(file: string, e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  switch (code) {
+    case "ENOENT":
+      return `${file}: no such file`;
+    case "EISDIR":
+      return `${file}: is a directory, not an export file`;
+    case "EACCES":
+    case "EPERM":
+      return `${file}: permission denied`;
+    case "ENOTDIR":
+      return `${file}: no such file (a parent is not a directory)`;
+    default:
+      return `${file}: cannot be read${typeof code === "string" ? ` (${code})` : ""}`;
+  }
+}
+
+type Loaded = { ok: true; result: ValidationResult } | { ok: false; message: string };
+
+/** Reads and validates one file; file-system problems become a message naming the file. */
+async function load(file: string, maxBytes: number, io: CliIo): Promise<Loaded> {
+  let bytes: Uint8Array;
+  try {
+    const s = await io.stat(file);
+    if (!s.isFile) return { ok: false, message: `${file}: is not a regular file (a directory?), not an export file` };
+    // Compressed data is never much larger than what it inflates to: a file over the cap is over it.
+    if (s.size > maxBytes) {
+      return { ok: false, message: `${file}: is larger than the size limit of ${maxBytes} bytes (--max-bytes); it was not read` };
+    }
+    bytes = await io.readFile(file);
+  } catch (e) {
+    return { ok: false, message: describeFsError(file, e) };
+  }
+  return { ok: true, result: readExport(bytes, file, { maxBytes }) };
+}
+
+function findings(label: string, list: Finding[]): string {
+  return list.map((f) => `${label}${formatFinding(f)}\n`).join("");
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    io.stderr(`license-sync: ${parsed.error}\n${USAGE}\nRun "license-sync --help" for details.\n`);
+    return 2;
+  }
+  const command = parsed.command;
+  switch (command.kind) {
+    case "help":
+      io.stdout(HELP + "\n");
+      return 0;
+    case "version":
+      io.stdout(`license-sync ${version()}\n`);
+      return 0;
+    case "validate": {
+      let failed = false;
+      for (const file of command.files) {
+        const loaded = await load(file, command.maxBytes, io);
+        if (!loaded.ok) {
+          io.stderr(loaded.message + "\n");
+          failed = true;
+          continue;
+        }
+        const r = loaded.result;
+        if (r.ok) {
+          const { instance, accounts } = r.export;
+          const seats = accounts.filter((a) => !a.suspended).length;
+          io.stdout(`${file}: ok (${instance.hostName}, server_id ${instance.serverId}, ${seats} ${seats === 1 ? "account" : "accounts"})\n`);
+          io.stderr(findings("warning: ", r.export.warnings));
+        } else {
+          failed = true;
+          io.stderr(findings("", r.errors) + findings("warning: ", r.warnings));
+        }
+      }
+      return failed ? 1 : 0;
+    }
+    case "report": {
+      // Keep only the identity keys of each file, never its parsed tree: one file in memory at a time.
+      const uploads: { file: string; accounts: InstanceAccounts }[] = [];
+      let failed = false;
+      const warnings: string[] = [];
+      for (const file of command.files) {
+        const loaded = await load(file, command.maxBytes, io);
+        if (!loaded.ok) {
+          io.stderr(loaded.message + "\n");
+          failed = true;
+          continue;
+        }
+        const r = loaded.result;
+        if (!r.ok) {
+          failed = true;
+          io.stderr(findings("", r.errors));
+          continue;
+        }
+        warnings.push(findings("warning: ", r.export.warnings));
+        if (failed) continue; // no report will be printed: skip the work, keep checking files
+        uploads.push({
+          file,
+          accounts: { instance: r.export.instance, accounts: identifyAccounts(r.export.accounts, (email) => email) },
+        });
+      }
+      if (failed) return 1;
+      io.stderr(warnings.join(""));
+      const latestFile = new Map<string, string>();
+      for (const u of uploads) {
+        const earlier = latestFile.get(u.accounts.instance.serverId);
+        if (earlier !== undefined) {
+          io.stderr(`note: ${u.file} replaces ${earlier} (same server_id ${u.accounts.instance.serverId})\n`);
+        }
+        latestFile.set(u.accounts.instance.serverId, u.file);
+      }
+      const report = countUsage(
+        latestPerInstance(uploads.map((u) => u.accounts)),
+        { allEmails: command.allEmails, logins: command.logins },
+      );
+      io.stdout(command.json ? JSON.stringify(toContractJson(report), null, 2) + "\n" : formatReport(report));
+      return 0;
+    }
+  }
+}
