@@ -1,0 +1,753 @@
+// A single-pass reader specialised for the export format: it checks JSON well-formedness of every
+// byte and builds the Accounts straight from the UTF-8 bytes, with no parse tree and no string of the
+// whole file. It only ever *accepts*: on anything wrong or unusual it hands the bytes to readExport
+// (the reference path), which produces the exact messages. The one refusal of its own: a duplicate
+// key in an object whose keys are read, which JSON.parse would silently resolve to the last one.
+
+import { Buffer, isUtf8 } from "node:buffer";
+import { gunzipSync } from "node:zlib";
+import type { ReadLimits } from "./decode.js";
+import { MAX_ERRORS, WARNING_EXAMPLES, readExport } from "./validate.js";
+import type { Account, AccountEmail, Finding, InstanceInfo, ValidationResult } from "./types.js";
+
+const enum B {
+  Tab = 0x09,
+  Lf = 0x0a,
+  Cr = 0x0d,
+  Space = 0x20,
+  Quote = 0x22,
+  Plus = 0x2b,
+  Comma = 0x2c,
+  Minus = 0x2d,
+  Dot = 0x2e,
+  Zero = 0x30,
+  Nine = 0x39,
+  Colon = 0x3a,
+  LBracket = 0x5b,
+  Backslash = 0x5c,
+  RBracket = 0x5d,
+  LowerE = 0x65,
+  UpperE = 0x45,
+  LowerF = 0x66,
+  LowerN = 0x6e,
+  LowerT = 0x74,
+  LowerU = 0x75,
+  LBrace = 0x7b,
+  RBrace = 0x7d,
+}
+
+/** String scan classes: 0 plain ASCII, 1 control (error), 2 quote, 3 backslash, 4 non-ASCII. */
+const STR = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STR[c] = 1;
+STR[B.Quote] = 2;
+STR[B.Backslash] = 3;
+for (let c = 0x80; c < 0x100; c++) STR[c] = 4;
+
+/** Bytes allowed after a backslash (besides `u`). */
+const ESCAPE = new Uint8Array(256);
+for (const ch of '"\\/bfnrt') ESCAPE[ch.charCodeAt(0)] = 1;
+
+const HEX = new Uint8Array(256);
+for (const ch of "0123456789abcdefABCDEF") HEX[ch.charCodeAt(0)] = 1;
+
+const ESCAPED = 1;
+const NON_ASCII = 2;
+
+/** Thrown (never escapes this module) when the bytes are not well-formed JSON. */
+const SYNTAX: unique symbol = Symbol("syntax");
+
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
+
+function keyTable(names: readonly string[]): Uint8Array[] {
+  return names.map((s) => Buffer.from(s, "latin1"));
+}
+const ROOT_KEYS = ["version", "instance", "users"] as const;
+const INSTANCE_KEYS = ["server_id", "host_name", "version", "http_only"] as const;
+const USER_KEYS = ["user_id", "login", "emails", "suspended", "suspended_at"] as const;
+const EMAIL_KEYS = ["email", "primary"] as const;
+const ROOT_CODES = keyTable(ROOT_KEYS);
+const NO_KEYS: readonly string[] = [];
+const NO_CODES: readonly Uint8Array[] = [];
+const INSTANCE_CODES = keyTable(INSTANCE_KEYS);
+const USER_CODES = keyTable(USER_KEYS);
+const EMAIL_CODES = keyTable(EMAIL_KEYS);
+
+/** Same test as validate.ts's isNonBlank, with a shortcut for the usual printable-ASCII start. */
+function nonBlank(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return (c > 0x20 && c < 0x7f) || s.trim() !== "";
+}
+
+class Reader {
+  private readonly b: Latin1Buffer;
+  private readonly n: number;
+  private i: number;
+  /** Flags (ESCAPED, NON_ASCII) of the last string scanned. */
+  private flags = 0;
+  /** Open containers while skipping: 1 object, 0 array. Grows on demand, never recursion. */
+  private stack = new Uint8Array(64);
+
+  /** Something the reference refuses or words differently: the caller falls back to it. */
+  invalid = false;
+  readonly duplicates: Finding[] = [];
+  moreDuplicates = 0;
+
+  version = false;
+  instance: InstanceInfo | undefined;
+  users: Account[] | undefined;
+  /** Index in users[] of each account's first record. */
+  private firstRecord: number[] = [];
+  private byId: Map<number, number> | undefined;
+  private lastId = 0;
+  dupIds = new Tally();
+
+  constructor(
+    buf: Buffer,
+    private readonly file: string,
+  ) {
+    this.b = buf as Latin1Buffer;
+    this.n = buf.length;
+    // One leading BOM, as TextDecoder strips it.
+    this.i = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  }
+
+  // ---- lexical level ----
+
+  /** Skips whitespace; returns the byte there, or -1 at the end. */
+  private peek(): number {
+    const b = this.b;
+    const n = this.n;
+    let i = this.i;
+    while (i < n) {
+      const c = b[i];
+      if (c === B.Space || c === B.Lf || c === B.Cr || c === B.Tab) i++;
+      else {
+        this.i = i;
+        return c;
+      }
+    }
+    this.i = i;
+    return -1;
+  }
+
+  /** At a quote: scans the string, leaves i past the closing quote, returns the content's start. */
+  private scanString(): number {
+    const b = this.b;
+    const n = this.n;
+    const start = this.i + 1;
+    let i = start;
+    let flags = 0;
+    for (;;) {
+      if (i >= n) throw SYNTAX;
+      const k = STR[b[i]];
+      if (k === 0) {
+        i++;
+        continue;
+      }
+      if (k === 2) break;
+      if (k === 4) {
+        flags |= NON_ASCII;
+        i++;
+      } else if (k === 3) {
+        flags |= ESCAPED;
+        const e = b[i + 1];
+        if (e === B.LowerU) {
+          if (i + 5 >= n || !(HEX[b[i + 2]] & HEX[b[i + 3]] & HEX[b[i + 4]] & HEX[b[i + 5]])) throw SYNTAX;
+          i += 6;
+        } else if (i + 1 < n && ESCAPE[e] === 1) i += 2;
+        else throw SYNTAX;
+      } else throw SYNTAX;
+    }
+    this.i = i + 1;
+    this.flags = flags;
+    return start;
+  }
+
+  /** The string just scanned (content from start to i - 1). */
+  private stringValue(start: number): string {
+    const end = this.i - 1;
+    if (this.flags === 0) return this.b.latin1Slice(start, end);
+    if (this.flags === NON_ASCII) return this.b.utf8Slice(start, end);
+    return JSON.parse(this.b.utf8Slice(start - 1, end + 1)) as string;
+  }
+
+  private readString(): string {
+    return this.stringValue(this.scanString());
+  }
+
+  /** At '-' or a digit: checks the number grammar, leaves i past it, returns its value. */
+  private readNumber(): number {
+    const b = this.b;
+    const n = this.n;
+    const start = this.i;
+    let i = start;
+    let simple = true;
+    let value = 0;
+    if (b[i] === B.Minus) {
+      simple = false;
+      i++;
+    }
+    let c = i < n ? b[i] : -1;
+    if (c === B.Zero) {
+      i++;
+    } else if (c > B.Zero && c <= B.Nine) {
+      do {
+        value = value * 10 + (c - B.Zero);
+        i++;
+        c = i < n ? b[i] : -1;
+      } while (c >= B.Zero && c <= B.Nine);
+    } else throw SYNTAX;
+    c = i < n ? b[i] : -1;
+    if (c === B.Dot) {
+      simple = false;
+      i++;
+      c = i < n ? b[i] : -1;
+      if (!(c >= B.Zero && c <= B.Nine)) throw SYNTAX;
+      do c = ++i < n ? b[i] : -1;
+      while (c >= B.Zero && c <= B.Nine);
+    }
+    if (c === B.LowerE || c === B.UpperE) {
+      simple = false;
+      i++;
+      c = i < n ? b[i] : -1;
+      if (c === B.Plus || c === B.Minus) c = ++i < n ? b[i] : -1;
+      if (!(c >= B.Zero && c <= B.Nine)) throw SYNTAX;
+      do c = ++i < n ? b[i] : -1;
+      while (c >= B.Zero && c <= B.Nine);
+    }
+    this.i = i;
+    // Up to 15 digits accumulate exactly; anything else converts like JSON.parse does.
+    return simple && i - start <= 15 ? value : Number(this.b.latin1Slice(start, i));
+  }
+
+  /** At t, f or n: checks the literal, returns its first byte. */
+  private readLiteral(): number {
+    const b = this.b;
+    const i = this.i;
+    const c = b[i];
+    if (c === B.LowerT) {
+      if (i + 3 < this.n && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
+        this.i = i + 4;
+        return c;
+      }
+    } else if (c === B.LowerF) {
+      if (i + 4 < this.n && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
+        this.i = i + 5;
+        return c;
+      }
+    } else if (c === B.LowerN) {
+      if (i + 3 < this.n && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
+        this.i = i + 4;
+        return c;
+      }
+    }
+    throw SYNTAX;
+  }
+
+  /** A scalar at i (c is its first byte): checks it and moves past it. */
+  private skipScalar(c: number): void {
+    if (c === B.Quote) this.scanString();
+    else if (c === B.Minus || (c >= B.Zero && c <= B.Nine)) this.readNumber();
+    else this.readLiteral();
+  }
+
+  /** At `"key"`: reads it and the colon; returns its index in `names`, or -1 for another key. */
+  private readKey(names: readonly string[], codes: readonly Uint8Array[]): number {
+    if (this.b[this.i] !== B.Quote) throw SYNTAX;
+    const start = this.scanString();
+    const len = this.i - 1 - start;
+    let found = -1;
+    if (this.flags & ESCAPED) {
+      if (names.length > 0) found = names.indexOf(this.stringValue(start));
+    } else {
+      const b = this.b;
+      outer: for (let k = 0; k < codes.length; k++) {
+        const code = codes[k];
+        if (code.length !== len) continue;
+        for (let j = 0; j < len; j++) if (b[start + j] !== code[j]) continue outer;
+        found = k;
+        break;
+      }
+    }
+    if (this.peek() !== B.Colon) throw SYNTAX;
+    this.i++;
+    return found;
+  }
+
+  /** After a member: past a comma (true, another member follows) or the closing brace (false). */
+  private nextMember(): boolean {
+    const c = this.peek();
+    this.i++;
+    if (c === B.Comma) {
+      if (this.peek() !== B.Quote) throw SYNTAX;
+      return true;
+    }
+    if (c === B.RBrace) return false;
+    throw SYNTAX;
+  }
+
+  /** After `{`: false for an empty object (moves past `}`). */
+  private firstMember(): boolean {
+    this.i++;
+    const c = this.peek();
+    if (c === B.RBrace) {
+      this.i++;
+      return false;
+    }
+    if (c !== B.Quote) throw SYNTAX;
+    return true;
+  }
+
+  /** After an element: past a comma (true) or the closing bracket (false). */
+  private nextElement(): boolean {
+    const c = this.peek();
+    this.i++;
+    if (c === B.Comma) return true;
+    if (c === B.RBracket) return false;
+    throw SYNTAX;
+  }
+
+  /** After `[`: false for an empty array (moves past `]`). */
+  private firstElement(): boolean {
+    this.i++;
+    if (this.peek() === B.RBracket) {
+      this.i++;
+      return false;
+    }
+    return true;
+  }
+
+  private duplicate(path: string, key: string): void {
+    if (this.duplicates.length < MAX_ERRORS) {
+      this.duplicates.push({ file: this.file, path, message: `has the key "${key}" twice` });
+    } else this.moreDuplicates++;
+  }
+
+  /** Checks any value at i and moves past it, without building anything; iterative. */
+  private skipValue(): void {
+    let c = this.peek();
+    if (c !== B.LBrace && c !== B.LBracket) {
+      if (c < 0) throw SYNTAX;
+      this.skipScalar(c);
+      return;
+    }
+    let depth = 0;
+    for (;;) {
+      // A value starts at i (c is its first byte, whitespace skipped).
+      if (c === B.LBrace) {
+        this.i++;
+        c = this.peek();
+        if (c === B.RBrace) this.i++;
+        else {
+          this.push(depth++, 1);
+          this.readKey(NO_KEYS, NO_CODES);
+          c = this.peek();
+          continue;
+        }
+      } else if (c === B.LBracket) {
+        this.i++;
+        c = this.peek();
+        if (c === B.RBracket) this.i++;
+        else {
+          this.push(depth++, 0);
+          continue;
+        }
+      } else if (c < 0) throw SYNTAX;
+      else this.skipScalar(c);
+      // After a value: close containers, or move to the next member or element.
+      for (;;) {
+        if (depth === 0) return;
+        const d = this.peek();
+        const inObject = this.stack[depth - 1] === 1;
+        this.i++;
+        if (d === B.Comma) {
+          if (inObject) {
+            this.peek();
+            this.readKey(NO_KEYS, NO_CODES);
+          }
+          c = this.peek();
+          break;
+        }
+        if (d === (inObject ? B.RBrace : B.RBracket)) depth--;
+        else throw SYNTAX;
+      }
+    }
+  }
+
+  private push(at: number, kind: number): void {
+    if (at === this.stack.length) {
+      const bigger = new Uint8Array(at * 2);
+      bigger.set(this.stack);
+      this.stack = bigger;
+    }
+    this.stack[at] = kind;
+  }
+
+  // ---- the export's shape ----
+
+  /** The whole document; false when it is not an object (the reference words that). */
+  document(): boolean {
+    if (this.peek() !== B.LBrace) return false;
+    let seen = 0;
+    let users = false;
+    if (this.firstMember()) {
+      do {
+        const k = this.readKey(ROOT_KEYS, ROOT_CODES);
+        if (k >= 0) {
+          if (seen & (1 << k)) this.duplicate("", ROOT_KEYS[k]);
+          seen |= 1 << k;
+        }
+        const c = this.peek();
+        if (k === 0) {
+          // version: a number, or a non-blank string.
+          if (c === B.Quote) this.version = nonBlank(this.readString());
+          else if (c === B.Minus || (c >= B.Zero && c <= B.Nine)) {
+            this.readNumber();
+            this.version = true;
+          } else {
+            this.version = false;
+            this.skipValue();
+          }
+        } else if (k === 1) {
+          this.instance = c === B.LBrace ? this.readInstance() : undefined;
+          if (c !== B.LBrace) this.skipValue();
+        } else if (k === 2) {
+          users = c === B.LBracket;
+          if (users) this.readUsers();
+          else this.skipValue();
+        } else this.skipValue();
+      } while (this.nextMember());
+    }
+    if (this.peek() !== -1) throw SYNTAX;
+    if (!this.version || this.instance === undefined || !users) this.invalid = true;
+    return true;
+  }
+
+  private readInstance(): InstanceInfo | undefined {
+    let seen = 0;
+    let serverId: string | undefined;
+    let hostName: string | undefined;
+    let version: string | undefined;
+    let httpOnly: boolean | undefined;
+    let ok = true;
+    if (this.firstMember()) {
+      do {
+        const k = this.readKey(INSTANCE_KEYS, INSTANCE_CODES);
+        if (k >= 0) {
+          if (seen & (1 << k)) this.duplicate("instance", INSTANCE_KEYS[k]);
+          seen |= 1 << k;
+        }
+        const c = this.peek();
+        switch (k) {
+          case 0:
+          case 1:
+            if (c === B.Quote) {
+              const s = this.readString();
+              if (k === 0) serverId = s;
+              else hostName = s;
+            } else {
+              if (k === 0) serverId = undefined;
+              else hostName = undefined;
+              this.skipValue();
+            }
+            break;
+          case 2:
+            version = undefined;
+            if (c === B.Quote) version = this.readString();
+            else if (c === B.LowerN) this.readLiteral();
+            else {
+              ok = false;
+              this.skipValue();
+            }
+            break;
+          case 3:
+            httpOnly = undefined;
+            if (c === B.LowerT || c === B.LowerF || c === B.LowerN) {
+              const l = this.readLiteral();
+              if (l !== B.LowerN) httpOnly = l === B.LowerT;
+            } else {
+              ok = false;
+              this.skipValue();
+            }
+            break;
+          default:
+            this.skipValue();
+        }
+      } while (this.nextMember());
+    }
+    if (!ok || serverId === undefined || hostName === undefined || !nonBlank(serverId) || !nonBlank(hostName)) {
+      this.invalid = true;
+      return undefined;
+    }
+    const info: InstanceInfo = { serverId, hostName };
+    if (version !== undefined) info.ghesVersion = version;
+    if (httpOnly !== undefined) info.httpOnly = httpOnly;
+    return info;
+  }
+
+  private readUsers(): void {
+    this.users = [];
+    this.firstRecord = [];
+    this.byId = undefined;
+    this.lastId = 0;
+    this.dupIds = new Tally();
+    if (!this.firstElement()) return;
+    let index = 0;
+    do {
+      if (this.peek() === B.LBrace) this.readUser(index);
+      else {
+        this.invalid = true;
+        this.skipValue();
+      }
+      index++;
+    } while (this.nextElement());
+  }
+
+  private readUser(index: number): void {
+    let seen = 0;
+    let id = 0;
+    let login: string | undefined;
+    let emails: AccountEmail[] = [];
+    let suspendedFlag = false;
+    let suspendedAt = false;
+    if (this.firstMember()) {
+      do {
+        const k = this.readKey(USER_KEYS, USER_CODES);
+        if (k >= 0) {
+          if (seen & (1 << k)) this.duplicate(`users[${index}]`, USER_KEYS[k]);
+          seen |= 1 << k;
+        }
+        const c = this.peek();
+        switch (k) {
+          case 0: // user_id
+            if (c === B.Minus || (c >= B.Zero && c <= B.Nine)) id = this.readNumber();
+            else {
+              id = 0;
+              this.skipValue();
+            }
+            break;
+          case 1: // login
+            if (c === B.Quote) login = this.readString();
+            else {
+              login = undefined;
+              this.skipValue();
+            }
+            break;
+          case 2: // emails
+            if (c === B.LBracket) emails = this.readEmails(index);
+            else {
+              emails = [];
+              if (c !== B.LowerN) this.invalid = true;
+              this.skipValue();
+            }
+            break;
+          case 3: // suspended
+            if (c === B.LowerT || c === B.LowerF || c === B.LowerN) suspendedFlag = this.readLiteral() === B.LowerT;
+            else {
+              this.invalid = true;
+              this.skipValue();
+            }
+            break;
+          case 4: // suspended_at: any non-null value
+            suspendedAt = c !== B.LowerN;
+            this.skipValue();
+            break;
+          default:
+            this.skipValue();
+        }
+      } while (this.nextMember());
+    }
+    if (!(id > 0 && Number.isSafeInteger(id)) || login === undefined || !nonBlank(login)) this.invalid = true;
+    if (this.invalid) return; // the reference will word it; only well-formedness still matters
+    this.addAccount(index, id, login as string, emails, suspendedFlag || suspendedAt);
+  }
+
+  private readEmails(index: number): AccountEmail[] {
+    const out: AccountEmail[] = [];
+    if (!this.firstElement()) return out;
+    let j = 0;
+    do {
+      if (this.peek() !== B.LBrace) {
+        this.invalid = true;
+        this.skipValue();
+      } else {
+        let seen = 0;
+        let email: string | undefined;
+        let primary = false;
+        if (this.firstMember()) {
+          do {
+            const k = this.readKey(EMAIL_KEYS, EMAIL_CODES);
+            if (k >= 0) {
+              if (seen & (1 << k)) this.duplicate(`users[${index}].emails[${j}]`, EMAIL_KEYS[k]);
+              seen |= 1 << k;
+            }
+            const c = this.peek();
+            if (k === 0) {
+              if (c === B.Quote) email = this.readString();
+              else {
+                email = undefined;
+                this.skipValue();
+              }
+            } else if (k === 1) {
+              if (c === B.LowerT || c === B.LowerF || c === B.LowerN) primary = this.readLiteral() === B.LowerT;
+              else {
+                this.invalid = true;
+                this.skipValue();
+              }
+            } else this.skipValue();
+          } while (this.nextMember());
+        }
+        if (email === undefined) this.invalid = true;
+        else out.push({ email, primary });
+      }
+      j++;
+    } while (this.nextElement());
+    return out;
+  }
+
+  /** validate.ts's bookkeeping of user_ids, mirrored: merge a repeated id into its first account. */
+  private addAccount(i: number, userId: number, login: string, emails: AccountEmail[], suspended: boolean): void {
+    const accounts = this.users as Account[];
+    if (this.byId === undefined && userId > this.lastId) {
+      this.lastId = userId;
+    } else {
+      if (this.byId === undefined) {
+        this.byId = new Map();
+        for (let k = 0; k < accounts.length; k++) this.byId.set(accounts[k].userId, k);
+      }
+      const at = this.byId.get(userId);
+      if (at !== undefined) {
+        this.dupIds.note(`users[${i}].user_id`, `users[${this.firstRecord[at]}]`);
+        mergeInto(accounts[at], emails, suspended);
+        return;
+      }
+      this.byId.set(userId, accounts.length);
+    }
+    accounts.push({ userId, login, emails, suspended });
+    this.firstRecord.push(i);
+  }
+
+  /** Warnings exactly as validate.ts words them. */
+  warnings(): Finding[] {
+    const file = this.file;
+    const accounts = this.users as Account[];
+    const warnings: Finding[] = [];
+    const dup = this.dupIds.finding(
+      file,
+      (first) => `repeats the user_id of ${first}; the two records are counted as one account`,
+      (count) => `${count} records repeat a user_id already used by an earlier record; each id is counted as one account`,
+    );
+    if (dup) warnings.push(dup);
+    const noPrimary = new Tally();
+    const severalPrimaries = new Tally();
+    for (let k = 0; k < accounts.length; k++) {
+      const acc = accounts[k];
+      if (acc.suspended) continue;
+      let primaries = 0;
+      const es = acc.emails;
+      for (let j = 0; j < es.length; j++) if (es[j].primary && es[j].email.trim() !== "") primaries++;
+      if (primaries === 0) noPrimary.note(`users[${this.firstRecord[k]}]`);
+      else if (primaries > 1) severalPrimaries.note(`users[${this.firstRecord[k]}]`, String(primaries));
+    }
+    const none = noPrimary.finding(
+      file,
+      () => "has no primary e-mail, so it cannot be matched and counts as a separate person",
+      (count) => `${count} accounts have no primary e-mail, so they cannot be matched and each counts as a separate person`,
+    );
+    if (none) warnings.push(none);
+    const several = severalPrimaries.finding(
+      file,
+      (count) => `has ${count} e-mails marked primary; each of them is used to match the account`,
+      (count) => `${count} accounts have several e-mails marked primary; each of them is used to match the account`,
+    );
+    if (several) warnings.push(several);
+    return warnings;
+  }
+}
+
+/** validate.ts's WarningTally, mirrored (it is not exported). */
+class Tally {
+  count = 0;
+  readonly examples: string[] = [];
+  readonly details: string[] = [];
+
+  note(path: string, detail = ""): void {
+    if (this.count < WARNING_EXAMPLES) {
+      this.examples.push(path);
+      this.details.push(detail);
+    }
+    this.count++;
+  }
+
+  finding(file: string, one: (detail: string) => string, many: (count: number) => string): Finding | undefined {
+    if (this.count === 0) return undefined;
+    if (this.count === 1) return { file, path: this.examples[0], message: one(this.details[0]) };
+    const more = this.count - this.examples.length;
+    const list = this.examples.join(", ") + (more > 0 ? ` and ${more} more` : "");
+    return { file, path: "users", message: `${many(this.count)} (${list})` };
+  }
+}
+
+/** validate.ts's mergeInto, mirrored. */
+function mergeInto(acc: Account, emails: AccountEmail[], suspended: boolean): void {
+  acc.suspended = acc.suspended && suspended;
+  for (let k = 0; k < emails.length; k++) {
+    const e = emails[k];
+    let j = 0;
+    for (; j < acc.emails.length; j++) {
+      if (acc.emails[j].email === e.email) {
+        if (e.primary) acc.emails[j].primary = true;
+        break;
+      }
+    }
+    if (j === acc.emails.length) acc.emails.push(e);
+  }
+}
+
+function duplicateKeyRefusal(file: string, r: Reader, others: ValidationResult | undefined): ValidationResult {
+  const errors = [...r.duplicates];
+  if (r.moreDuplicates > 0) {
+    const more = r.moreDuplicates;
+    errors.push({ file, path: "", message: `… and ${more} more duplicate ${more === 1 ? "key" : "keys"}` });
+  }
+  if (others !== undefined && !others.ok) return { ok: false, file, errors: [...errors, ...others.errors], warnings: others.warnings };
+  return { ok: false, file, errors, warnings: [] };
+}
+
+/**
+ * Same contract as readExport (bytes to a validated export), in one pass over the bytes. Whatever it
+ * accepts, readExport accepts with a deep-equal result; whatever it does not handle itself goes to
+ * readExport. Its own refusal: a key read by validation appearing twice in one object.
+ */
+export function readExportFast(bytes: Uint8Array, file: string, limits: ReadLimits): ValidationResult {
+  let raw: Buffer;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
+    } catch {
+      return readExport(bytes, file, limits); // words the size or damage
+    }
+  } else if (bytes.length > limits.maxBytes) {
+    return readExport(bytes, file, limits);
+  } else {
+    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  if (!isUtf8(raw)) return readExport(bytes, file, limits);
+
+  const r = new Reader(raw, file);
+  let wellFormed = true;
+  try {
+    if (!r.document()) return readExport(bytes, file, limits);
+  } catch (e) {
+    if (e !== SYNTAX) throw e;
+    wellFormed = false;
+  }
+  if (r.duplicates.length > 0) {
+    return duplicateKeyRefusal(file, r, wellFormed && !r.invalid ? undefined : readExport(bytes, file, limits));
+  }
+  if (!wellFormed || r.invalid) return readExport(bytes, file, limits);
+  return {
+    ok: true,
+    export: { file, instance: r.instance as InstanceInfo, accounts: r.users as Account[], warnings: r.warnings() },
+  };
+}
