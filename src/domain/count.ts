@@ -57,7 +57,9 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
   // With the logins option: login -> an account carrying it. Without: the first account carrying it,
   // for spotting possible savings (same login, different persons) in the same single pass.
   const loginOwner = new Map<string, number>();
-  const sharedLogins: number[] = []; // pairs [first, other] of accounts sharing a login (option off)
+  // option off: accounts sharing a login, as pairs [first, other], and that login (checked after unions)
+  const sharedLogins: number[] = [];
+  const sharedLoginKeys: string[] = [];
   const instanceOf = new Int32Array(n);
   const unmatched = new Array<number>(m).fill(0);
   let idx = 0;
@@ -85,7 +87,10 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
         const owner = loginOwner.get(login);
         if (owner === undefined) loginOwner.set(login, idx);
         else if (options.logins) union(idx, owner);
-        else sharedLogins.push(owner, idx);
+        else {
+          sharedLogins.push(owner, idx);
+          sharedLoginKeys.push(login);
+        }
         if (options.logins) identified = true;
       }
       if (!identified) unmatched[i]!++;
@@ -125,7 +130,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
     overlaps,
     spans: [...tally.spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
-    possibleSavings: possibleSavings(sharedLogins, lists, instanceOf, find),
+    possibleSavings: possibleSavings(sharedLogins, sharedLoginKeys, lists, instanceOf, find),
     options: { allEmails: options.allEmails, logins: options.logins },
   };
 }
@@ -206,22 +211,23 @@ function tallyByList(n: number, m: number, parent: Int32Array, instanceOf: Int32
  */
 function possibleSavings(
   sharedLogins: number[],
+  sharedLoginKeys: string[],
   lists: IdentifiedAccount[][],
   instanceOf: Int32Array,
   find: (x: number) => number,
 ): PossibleSaving[] {
-  if (sharedLogins.length === 0) return [];
-  const wanted = new Set<number>();
-  for (let p = 0; p < sharedLogins.length; p += 2) {
-    if (find(sharedLogins[p]!) !== find(sharedLogins[p + 1]!)) wanted.add(sharedLogins[p]!).add(sharedLogins[p + 1]!);
+  // Logins whose accounts are not all one person; then every account carrying one of them.
+  const wanted = new Set<string>();
+  for (let p = 0; p < sharedLoginKeys.length; p++) {
+    if (find(sharedLogins[2 * p]!) !== find(sharedLogins[2 * p + 1]!)) wanted.add(sharedLoginKeys[p]!);
   }
   if (wanted.size === 0) return [];
   const byLogin = new Map<string, { roots: Set<number>; instances: Set<number> }>();
   let idx = 0;
   for (const list of lists) {
     for (const a of list) {
-      if (wanted.has(idx)) {
-        const login = loginKey(a.login);
+      const login = loginKey(a.login);
+      if (wanted.has(login)) {
         let entry = byLogin.get(login);
         if (!entry) byLogin.set(login, (entry = { roots: new Set(), instances: new Set() }));
         entry.roots.add(find(idx));
