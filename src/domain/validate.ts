@@ -140,23 +140,29 @@ function checkUsersContainer(p: Problems, users: unknown): users is unknown[] {
   return false;
 }
 
-/** Merges a repeated record into the account already holding its user_id. */
+/** Merges a repeated record into the account holding its user_id (copy on write: emails may be shared). */
 function mergeInto(acc: Account, emails: AccountEmail[], suspended: boolean): void {
   acc.suspended = acc.suspended && suspended;
+  const merged = acc.emails.slice();
   for (let k = 0; k < emails.length; k++) {
     const e = emails[k];
     let j = 0;
-    for (; j < acc.emails.length; j++) {
-      if (acc.emails[j].email === e.email) {
-        if (e.primary) acc.emails[j].primary = true;
+    for (; j < merged.length; j++) {
+      if (merged[j].email === e.email) {
+        if (e.primary && !merged[j].primary) merged[j] = { email: e.email, primary: true };
         break;
       }
     }
-    if (j === acc.emails.length) acc.emails.push(e);
+    if (j === merged.length) merged.push(e);
   }
+  acc.emails = merged;
 }
 
-/** Validates a parsed export. Never throws for any JSON value. */
+/**
+ * Validates a parsed export. Never throws for any JSON value. For speed, `Account.emails` may share
+ * the arrays and entries of `value` (entries may then carry the export's extra keys): treat both as
+ * read-only.
+ */
 export function validateExport(value: unknown, file: string): ValidationResult {
   const p = new Problems(file);
   if (!isObject(value)) {
@@ -203,10 +209,12 @@ export function validateExport(value: unknown, file: string): ValidationResult {
     }
 
     const rawEmails = u.emails;
-    let emails: AccountEmail[] = [];
+    // Entries already in AccountEmail form (string email, boolean primary) are shared, not copied:
+    // allocation of retained objects is what makes validation cost anything next to JSON.parse.
+    let emails: AccountEmail[] | undefined;
     if (Array.isArray(rawEmails)) {
       const m = rawEmails.length;
-      emails = new Array<AccountEmail>(m);
+      let copy: AccountEmail[] | undefined;
       for (let j = 0; j < m; j++) {
         const e = rawEmails[j];
         if (!isObject(e)) {
@@ -223,13 +231,19 @@ export function validateExport(value: unknown, file: string): ValidationResult {
           else if (email === undefined) p.add(`users[${i}].emails[${j}].email`, "is missing");
           else p.add(`users[${i}].emails[${j}].email`, expected("a string", email));
         }
-        if (primary !== undefined && primary !== null && typeof primary !== "boolean") {
+        if (typeof primary === "boolean") {
+          if (copy !== undefined) copy.push(e as unknown as AccountEmail);
+        } else if (primary === undefined || primary === null) {
+          if (bad) continue;
+          if (copy === undefined) copy = (rawEmails as AccountEmail[]).slice(0, j);
+          copy.push({ email: email as string, primary: false });
+        } else {
           bad = true;
           if (p.listing) p.add(`users[${i}].emails[${j}].primary`, expected("true or false", primary));
           else p.skip();
         }
-        if (!bad) emails[j] = { email: email as string, primary: primary === true };
       }
+      emails = copy ?? (rawEmails as AccountEmail[]);
     } else if (rawEmails !== undefined && rawEmails !== null) {
       bad = true;
       if (p.listing) p.add(`users[${i}].emails`, expected("an array", rawEmails));
@@ -257,12 +271,12 @@ export function validateExport(value: unknown, file: string): ValidationResult {
       const at = byId.get(userId);
       if (at !== undefined) {
         duplicates.note(`users[${i}].user_id`, `users[${firstRecord[at]}]`);
-        mergeInto(accounts[at], emails, suspended);
+        mergeInto(accounts[at], emails ?? [], suspended);
         continue;
       }
       byId.set(userId, accounts.length);
     }
-    accounts.push({ userId, login: login as string, emails, suspended });
+    accounts.push({ userId, login: login as string, emails: emails ?? [], suspended });
     firstRecord.push(i);
   }
 
