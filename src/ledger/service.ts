@@ -32,6 +32,14 @@ function errorSummary(text: string): string {
   return line.length > 500 ? line.slice(0, 499) + "…" : line;
 }
 
+/** File names are the user's to choose: keep addresses in them out of the history too. */
+function safeSource(source: UploadSource): UploadSource {
+  const clean = (t: string) => t.replace(EMAIL_LIKE, "<redacted>");
+  if (source.kind === "commit") return { ...source, path: clean(source.path) };
+  if (source.kind === "issue") return { ...source, file: clean(source.file) };
+  return source;
+}
+
 function totalsOf(report: UsageReport): Totals {
   return {
     seats: report.seats,
@@ -85,7 +93,7 @@ export class LedgerService implements Ledger {
   private async recordOne(ctx: UploadContext, input: UploadInput): Promise<FileResult> {
     const contentSha256 = sha256(input.bytes);
     const parsed = readExport(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
-    const base = { source: input.source, uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
+    const base = { source: safeSource(input.source), uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
     if (!parsed.ok) {
       const first = parsed.errors[0];
       await this.store.write(ctx.ledger, (tx) =>

@@ -1,0 +1,82 @@
+// LedgerService behaviour that does not depend on the adapter (the contract suite in test/storage
+// covers both adapters); run on in-memory SQLite.
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { gzipSync } from "node:zlib";
+import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
+import { createIdentityHasher } from "../../src/ledger/identity-key.js";
+import { LedgerService } from "../../src/ledger/service.js";
+import type { UploadContext } from "../../src/ledger/types.js";
+import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
+import { openStore } from "../../src/storage/open-store.js";
+import { exportJson, people } from "../storage/support.js";
+
+const ledger = { repoId: 42, fullName: "acme/licenses" };
+const ctx = (options = DEFAULT_MATCH_OPTIONS): UploadContext => ({ ledger, uploader: "mona", deliveryId: "d1", options });
+const source = { kind: "commit", sha: "abc", path: "u.json" } as const;
+
+let store: KyselyLedgerStore;
+let service: LedgerService;
+beforeEach(async () => {
+  store = await openStore("sqlite::memory:");
+  service = new LedgerService(store, createIdentityHasher("k"), { maxBytes: 64 * 1024 });
+});
+afterEach(async () => {
+  await store.close();
+});
+
+describe("LedgerService", () => {
+  it("checkUploads validates without recording anything", async () => {
+    const results = await service.checkUploads([
+      { file: "ok.json", bytes: exportJson("srv-1", "ghes.a", [...people(0, 3), { id: 99, login: "gone", suspended: true }]), source },
+      { file: "bad.json", bytes: new TextEncoder().encode("[]"), source },
+    ]);
+    expect(results[0]).toMatchObject({ status: "recorded", accounts: 3, added: null, removed: null, seatDelta: 0 });
+    expect(results[1]).toMatchObject({ status: "refused", file: "bad.json" });
+    expect(await service.history(ledger)).toEqual([]);
+    expect((await service.summary(ledger, DEFAULT_MATCH_OPTIONS)).totals.instances).toBe(0);
+  });
+
+  it("reads gzip exports and refuses ones over the size limit", async () => {
+    const big = exportJson("srv-1", "ghes.a", people(0, 2000));
+    const out = await service.recordUploads(ctx(), [
+      { file: "small.json.gz", bytes: gzipSync(exportJson("srv-2", "ghes.b", people(0, 5))), source },
+      { file: "big.json.gz", bytes: gzipSync(big), source },
+    ]);
+    expect(big.length).toBeGreaterThan(64 * 1024);
+    expect(out.results.map((r) => r.status)).toEqual(["recorded", "refused"]);
+    expect(out.summary.totals.seats).toBe(5);
+    expect((await service.history(ledger))[0]).toMatchObject({ outcome: "refused" });
+  });
+
+  it("takes the matching options per call", async () => {
+    // Same logins, different e-mails: one person only when logins match.
+    await service.recordUploads(ctx(), [
+      { file: "a.json", bytes: exportJson("srv-a", "ghes.a", [{ id: 1, login: "Mona", email: "m@a.example" }]), source },
+      { file: "b.json", bytes: exportJson("srv-b", "ghes.b", [{ id: 1, login: "mona", email: "m@b.example" }]), source },
+    ]);
+    expect((await service.summary(ledger, DEFAULT_MATCH_OPTIONS)).totals.seats).toBe(2);
+    expect((await service.summary(ledger, { allEmails: false, logins: true })).totals.seats).toBe(1);
+  });
+
+  it("processes files in order: a later file of the same server_id wins", async () => {
+    const out = await service.recordUploads(ctx(), [
+      { file: "old.json", bytes: exportJson("srv-1", "ghes.a", people(0, 10)), source },
+      { file: "new.json", bytes: exportJson("srv-1", "ghes.a", people(0, 4)), source },
+    ]);
+    expect(out.results[1]).toMatchObject({ status: "recorded", added: 0, removed: 6, seatDelta: -6 });
+    expect(out.summary.totals).toEqual({ seats: 4, accounts: 4, deduplicated: 0, instances: 1 });
+  });
+
+  it("redacts anything address-like from a refusal's summary and the file's name", async () => {
+    const file = "from-jane@corp.example.json";
+    await service.recordUploads(ctx(), [
+      { file, bytes: new TextEncoder().encode("{}"), source: { kind: "issue", issueNumber: 1, file } },
+      { file, bytes: exportJson("srv-1", "ghes.a", people(0, 1)), source: { kind: "commit", sha: "a", path: `exports/${file}` } },
+    ]);
+    const [recorded, refused] = await service.history(ledger);
+    expect(refused!.errorSummary).toContain("<redacted>");
+    expect(refused!.errorSummary).not.toContain("@");
+    expect(refused!.source).toEqual({ kind: "issue", issueNumber: 1, file: "<redacted>" });
+    expect(recorded!.source).toEqual({ kind: "commit", sha: "a", path: "exports/<redacted>" });
+  });
+});
