@@ -132,7 +132,7 @@ function checkVersion(p: Problems, v: unknown): void {
 function checkUsersContainer(p: Problems, users: unknown): users is unknown[] {
   if (Array.isArray(users)) return true;
   if (users === undefined) p.add("users", "is missing (the export must list its users)");
-  else if (typeof users === "string" && users.length > 0) {
+  else if (typeof users === "string" && users.trim() !== "") {
     const pgp = users.trimStart().startsWith("-----BEGIN PGP MESSAGE-----");
     const form = pgp ? " (a PGP message block, as GHES 2.18 and older write it)" : " (a base64 blob)";
     p.add("users", ENCRYPTED_USERS_MESSAGE.replace("encrypted,", `encrypted${form},`));
@@ -321,6 +321,8 @@ export function parseExportText(
   text: string,
   file: string,
 ): { ok: true; value: unknown } | { ok: false; errors: Finding[] } {
+  // Text pasted or read elsewhere may still carry a BOM; decodeExport already strips it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (e) {

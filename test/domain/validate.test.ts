@@ -279,6 +279,11 @@ describe("refusals", () => {
     }
   });
 
+  it("does not call a blank or empty users string encrypted", () => {
+    expect(refused(validateExport(doc(""), "f.json"))).toEqual(["f.json: users: expected an array of user records, got an empty string"]);
+    expect(refused(validateExport(doc("  "), "f.json"))).toEqual(["f.json: users: expected an array of user records, got a string"]);
+  });
+
   it("never echoes e-mail addresses or other content in errors", () => {
     for (const name of readdirSync(FIXTURES).filter((f) => f.endsWith(".json"))) {
       const r = readFixture(name);
@@ -349,6 +354,10 @@ describe("malformed JSON", () => {
     expect(refused(readFixture("unparseable/truncated.json"))).toEqual([
       "unparseable/truncated.json: is not valid JSON: it ends too early at line 5, column 82 (truncated?)",
     ]);
+  });
+  it("accepts text that still starts with a BOM", () => {
+    const r = parseExportText('\ufeff{"a":1}', "bom.json");
+    expect(r.ok && r.value).toEqual({ a: 1 });
   });
   it("refuses an empty file", () => {
     expect(refused(readExport(new Uint8Array(0), "e.json", LIMITS))).toEqual(["e.json: is empty, not a JSON export"]);
