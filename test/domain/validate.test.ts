@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { formatFinding } from "../../src/domain/findings.js";
-import { locateLine } from "../../src/domain/locate.js";
+import { locateLine, locateOffset } from "../../src/domain/locate.js";
 import { MAX_ERRORS, parseExportText, readExport, validateExport } from "../../src/domain/validate.js";
 import type { Finding, ValidationResult, ValidExport } from "../../src/domain/types.js";
 
@@ -425,6 +425,36 @@ describe("locateLine", () => {
     expect(locateLine('{"a":1,\n"a":{"b":[0,\n1]}}', "a.b[1]")).toBe(3);
     expect(locateLine('{"\\u0061":\n5}', "a")).toBe(2);
     expect(locateLine('{"s":"]}[{\\"",\n"t":1}', "t")).toBe(2);
+  });
+});
+
+describe("locateOffset (property)", () => {
+  function paths(v: unknown, prefix: string, out: [string, unknown][]): void {
+    out.push([prefix, v]);
+    if (Array.isArray(v)) v.forEach((x, i) => paths(x, `${prefix}[${i}]`, out));
+    else if (typeof v === "object" && v !== null)
+      for (const [k, x] of Object.entries(v)) paths(x, prefix === "" ? k : `${prefix}.${k}`, out);
+  }
+  it("points at the value of every path, in compact and indented JSON", () => {
+    const key = fc.stringMatching(/^[a-z_][a-z0-9_]{0,5}$/);
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: "small" }, fc.jsonValue({ maxDepth: 0 }), tie("arr"), tie("obj")),
+      arr: fc.array(tie("tree"), { maxLength: 4 }),
+      obj: fc.dictionary(key, tie("tree"), { maxKeys: 4 }),
+    }));
+    fc.assert(
+      fc.property(tree, fc.constantFrom(0, 2), (doc, indent) => {
+        const text = JSON.stringify(doc, null, indent);
+        const all: [string, unknown][] = [];
+        paths(doc, "", all);
+        for (const [path, value] of all) {
+          const at = locateOffset(text, path);
+          expect(at).toBeGreaterThanOrEqual(0);
+          expect(text.startsWith(JSON.stringify(value, null, indent).split("\n")[0], at)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
