@@ -26,7 +26,7 @@ export interface LedgerServiceOptions {
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 // Findings never carry addresses by contract; this is the last guard before the database.
-const EMAIL_LIKE = /[^\s@<>"'`]+@[^\s@<>"'`]+/g;
+const EMAIL_LIKE = /[^\s@<>"'`/\\]+@[^\s@<>"'`/\\]+/g;
 function errorSummary(text: string): string {
   const line = text.replace(EMAIL_LIKE, "<redacted>").replace(/\s+/g, " ").trim();
   return line.length > 500 ? line.slice(0, 499) + "…" : line;
