@@ -284,9 +284,14 @@ function findingList(findings: readonly Finding[], cap: number, indent: string):
   return lines;
 }
 
-export function renderFileResult(r: FileResult, limits: RenderLimits = DEFAULT_LIMITS): string[] {
+/** "record": the files were recorded; "check": validated only (pull requests), nothing recorded. */
+export type ResultWording = "record" | "check";
+
+export function renderFileResult(r: FileResult, limits: RenderLimits = DEFAULT_LIMITS, wording: ResultWording = "record"): string[] {
   const lines: string[] = [];
-  if (r.status === "recorded") {
+  if (r.status === "recorded" && wording === "check") {
+    lines.push(`- ✅ ${code(r.file)}: **valid**: ${inline(r.instance.hostName, 60)}, ${plural(r.accounts, "account")}`);
+  } else if (r.status === "recorded") {
     const change =
       r.added === null || r.removed === null
         ? "first upload of this instance"
@@ -307,17 +312,21 @@ export function renderFileResult(r: FileResult, limits: RenderLimits = DEFAULT_L
   return lines;
 }
 
-export function renderFileResults(results: readonly FileResult[], limits: RenderLimits = DEFAULT_LIMITS): string {
-  const lines = results.slice(0, limits.files).flatMap((r) => renderFileResult(r, limits));
+export function renderFileResults(
+  results: readonly FileResult[],
+  limits: RenderLimits = DEFAULT_LIMITS,
+  wording: ResultWording = "record",
+): string {
+  const lines = results.slice(0, limits.files).flatMap((r) => renderFileResult(r, limits, wording));
   if (results.length > limits.files) lines.push(`- ${more(results.length - limits.files, "files")}`);
   return lines.join("\n");
 }
 
 /** One-line tally: "2 recorded, 1 already recorded, 1 refused". */
-export function resultTally(results: readonly FileResult[]): string {
+export function resultTally(results: readonly FileResult[], wording: ResultWording = "record"): string {
   const n = (s: FileResult["status"]) => results.filter((r) => r.status === s).length;
   const parts: string[] = [];
-  if (n("recorded")) parts.push(`${formatCount(n("recorded"))} recorded`);
+  if (n("recorded")) parts.push(`${formatCount(n("recorded"))} ${wording === "check" ? "valid" : "recorded"}`);
   if (n("unchanged")) parts.push(`${formatCount(n("unchanged"))} already recorded`);
   if (n("refused")) parts.push(`${formatCount(n("refused"))} refused`);
   return parts.join(", ") || "no export files";

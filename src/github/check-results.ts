@@ -5,7 +5,7 @@ import type { Finding } from "../domain/types.js";
 import { decodeExport } from "../domain/decode.js";
 import { formatFinding } from "../domain/findings.js";
 import { locateLine } from "../domain/locate.js";
-import { renderFileResults, resultTally } from "../domain/render.js";
+import { DEFAULT_LIMITS, renderFileResults, resultTally, type ResultWording } from "../domain/render.js";
 import type { CheckAnnotation } from "./checks.js";
 
 /** Line of a finding in the file's text: its JSON path, or the "line N" of a syntax error; else 1. */
@@ -37,6 +37,7 @@ export function checkContent(
   bytes: ReadonlyMap<string, Uint8Array>,
   maxBytes: number,
   note: string,
+  wording: ResultWording = "record",
 ): CheckContent {
   const refused = results.filter((r): r is Extract<FileResult, { status: "refused" }> => r.status === "refused");
   const annotations: CheckAnnotation[] = refused.map((r) => {
@@ -52,8 +53,8 @@ export function checkContent(
   });
   return {
     conclusion: refused.length ? "failure" : "success",
-    title: resultTally(results),
-    summary: [note, "", renderFileResults(results)].join("\n"),
+    title: resultTally(results, wording),
+    summary: [note, "", renderFileResults(results, DEFAULT_LIMITS, wording)].join("\n"),
     annotations,
   };
 }

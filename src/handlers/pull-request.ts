@@ -49,6 +49,7 @@ export async function onPullRequest(context: PullRequestContext, deps: AppDeps):
     refusedBytes,
     deps.settings.maxExportBytes,
     `Checked only: nothing is recorded until these files reach \`${config.branch ?? repo.defaultBranch}\`.`,
+    "check",
   );
   await publishCheckRun(context.octokit, { ...params, headSha, ...check });
   log.info(

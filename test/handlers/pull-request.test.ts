@@ -1,0 +1,94 @@
+import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import nock from "nock";
+import type { Probot } from "probot";
+import { licenseSync } from "../../src/index.js";
+import type { LedgerStore } from "../../src/storage/ledger-store.js";
+import type { LedgerService } from "../../src/ledger/service.js";
+import { API, createTestProbot, nockInstallationToken } from "../helpers/probot.js";
+import { FULL_NAME, PR_HEAD_SHA, REPO_ID, pullRequestPayload } from "../helpers/payloads.js";
+import { blobReply, exportJson, users } from "../helpers/exports.js";
+import { memoryLedger, testSettings } from "../helpers/ledger.js";
+
+const REPO_PATH = `/repos/${FULL_NAME}`;
+let probot: Probot;
+let ledger: LedgerService;
+let store: LedgerStore;
+
+beforeEach(async () => {
+  nock.disableNetConnect();
+  ({ ledger, store } = await memoryLedger());
+  probot = createTestProbot();
+  await probot.load(licenseSync({ ledger, settings: testSettings() }));
+});
+
+afterEach(async () => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  await store.close();
+  expect(pending).toEqual([]);
+});
+
+function github() {
+  return nockInstallationToken(nock(API))
+    .get(`${REPO_PATH}/contents/.github%2Flicense-sync.yml`)
+    .reply(200, "", { "content-type": "application/vnd.github.raw; charset=utf-8" });
+}
+
+interface Check {
+  head_sha: string;
+  conclusion: string;
+  output: { title: string; summary: string; annotations?: { path: string; start_line: number }[] };
+}
+
+const valid = exportJson("srv-a", "ghes-a.corp.example", users(1, 4));
+
+describe("pull requests into the designated branch", () => {
+  for (const action of ["opened", "synchronize", "reopened"] as const) {
+    it(`${action}: checks the exports, records nothing, posts no comment`, async () => {
+      let check: Check | undefined;
+      github()
+        .get(`${REPO_PATH}/pulls/7/files`)
+        .query({ per_page: "100" })
+        .reply(200, [
+          { filename: "license-usage/a.json", sha: "b1", status: "added" },
+          { filename: "docs/x.md", sha: "b2", status: "added" },
+        ])
+        .get(`${REPO_PATH}/git/blobs/b1`)
+        .reply(200, blobReply("b1", valid))
+        .post(`${REPO_PATH}/check-runs`, (b: Check) => ((check = b), true))
+        .reply(201, { id: 1 });
+      await probot.receive({ id: `pr-${action}`, name: "pull_request", payload: pullRequestPayload(action) } as never);
+
+      expect(check).toMatchObject({ head_sha: PR_HEAD_SHA, conclusion: "success", output: { title: "1 valid" } });
+      expect(check!.output.summary).toContain("`license-usage/a.json`: **valid**: ghes-a.corp.example, 4 accounts");
+      expect(check!.output.summary).toContain("nothing is recorded until these files reach `main`");
+      expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
+    });
+  }
+
+  it("fails the check with an annotation for a refused export", async () => {
+    const notJson = "not json at all\n";
+    let check: Check | undefined;
+    github()
+      .get(`${REPO_PATH}/pulls/7/files`)
+      .query(true)
+      .reply(200, [{ filename: "license-usage/bad.json", sha: "b3", status: "modified" }])
+      .get(`${REPO_PATH}/git/blobs/b3`)
+      .reply(200, blobReply("b3", notJson))
+      .post(`${REPO_PATH}/check-runs`, (b: Check) => ((check = b), true))
+      .reply(201, { id: 1 });
+    await probot.receive({ id: "pr-bad", name: "pull_request", payload: pullRequestPayload("synchronize") } as never);
+    expect(check?.conclusion).toBe("failure");
+    expect(check?.output.annotations).toEqual([expect.objectContaining({ path: "license-usage/bad.json", start_line: 1 })]);
+  });
+
+  it("ignores a pull request into another branch after reading the configuration", async () => {
+    github();
+    await probot.receive({ id: "pr-other", name: "pull_request", payload: pullRequestPayload("opened", { baseRef: "feature" }) } as never);
+  });
+
+  it("ignores a pull request that changes no export: no check run", async () => {
+    github().get(`${REPO_PATH}/pulls/7/files`).query(true).reply(200, [{ filename: "README.md", sha: "r", status: "modified" }]);
+    await probot.receive({ id: "pr-none", name: "pull_request", payload: pullRequestPayload("opened") } as never);
+  });
+});
