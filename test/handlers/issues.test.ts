@@ -1,0 +1,249 @@
+import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import nock from "nock";
+import { exportJson, gzip, users } from "../helpers/exports.js";
+import {
+  API,
+  ISSUE,
+  REPO_API,
+  nockNoConfig,
+  REPO_ID,
+  UPLOAD_URL,
+  assertNoPendingMocks,
+  captureBody,
+  harness,
+  issuesPayload,
+  nockEventStart,
+  receive,
+  type Harness,
+} from "./issues-support.js";
+
+const LEDGER = { repoId: REPO_ID, fullName: "acme/license-usage" };
+const OPTS = { allEmails: false, logins: false };
+const ATTACHMENT = "https://github.com/user-attachments/files/123/ghes-a.json";
+const S3 = "https://github-production-user-asset-6210df.s3.amazonaws.com";
+const EXPORT_A = exportJson("server-a", "ghes-a.corp.example", users(1, 3));
+const EXPORT_B = exportJson("server-b", "ghes-b.corp.example", users(3, 4));
+
+let h: Harness;
+beforeEach(async () => {
+  nock.disableNetConnect();
+  h = await harness();
+});
+afterEach(async () => {
+  await h.store.close();
+  assertNoPendingMocks();
+});
+
+function nockNewStatusComment(scope: nock.Scope, capture: ReturnType<typeof captureBody>): void {
+  scope.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, []);
+  scope.post(`${REPO_API}/issues/${ISSUE}/comments`, capture.match).reply(201, { id: 9001 });
+}
+
+function nockLabel(scope: nock.Scope, name: string, added: string[]): void {
+  scope.post(`${REPO_API}/labels`, (b: { name: string }) => b.name === name).reply(201, { name });
+  scope.post(`${REPO_API}/issues/${ISSUE}/labels`, (b: { labels: string[] }) => {
+    if (!Array.isArray(b?.labels)) return false;
+    added.push(...b.labels);
+    return true;
+  }).reply(200, []);
+}
+
+describe("issues.opened", () => {
+
+  it("downloads an attachment (token to github.com only), records it, replies once and labels the issue", async () => {
+    const api = nockEventStart();
+    nock("https://github.com", { reqheaders: { authorization: "token ghs_test" } })
+      .get("/user-attachments/files/123/ghes-a.json")
+      .reply(302, "", { location: `${S3}/123/ghes-a.json?X-Amz-Signature=sig` });
+    nock(S3, { badheaders: ["authorization"] }).get("/123/ghes-a.json").query(true).reply(200, EXPORT_A);
+    const capture = captureBody();
+    const labels: string[] = [];
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: recorded", labels);
+
+    await receive(h, "issues", issuesPayload("opened", { body: `Our March export: [ghes-a.json](${ATTACHMENT})` }));
+
+    expect(capture.bodies).toHaveLength(1);
+    const body = capture.bodies[0]!;
+    expect(body).toContain("<!-- license-sync:issue -->");
+    expect(body).toMatch(/`ghes-a\.json`: \*\*recorded\*\*/);
+    expect(body).toContain("3 seats consumed");
+    expect(body).toContain('<!-- license-sync:summary {"seats":3,"accounts":3,"deduplicated":0,"instances":1} -->');
+    expect(body).not.toContain("@corp.example");
+    expect(labels).toEqual(["license-usage: recorded"]);
+    const history = await h.ledger.history(LEDGER);
+    expect(history[0]).toMatchObject({ outcome: "recorded", uploader: "octo-admin", source: { kind: "issue", issueNumber: ISSUE } });
+  });
+
+  it("answers a 404 attachment (private repository) with the upload link and the paste alternative", async () => {
+    const api = nockEventStart();
+    nock("https://github.com").get("/user-attachments/files/123/ghes-a.json").reply(404, "Not Found");
+    const capture = captureBody();
+    const labels: string[] = [];
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: refused", labels);
+
+    await receive(h, "issues", issuesPayload("opened", { body: ATTACHMENT }));
+
+    const body = capture.bodies[0]!;
+    expect(body).toContain("`ghes-a.json`: **not read**: GitHub answered 404");
+    expect(body).toContain(`](${UPLOAD_URL})`);
+    expect(body).toContain("```json");
+    expect(body).toContain("No instance has been recorded");
+    expect(labels).toEqual(["license-usage: refused"]);
+    expect((await h.ledger.summary(LEDGER, OPTS)).instances).toHaveLength(0);
+  });
+
+  it("refuses a redirect to a foreign host: the host is never requested and the token never leaves github.com", async () => {
+    const api = nockEventStart();
+    nock("https://github.com", { reqheaders: { authorization: "token ghs_test" } })
+      .get("/user-attachments/files/123/ghes-a.json")
+      .reply(302, "", { location: "https://collector.evil.example/grab" });
+    const foreign = nock("https://collector.evil.example").get("/grab").reply(200, EXPORT_A);
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: refused", []);
+
+    await receive(h, "issues", issuesPayload("opened", { body: ATTACHMENT }));
+
+    expect(foreign.isDone()).toBe(false);
+    nock.removeInterceptor({ hostname: "collector.evil.example", path: "/grab", proto: "https" });
+    expect(capture.bodies[0]).toContain("redirected to collector.evil.example, which is not a GitHub host");
+    expect((await h.ledger.summary(LEDGER, OPTS)).instances).toHaveLength(0);
+  });
+
+  it("refuses an oversize attachment from its Content-Length", async () => {
+    await h.store.close();
+    h = await harness({ maxExportBytes: 1_000 });
+    const api = nockEventStart();
+    nock("https://github.com")
+      .get("/user-attachments/files/123/ghes-a.json")
+      .reply(200, "x".repeat(5_000), { "content-length": "5000" });
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: refused", []);
+
+    await receive(h, "issues", issuesPayload("opened", { body: ATTACHMENT }));
+
+    expect(capture.bodies[0]).toContain("`ghes-a.json`: **not read**: larger than the 1,000 bytes limit");
+    expect((await h.ledger.history(LEDGER)).filter((r) => r.outcome === "recorded")).toHaveLength(0);
+  });
+
+  it("records an inline ```json block and a .json.gz attachment in one recordUploads call", async () => {
+    const api = nockEventStart();
+    nock("https://github.com").get("/acme/license-usage/files/77/ghes-b.json.gz").reply(200, gzip(EXPORT_B));
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: recorded", []);
+
+    const body = ["Two instances:", "```json", EXPORT_A, "```", "https://github.com/acme/license-usage/files/77/ghes-b.json.gz"].join("\n");
+    await receive(h, "issues", issuesPayload("opened", { body }));
+
+    expect(capture.bodies[0]).toMatch(/`issue body block 1`: \*\*recorded\*\*/);
+    expect(capture.bodies[0]).toMatch(/`ghes-b\.json\.gz`: \*\*recorded\*\*/);
+    // users 1-3 on A, 3-4 on B: user 3 is one person on both.
+    expect(capture.bodies[0]).toContain('"seats":4,"accounts":5,"deduplicated":1,"instances":2');
+    const history = await h.ledger.history(LEDGER);
+    expect(history.filter((r) => r.outcome === "recorded")).toHaveLength(2);
+  });
+
+  it("refuses an author without write access: polite reply, nothing recorded, the file never fetched", async () => {
+    const api = nockEventStart({ role: "triage", login: "visitor" });
+    const file = nock("https://github.com").get("/user-attachments/files/123/ghes-a.json").reply(200, EXPORT_A);
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+
+    await receive(h, "issues", issuesPayload("opened", { body: `${ATTACHMENT}\n\`\`\`json\n${EXPORT_B}\n\`\`\``, login: "visitor" }));
+
+    expect(file.isDone()).toBe(false);
+    nock.removeInterceptor({ hostname: "github.com", path: "/user-attachments/files/123/ghes-a.json", proto: "https" });
+    expect(capture.bodies[0]).toContain("Thanks, @visitor. Only people with write access");
+    expect(capture.bodies[0]).toContain("you have triage access, so nothing was read or recorded");
+    expect(await h.ledger.history(LEDGER)).toEqual([]);
+  });
+
+  it("never fetches a link to a non-GitHub host, and says so", async () => {
+    const api = nockEventStart();
+    const other = nock("https://files.example.net").get("/user-attachments/files/1/usage.json").reply(200, EXPORT_A);
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+
+    await receive(h, "issues", issuesPayload("opened", { body: "https://files.example.net/user-attachments/files/1/usage.json" }));
+
+    expect(other.isDone()).toBe(false);
+    nock.removeInterceptor({ hostname: "files.example.net", path: "/user-attachments/files/1/usage.json", proto: "https" });
+    expect(capture.bodies[0]).toContain("`usage.json`: **ignored**: it is on files.example.net, not a GitHub host");
+  });
+
+  it("closes the issue when configured and every export was recorded", async () => {
+    const api = nockEventStart({ configYaml: "close_issues_when_recorded: true\n" });
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: recorded", []);
+    let closed: unknown;
+    api.patch(`${REPO_API}/issues/${ISSUE}`, (b) => ((closed = b), true)).reply(200, {});
+
+    await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + EXPORT_A + "\n```" }));
+
+    expect(closed).toEqual({ state: "closed", state_reason: "completed" });
+  });
+
+  it("answers an invalid export with the file and JSON path, and labels it refused", async () => {
+    const api = nockEventStart();
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: refused", []);
+    const broken = EXPORT_A.replace('"user_id": 2', '"user_id": "two"');
+
+    await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + broken + "\n```" }));
+
+    expect(capture.bodies[0]).toMatch(/`issue body block 1`: \*\*refused\*\*/);
+    expect(capture.bodies[0]).toContain("users[1].user_id");
+  });
+});
+
+describe("issues.edited", () => {
+  it("edits the same status comment (PATCH), never a second one", async () => {
+    const first = nockEventStart();
+    const capture = captureBody();
+    nockNewStatusComment(first, capture);
+    nockLabel(first, "license-usage: recorded", []);
+    await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + EXPORT_A + "\n```" }));
+    expect(capture.bodies).toHaveLength(1);
+
+    // The token is cached by now; config and permission are asked again for the new event.
+    const api = nock(API);
+    nockNoConfig(api);
+    api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "admin", role_name: "admin" });
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [
+      { id: 41, body: "a human comment" },
+      { id: 9001, body: capture.bodies[0] },
+    ]);
+    const edits: string[] = [];
+    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
+
+    const edited = "```json\n" + EXPORT_A + "\n```\n```json\n" + EXPORT_B + "\n```";
+    await receive(h, "issues", issuesPayload("edited", { body: edited, labels: ["license-usage: recorded"] }));
+
+    expect(edits).toHaveLength(1);
+    expect(edits[0]).toContain("**Issue edited**");
+    expect(edits[0]).toMatch(/`issue body block 1`: \*\*already recorded\*\*/);
+    expect(edits[0]).toMatch(/`issue body block 2`: \*\*recorded\*\*/);
+    expect(capture.bodies).toHaveLength(1);
+  });
+
+  it("ignores an edit that did not change the body, a bot sender and a body without exports: no API call", async () => {
+    // disableNetConnect: any request would fail the delivery.
+    await receive(h, "issues", issuesPayload("edited", { body: "```json\n" + EXPORT_A + "\n```", previousBody: null }));
+    await receive(h, "issues", issuesPayload("opened", { body: ATTACHMENT, senderType: "Bot", login: "license-sync[bot]" }));
+    await receive(h, "issues", issuesPayload("opened", { body: "Please count our seats, thanks!" }));
+    expect(await h.ledger.history(LEDGER)).toEqual([]);
+  });
+
+  it("ignores another repository without an API call", async () => {
+    await h.store.close();
+    h = await harness({ designatedRepos: ["acme/other"] });
+    await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + EXPORT_A + "\n```" }));
+    expect(await h.ledger.history(LEDGER)).toEqual([]);
+  });
+});
