@@ -688,20 +688,22 @@ class Tally {
   }
 }
 
-/** validate.ts's mergeInto, mirrored. */
+/** validate.ts's mergeInto, mirrored (copy on write, as there). */
 function mergeInto(acc: Account, emails: AccountEmail[], suspended: boolean): void {
   acc.suspended = acc.suspended && suspended;
+  const merged = acc.emails.slice();
   for (let k = 0; k < emails.length; k++) {
     const e = emails[k];
     let j = 0;
-    for (; j < acc.emails.length; j++) {
-      if (acc.emails[j].email === e.email) {
-        if (e.primary) acc.emails[j].primary = true;
+    for (; j < merged.length; j++) {
+      if (merged[j].email === e.email) {
+        if (e.primary && !merged[j].primary) merged[j] = { email: e.email, primary: true };
         break;
       }
     }
-    if (j === acc.emails.length) acc.emails.push(e);
+    if (j === merged.length) merged.push(e);
   }
+  acc.emails = merged;
 }
 
 function duplicateKeyRefusal(file: string, r: Reader, others: ValidationResult | undefined): ValidationResult {
@@ -742,10 +744,10 @@ export function readExportFast(bytes: Uint8Array, file: string, limits: ReadLimi
     if (e !== SYNTAX) throw e;
     wellFormed = false;
   }
-  if (r.duplicates.length > 0) {
-    return duplicateKeyRefusal(file, r, wellFormed && !r.invalid ? undefined : readExport(bytes, file, limits));
-  }
-  if (!wellFormed || r.invalid) return readExport(bytes, file, limits);
+  // Not JSON at all: the reference's syntax error says it all, repeated keys or not.
+  if (!wellFormed) return readExport(bytes, file, limits);
+  if (r.duplicates.length > 0) return duplicateKeyRefusal(file, r, r.invalid ? readExport(bytes, file, limits) : undefined);
+  if (r.invalid) return readExport(bytes, file, limits);
   return {
     ok: true,
     export: { file, instance: r.instance as InstanceInfo, accounts: r.users as Account[], warnings: r.warnings() },
