@@ -1,0 +1,125 @@
+import { describe, it, expect } from "@jest/globals";
+import type { FileResult, LedgerSummary } from "../../src/ledger/types.js";
+import type { InstanceRecord } from "../../src/storage/ledger-store.js";
+import { countUsage } from "../../src/domain/count.js";
+import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
+import {
+  ISSUE_MARKER,
+  allRecorded,
+  commandMarker,
+  parseStateMarker,
+  renderForgetReply,
+  renderHelp,
+  renderIssueReply,
+  renderPermissionRefusal,
+  renderReportReply,
+  stateMarker,
+} from "../../src/domain/render-issue.js";
+
+const now = new Date("2025-07-01T12:00:00Z");
+const options = { now, staleAfterDays: 35, purchasedSeats: null, showLoginsInSavings: false };
+const UPLOAD = "https://github.com/acme/license-usage/upload/main/license-usage";
+
+function rec(serverId: string, hostName: string, accountCount: number): InstanceRecord {
+  const at = new Date("2025-06-30T08:00:00Z");
+  return { serverId, hostName, ghesVersion: "3.17.4", firstUploadAt: at, lastUploadAt: at, accountCount, contentSha256: "ab".repeat(32) };
+}
+
+const acct = (userId: number, key: string) => ({ userId, login: `user${userId}`, primary: [key], secondary: [] });
+const report = countUsage(
+  [
+    { instance: { serverId: "server-a", hostName: "ghes-a.corp.example" }, accounts: [acct(1, "k1"), acct(2, "k2")] },
+    { instance: { serverId: "server-b", hostName: "ghes-b.corp.example" }, accounts: [acct(2, "k2"), acct(3, "k3")] },
+  ],
+  DEFAULT_MATCH_OPTIONS,
+);
+const instances = [rec("server-a", "ghes-a.corp.example", 2), rec("server-b", "ghes-b.corp.example", 2)];
+const summary: LedgerSummary = {
+  report,
+  instances,
+  totals: { seats: report.seats, accounts: report.accounts, deduplicated: report.deduplicated, instances: 2 },
+  generatedAt: now,
+};
+
+const recorded: FileResult = {
+  file: "ghes-a.json",
+  status: "recorded",
+  instance: { serverId: "server-a", hostName: "ghes-a.corp.example" },
+  accounts: 2,
+  added: null,
+  removed: null,
+  seatDelta: 2,
+  warnings: [],
+};
+
+describe("renderIssueReply", () => {
+  it("lists results, download problems with the alternatives, ignored links, then the summary", () => {
+    const body = renderIssueReply({
+      heading: "Issue opened",
+      results: [recorded],
+      problems: [
+        { file: "private.json", reason: "not-found", status: 404 },
+        { file: "big.json.gz", reason: "too-large", limit: 100 * 1024 * 1024 },
+      ],
+      ignored: [{ host: "files.example.net", name: "usage.json", reason: "not-github-host" }],
+      summary,
+      options,
+      state: { "body:a": "recorded", "body:b": "refused" },
+      uploadUrl: UPLOAD,
+    });
+    expect(body.split("\n")[0]).toBe(ISSUE_MARKER + stateMarker({ "body:a": "recorded", "body:b": "refused" }));
+    expect(body.trimEnd().split("\n").pop()).toMatch(/^<!-- license-sync:summary /);
+    expect(body).toMatchSnapshot();
+  });
+
+  it("without problems, offers no alternatives", () => {
+    const body = renderIssueReply({ heading: "Issue edited", results: [recorded], problems: [], ignored: [], summary, options, state: {}, uploadUrl: UPLOAD });
+    expect(body).not.toContain(UPLOAD);
+  });
+});
+
+describe("issue state marker", () => {
+  it("round-trips, survives text around it and rejects junk", () => {
+    const state = { "body:https://github.com/user-attachments/files/1/a.json": "recorded" as const, "comment-5:comment block 1": "refused" as const };
+    expect(parseStateMarker(`x\n${ISSUE_MARKER}${stateMarker(state)}\nmore`)).toEqual(state);
+    expect(parseStateMarker("<!-- license-sync:issue-state {broken -->")).toEqual({});
+    expect(parseStateMarker(null)).toEqual({});
+    // "--" cannot end the HTML comment early.
+    expect(stateMarker({ "a-->b": "recorded" })).not.toContain("a-->");
+    expect(parseStateMarker(stateMarker({ "a-->b": "recorded" }))).toEqual({ "a-->b": "recorded" });
+  });
+
+  it("allRecorded needs at least one export and no refusal", () => {
+    expect(allRecorded({})).toBe(false);
+    expect(allRecorded({ a: "recorded" })).toBe(true);
+    expect(allRecorded({ a: "recorded", b: "refused" })).toBe(false);
+  });
+});
+
+describe("other issue replies", () => {
+  it("permission refusals", () => {
+    expect(renderPermissionRefusal({ marker: ISSUE_MARKER, login: "visitor", action: "upload", permission: "triage" })).toMatchSnapshot();
+    expect(renderPermissionRefusal({ marker: commandMarker(7), login: "dev", action: "forget", permission: "write" })).toMatchSnapshot();
+    expect(renderPermissionRefusal({ marker: commandMarker(7), login: "x", action: "command", permission: "none" })).toContain("you have no access");
+  });
+
+  it("help and unknown command", () => {
+    expect(renderHelp({ marker: commandMarker(7), uploadUrl: UPLOAD })).toMatchSnapshot();
+    expect(renderHelp({ marker: commandMarker(7), uploadUrl: UPLOAD, unknown: "/license-sync `x`" })).toContain("`/license-sync 'x'`");
+  });
+
+  it("report", () => {
+    expect(renderReportReply({ marker: commandMarker(7), summary, options })).toMatchSnapshot();
+  });
+
+  it("forget: removed, ambiguous, not found", () => {
+    const marker = commandMarker(7);
+    expect(renderForgetReply({ marker, target: "server-b", outcome: { status: "removed", instance: instances[1]!, summary }, options })).toMatchSnapshot();
+    expect(
+      renderForgetReply({ marker, target: "ghes.corp.example", outcome: { status: "ambiguous", candidates: instances }, options }),
+    ).toMatchSnapshot();
+    expect(renderForgetReply({ marker, target: "nope", outcome: { status: "not-found", summary }, options })).toContain(
+      "No recorded instance has the server id or host name `nope`",
+    );
+  });
+});
