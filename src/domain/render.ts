@@ -358,7 +358,7 @@ export function renderConfigErrorReply(marker: string, errors: readonly ConfigEr
   return fitCommentBody(
     [
       marker,
-      `**license-sync could not use \`${CONFIG_PATH}\`**: nothing was recorded. Fix ${errors.length === 1 ? "this key" : "these keys"} and push again:`,
+      `**license-sync could not use \`${CONFIG_PATH}\`**: nothing was recorded. Fix ${errors.length === 1 ? "this key" : "these keys"} on the default branch, then try again:`,
       "",
       formatConfigErrors(errors.slice(0, 50)),
       ...(errors.length > 50 ? [`- ${more(errors.length - 50)}`] : []),
