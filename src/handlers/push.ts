@@ -21,19 +21,21 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
   if (!repo) return;
   const log = context.log.child({ delivery: context.id, repo: repo.fullName, event: "push" });
 
+  const ignore = (reason: string) => log.debug({ outcome: "ignored", reason }, "push ignored");
+
   // Everything decidable from the payload alone is decided before any API call.
-  if (!p.ref.startsWith("refs/heads/")) return; // tags
-  if (p.deleted || p.after === NULL_SHA) return; // branch deletion
-  if (p.sender?.type === "Bot") return; // this app and other bots
-  if (designatedByEnvironment(deps.settings, repo.fullName) === false) return;
+  if (!p.ref.startsWith("refs/heads/")) return ignore("not a branch");
+  if (p.deleted || p.after === NULL_SHA) return ignore("branch deletion");
+  if (p.sender?.type === "Bot") return ignore("pushed by a bot");
+  if (designatedByEnvironment(deps.settings, repo.fullName) === false) return ignore("repository not designated");
 
   const designation = await loadDesignation(context, deps.settings);
-  if (!designation) return;
+  if (!designation) return ignore("repository not designated");
   const branch = p.ref.slice("refs/heads/".length);
 
   if (designation.status === "config-error") {
     // The configured branch is unknown; answer pushes to the default branch only, not every branch.
-    if (branch !== repo.defaultBranch) return;
+    if (branch !== repo.defaultBranch) return ignore("config error, not the default branch");
     const target = { kind: "commit" as const, owner: repo.owner, repo: repo.repo, sha: p.after };
     await upsertComment(context.octokit, target, PUSH_REPLY_MARKER, renderConfigErrorReply(PUSH_REPLY_MARKER, designation.errors));
     log.info({ outcome: "config-error", keys: designation.errors.map((e) => e.key) }, "configuration refused");
@@ -41,7 +43,7 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
   }
 
   const { config } = designation;
-  if (branch !== (config.branch ?? repo.defaultBranch)) return;
+  if (branch !== (config.branch ?? repo.defaultBranch)) return ignore("not the designated branch");
 
   const params = { owner: repo.owner, repo: repo.repo };
   const files = await changedExportFiles(context.octokit, params, p.before, p.after, config.paths);
