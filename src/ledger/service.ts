@@ -21,6 +21,23 @@ import type {
 export interface LedgerServiceOptions {
   /** Largest export accepted, uncompressed. */
   maxBytes: number;
+  /** Accounts kept in memory between uploads (decoded from the store); 0 disables the cache. */
+  cacheAccounts?: number;
+}
+
+/** What one file's write leaves: its result and, when it changed the ledger, the state after it. */
+interface Written {
+  result: FileResult;
+  summary?: LedgerSummary;
+  /** The instance and accounts written, to cache once the transaction has committed. */
+  record?: InstanceRecord;
+  accounts?: IdentifiedAccount[];
+}
+
+/** A ledger's state as read (or written) inside one transaction. */
+interface LedgerState {
+  instances: InstanceRecord[];
+  accounts: Map<string, IdentifiedAccount[]>;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -72,25 +89,92 @@ function summaryOf(instances: InstanceRecord[], accounts: Map<string, Identified
   return { report, instances: sortInstances(instances), totals: totalsOf(report), generatedAt: new Date() };
 }
 
-async function readSummary(tx: LedgerReader, options: MatchOptions): Promise<LedgerSummary> {
-  const instances = await tx.instances();
-  return summaryOf(instances, await tx.accounts(), options);
+/**
+ * Current accounts of each instance, keyed by the content hash of its upload: an instance's accounts
+ * change only with a new upload (new hash), so an entry is valid for as long as its hash is current,
+ * whichever replica wrote it. Saves re-reading (and decoding) every instance on each upload.
+ */
+class AccountsCache {
+  private readonly entries = new Map<string, IdentifiedAccount[]>();
+  private size = 0;
+  constructor(private readonly capacity: number) {}
+
+  private static key(ledger: LedgerKey, r: Pick<InstanceRecord, "serverId" | "contentSha256">): string {
+    return `${ledger.repoId}\n${r.serverId}\n${r.contentSha256}`;
+  }
+
+  get(ledger: LedgerKey, r: InstanceRecord): IdentifiedAccount[] | undefined {
+    const key = AccountsCache.key(ledger, r);
+    const hit = this.entries.get(key);
+    if (hit) {
+      // most recently used last
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(ledger: LedgerKey, r: Pick<InstanceRecord, "serverId" | "contentSha256">, accounts: IdentifiedAccount[]): void {
+    if (accounts.length > this.capacity) return;
+    const key = AccountsCache.key(ledger, r);
+    const old = this.entries.get(key);
+    if (old) this.size -= old.length;
+    this.entries.set(key, accounts);
+    this.size += accounts.length;
+    for (const [k, v] of this.entries) {
+      if (this.size <= this.capacity) break;
+      this.entries.delete(k);
+      this.size -= v.length;
+    }
+  }
 }
 
 export class LedgerService implements Ledger {
+  private readonly cache: AccountsCache;
+
   constructor(
     private readonly store: LedgerStore,
     private readonly identityKey: (normalizedEmail: string) => string,
     private readonly limits: LedgerServiceOptions,
-  ) {}
+  ) {
+    this.cache = new AccountsCache(limits.cacheAccounts ?? 2_000_000);
+  }
+
+  /** Every instance with its current accounts, from the cache where its content hash still matches. */
+  private async readState(ledger: LedgerKey, tx: LedgerReader): Promise<LedgerState> {
+    const instances = await tx.instances();
+    const accounts = new Map<string, IdentifiedAccount[]>();
+    const missing = instances.filter((r) => {
+      const hit = this.cache.get(ledger, r);
+      if (hit) accounts.set(r.serverId, hit);
+      return !hit;
+    });
+    for (const r of missing) {
+      const list = (await tx.accounts(r.serverId)).get(r.serverId) ?? [];
+      accounts.set(r.serverId, list);
+      this.cache.set(ledger, r, list);
+    }
+    return { instances, accounts };
+  }
+
+  private async readSummary(ledger: LedgerKey, tx: LedgerReader, options: MatchOptions): Promise<LedgerSummary> {
+    const state = await this.readState(ledger, tx);
+    return summaryOf(state.instances, state.accounts, options);
+  }
 
   async recordUploads(ctx: UploadContext, inputs: UploadInput[]): Promise<RecordOutcome> {
     const results: FileResult[] = [];
-    for (const input of inputs) results.push(await this.recordOne(ctx, input));
-    return { results, summary: await this.summary(ctx.ledger, ctx.options) };
+    // The summary is the state left by the last write, counted inside it; read afresh only if no file was recorded.
+    let last: LedgerSummary | null = null;
+    for (const input of inputs) {
+      const { result, summary } = await this.recordOne(ctx, input);
+      results.push(result);
+      if (summary) last = summary;
+    }
+    return { results, summary: last ?? (await this.summary(ctx.ledger, ctx.options)) };
   }
 
-  private async recordOne(ctx: UploadContext, input: UploadInput): Promise<FileResult> {
+  private async recordOne(ctx: UploadContext, input: UploadInput): Promise<Written> {
     const contentSha256 = sha256(input.bytes);
     const parsed = readExport(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
     const base = { source: safeSource(input.source), uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
@@ -110,23 +194,22 @@ export class LedgerService implements Ledger {
             (parsed.errors.length > 1 ? ` (+${parsed.errors.length - 1} more)` : ""),
         }),
       );
-      return { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings };
+      return { result: { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings } };
     }
 
     const { instance, warnings } = parsed.export;
     const accounts = identifyAccounts(parsed.export.accounts, this.identityKey);
-    return this.store.write(ctx.ledger, async (tx): Promise<FileResult> => {
+    return this.store.write(ctx.ledger, async (tx): Promise<Written> => {
       const current = await tx.instance(instance.serverId);
       const redelivered =
         ctx.deliveryId !== null &&
         (await tx.findRecorded({ deliveryId: ctx.deliveryId, serverId: instance.serverId, contentSha256 })) !== undefined;
       if (current?.contentSha256 === contentSha256 || redelivered) {
-        return { file: input.file, status: "unchanged", instance, accounts: accounts.length, warnings };
+        return { result: { file: input.file, status: "unchanged", instance, accounts: accounts.length, warnings } };
       }
 
       // Everything below reads and writes under the ledger's lock: one consistent state.
-      const instances = await tx.instances();
-      const all = await tx.accounts();
+      const { instances, accounts: all } = await this.readState(ctx.ledger, tx);
       const before = countOf(instances, all, ctx.options);
       const previous = current ? (all.get(instance.serverId) ?? []) : null;
 
@@ -142,7 +225,8 @@ export class LedgerService implements Ledger {
       await tx.upsertInstance(record);
 
       all.set(instance.serverId, accounts);
-      const after = countOf([...instances.filter((r) => r.serverId !== instance.serverId), record], all, ctx.options);
+      const afterInstances = [...instances.filter((r) => r.serverId !== instance.serverId), record];
+      const after = countOf(afterInstances, all, ctx.options);
       let added: number | null = null;
       let removed: number | null = null;
       if (previous) {
@@ -163,16 +247,25 @@ export class LedgerService implements Ledger {
         errorSummary: null,
         at: now,
       });
+      // Cached only once the transaction has committed: a rolled-back write must not be remembered.
       return {
-        file: input.file,
-        status: "recorded",
-        instance,
-        accounts: accounts.length,
-        added,
-        removed,
-        seatDelta: after.seats - before.seats,
-        warnings,
+        result: {
+          file: input.file,
+          status: "recorded",
+          instance,
+          accounts: accounts.length,
+          added,
+          removed,
+          seatDelta: after.seats - before.seats,
+          warnings,
+        },
+        summary: { report: after, instances: sortInstances(afterInstances), totals: totalsOf(after), generatedAt: now },
+        record,
+        accounts,
       };
+    }).then(({ record, accounts: written, ...out }) => {
+      if (record && written) this.cache.set(ctx.ledger, record, written);
+      return out;
     });
   }
 
@@ -199,7 +292,7 @@ export class LedgerService implements Ledger {
   }
 
   summary(ledger: LedgerKey, options: MatchOptions): Promise<LedgerSummary> {
-    return this.store.read(ledger, (tx) => readSummary(tx, options));
+    return this.store.read(ledger, (tx) => this.readSummary(ledger, tx, options));
   }
 
   async forget(ctx: UploadContext, target: string, source: UploadSource): Promise<ForgetOutcome> {
@@ -210,10 +303,10 @@ export class LedgerService implements Ledger {
       const byHost = instances.filter((r) => r.hostName.toLowerCase() === wanted.toLowerCase());
       if (!byId && byHost.length > 1) return { status: "ambiguous", candidates: sortInstances(byHost) };
       const victim = byId ?? byHost[0];
-      if (!victim) return { status: "not-found", summary: await readSummary(tx, ctx.options) };
+      if (!victim) return { status: "not-found", summary: await this.readSummary(ctx.ledger, tx, ctx.options) };
 
       await tx.removeInstance(victim.serverId);
-      const summary = await readSummary(tx, ctx.options);
+      const summary = await this.readSummary(ctx.ledger, tx, ctx.options);
       await tx.appendUpload({
         outcome: "removed",
         serverId: victim.serverId,
