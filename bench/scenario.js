@@ -1,0 +1,97 @@
+// One benchmark scenario in a process of its own, so its peak memory is its own.
+// Prints one JSON line: { name, ms: [..runs], peakRssDelta, baseRss }.
+// Run by bench/run.js: node --expose-gc bench/scenario.js NAME RUNS FILE...
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { main as cli } from "../dist/cli/main.js";
+import { readExport } from "../dist/domain/validate.js";
+import { createIdentityHasher } from "../dist/ledger/identity-key.js";
+import { LedgerService } from "../dist/ledger/service.js";
+import { openStore } from "../dist/storage/open-store.js";
+
+const [name, runsArg, ...files] = process.argv.slice(2);
+const runs = Number(runsArg);
+const MAX = 1024 * 1024 * 1024;
+const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+const options = { allEmails: false, logins: false };
+const hasher = createIdentityHasher("benchmark identity key");
+const cliIo = {
+  stdout: () => {},
+  stderr: (t) => process.stderr.write(t),
+  readFile: async (f) => readFileSync(f),
+  stat: async () => ({ size: 0, isFile: true }),
+};
+
+let cleanup = async () => {};
+let counter = 0;
+
+async function makePush(dialect) {
+  let url;
+  if (dialect === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "license-sync-bench-"));
+    url = `sqlite:${join(dir, "bench.db")}`;
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    url = PG_URL;
+  }
+  const schema = `bench_${process.pid}`;
+  const store = await openStore(url, dialect === "postgres" ? { postgres: { schema } } : {});
+  const ledger = new LedgerService(store, hasher, { maxBytes: MAX });
+  const prev = cleanup;
+  cleanup = async () => {
+    await store.close();
+    if (dialect === "postgres") {
+      const { default: pg } = await import("pg");
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    }
+    await prev();
+  };
+  // One upload through the push path: read, validate, record (replacing the instance), summarize.
+  return async () => {
+    const bytes = readFileSync(files[0]);
+    const ctx = { ledger: { repoId: ++counter, fullName: `bench/ledger-${counter}` }, uploader: "bench", deliveryId: null, options };
+    const out = await ledger.recordUploads(ctx, [{ file: "export.json", bytes, source: { kind: "commit", sha: "0".repeat(40), path: "export.json" } }]);
+    if (out.results[0].status !== "recorded") throw new Error(`not recorded: ${JSON.stringify(out.results[0])}`);
+  };
+}
+
+const scenarios = {
+  // The baseline: what any reader has to pay at least, with V8's native parser.
+  parse: async () => () => {
+    for (const f of files) JSON.parse(new TextDecoder().decode(readFileSync(f)));
+  },
+  validate: async () => () => {
+    for (const f of files) {
+      const r = readExport(readFileSync(f), f, { maxBytes: MAX });
+      if (!r.ok) throw new Error(`${f} invalid`);
+    }
+  },
+  report: async () => async () => {
+    const code = await cli(["report", "--json", "--max-bytes", String(MAX), ...files], cliIo);
+    if (code !== 0) throw new Error(`report exited ${code}`);
+  },
+  "push-sqlite": () => makePush("sqlite"),
+  "push-postgres": () => makePush("postgres"),
+};
+
+const setup = scenarios[name];
+if (!setup) throw new Error(`unknown scenario ${name}`);
+const fn = await setup();
+globalThis.gc?.();
+const baseRss = process.memoryUsage().rss;
+const ms = [];
+for (let r = 0; r < runs; r++) {
+  globalThis.gc?.();
+  const t = performance.now();
+  await fn();
+  ms.push(performance.now() - t);
+}
+const peak = process.resourceUsage().maxRSS * 1024;
+await cleanup();
+process.stdout.write(JSON.stringify({ name, ms, baseRss, peakRssDelta: Math.max(0, peak - baseRss) }) + "\n");
