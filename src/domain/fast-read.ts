@@ -563,8 +563,12 @@ class Reader {
   }
 
   private readEmails(index: number): AccountEmail[] {
-    const out: AccountEmail[] = [];
-    if (!this.firstElement()) return out;
+    // The first two entries wait in locals so that the usual array is allocated at its exact size
+    // (push() would reserve 16 slots per account).
+    let e0: AccountEmail | undefined;
+    let e1: AccountEmail | undefined;
+    let more: AccountEmail[] | undefined;
+    if (!this.firstElement()) return [];
     let j = 0;
     do {
       if (this.peek() !== B.LBrace) {
@@ -598,11 +602,18 @@ class Reader {
           } while (this.nextMember());
         }
         if (email === undefined) this.invalid = true;
-        else out.push({ email, primary });
+        else if (!this.invalid) {
+          const entry = { email, primary };
+          if (e0 === undefined) e0 = entry;
+          else if (e1 === undefined) e1 = entry;
+          else (more ??= []).push(entry);
+        }
       }
       j++;
     } while (this.nextElement());
-    return out;
+    if (e0 === undefined) return [];
+    if (e1 === undefined) return [e0];
+    return more === undefined ? [e0, e1] : [e0, e1, ...more];
   }
 
   /** validate.ts's bookkeeping of user_ids, mirrored: merge a repeated id into its first account. */
