@@ -22,6 +22,17 @@ function isObject(v: unknown): v is Dict {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** RFC 5321 caps an address at 254 characters (320 for its parts): anything longer cannot be real. */
+export const MAX_EMAIL_LENGTH = 320;
+
+/** Length in code points, as the schema's `maxLength` counts; only computed past the UTF-16 length cap. */
+function tooLongForAnEmail(s: string): boolean {
+  if (s.length <= MAX_EMAIL_LENGTH) return false;
+  let points = 0;
+  for (const _ of s) if (++points > MAX_EMAIL_LENGTH) return true;
+  return false;
+}
+
 /** Non-blank string: what the schema expresses as `"pattern": "\\S"`. */
 function isNonBlank(v: unknown): v is string {
   return typeof v === "string" && v.trim() !== "";
@@ -230,6 +241,10 @@ export function validateExport(value: unknown, file: string): ValidationResult {
           if (!p.listing) p.skip();
           else if (email === undefined) p.add(`users[${i}].emails[${j}].email`, "is missing");
           else p.add(`users[${i}].emails[${j}].email`, expected("a string", email));
+        } else if (tooLongForAnEmail(email)) {
+          bad = true;
+          if (p.listing) p.add(`users[${i}].emails[${j}].email`, `is longer than ${MAX_EMAIL_LENGTH} characters, too long to be an e-mail address`);
+          else p.skip();
         }
         if (typeof primary === "boolean") {
           if (copy !== undefined) copy.push(e as unknown as AccountEmail);
