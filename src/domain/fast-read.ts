@@ -638,6 +638,13 @@ class Reader {
     this.firstRecord.push(i);
   }
 
+  /** Drops what was built, before the reference reads the file again: peak memory stays one reader's. */
+  discard(): void {
+    this.users = undefined;
+    this.firstRecord = [];
+    this.byId = undefined;
+  }
+
   /** Warnings exactly as validate.ts words them. */
   warnings(): Finding[] {
     const file = this.file;
@@ -656,7 +663,7 @@ class Reader {
       if (acc.suspended) continue;
       let primaries = 0;
       const es = acc.emails;
-      for (let j = 0; j < es.length; j++) if (es[j].primary && es[j].email.trim() !== "") primaries++;
+      for (let j = 0; j < es.length; j++) if (es[j].primary && nonBlank(es[j].email)) primaries++;
       if (primaries === 0) noPrimary.note(`users[${this.firstRecord[k]}]`);
       else if (primaries > 1) severalPrimaries.note(`users[${this.firstRecord[k]}]`, String(primaries));
     }
@@ -755,6 +762,7 @@ export function readExportFast(bytes: Uint8Array, file: string, limits: ReadLimi
     if (e !== SYNTAX) throw e;
     wellFormed = false;
   }
+  if (!wellFormed || r.invalid || r.duplicates.length > 0) r.discard();
   // Not JSON at all: the reference's syntax error says it all, repeated keys or not.
   if (!wellFormed) return readExport(bytes, file, limits);
   if (r.duplicates.length > 0) return duplicateKeyRefusal(file, r, r.invalid ? readExport(bytes, file, limits) : undefined);
