@@ -7,7 +7,7 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import type { ReadLimits } from "./decode.js";
-import { MAX_ERRORS, WARNING_EXAMPLES, readExport } from "./validate.js";
+import { MAX_EMAIL_LENGTH, MAX_ERRORS, WARNING_EXAMPLES, readExport } from "./validate.js";
 import type { Account, AccountEmail, Finding, InstanceInfo, ValidationResult } from "./types.js";
 
 const enum B {
@@ -76,6 +76,14 @@ const EMAIL_CODES = keyTable(EMAIL_KEYS);
 function nonBlank(s: string): boolean {
   const c = s.charCodeAt(0);
   return (c > 0x20 && c < 0x7f) || s.trim() !== "";
+}
+
+/** validate.ts's tooLongForAnEmail, mirrored: over the cap in code points. */
+function tooLongForAnEmail(s: string): boolean {
+  if (s.length <= MAX_EMAIL_LENGTH) return false;
+  let points = 0;
+  for (const _ of s) if (++points > MAX_EMAIL_LENGTH) return true;
+  return false;
 }
 
 class Reader {
@@ -601,7 +609,7 @@ class Reader {
             } else this.skipValue();
           } while (this.nextMember());
         }
-        if (email === undefined) this.invalid = true;
+        if (email === undefined || tooLongForAnEmail(email)) this.invalid = true;
         else if (!this.invalid) {
           const entry = { email, primary };
           if (e0 === undefined) e0 = entry;

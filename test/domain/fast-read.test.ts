@@ -395,9 +395,14 @@ describe("hostile input", () => {
 
   it("reads strings of 10,000 characters: plain, non-ASCII and escaped", () => {
     const long = ["a".repeat(10_000), "é".repeat(10_000), "\\n\\u00e9\\\"".repeat(2_500), "𝄞".repeat(5_000)];
-    const users = long.map((s, i) => `{"user_id":${i + 1},"login":"${s}","emails":[{"email":"${s}@x","primary":true}],"bio":"${s}"}`);
+    const users = long.map((s, i) => `{"user_id":${i + 1},"login":"${s}","emails":[{"email":"u${i}@x","primary":true}],"bio":"${s}"}`);
     const r = same(utf8(head + `"users":[${users.join(",")}]}`));
     expect(r.ok && r.export.accounts.map((a) => a.login.length)).toEqual([10_000, 10_000, 7_500, 10_000]);
+    // e-mails that long are refused, like the reference; the 320-character cap counts code points
+    for (const s of [...long, "a".repeat(320), "a".repeat(321), "𝄞".repeat(320), "𝄞".repeat(321)]) {
+      const one = same(utf8(head + `"users":[{"user_id":1,"login":"a","emails":[{"email":"${s}","primary":true}]}]}`));
+      expect(one.ok).toBe(s === "a".repeat(320) || s === "𝄞".repeat(320));
+    }
   });
 
   it("reads numbers the way JSON.parse does: huge, inexact, and equal to integers", () => {
