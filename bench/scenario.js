@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { main as cli } from "../dist/cli/main.js";
-import { readExport } from "../dist/domain/validate.js";
+import { readExportFast } from "../dist/domain/fast-read.js";
 import { createIdentityHasher } from "../dist/ledger/identity-key.js";
 import { LedgerService } from "../dist/ledger/service.js";
 import { openStore } from "../dist/storage/open-store.js";
@@ -68,7 +68,7 @@ const scenarios = {
   },
   validate: async () => () => {
     for (const f of files) {
-      const r = readExport(readFileSync(f), f, { maxBytes: MAX });
+      const r = readExportFast(readFileSync(f), f, { maxBytes: MAX });
       if (!r.ok) throw new Error(`${f} invalid`);
     }
   },

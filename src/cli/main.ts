@@ -7,7 +7,7 @@ import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
 import { toContractJson } from "../domain/report-json.js";
 import type { Finding, InstanceAccounts, ValidationResult } from "../domain/types.js";
-import { readExport } from "../domain/validate.js";
+import { readExportFast } from "../domain/fast-read.js";
 import { HELP, USAGE, parseArgs } from "./args.js";
 import { formatReport } from "./table.js";
 
@@ -72,7 +72,7 @@ async function load(file: string, maxBytes: number, io: CliIo): Promise<Loaded> 
   } catch (e) {
     return { ok: false, message: describeFsError(file, e) };
   }
-  return { ok: true, result: readExport(bytes, file, { maxBytes }) };
+  return { ok: true, result: readExportFast(bytes, file, { maxBytes }) };
 }
 
 function findings(label: string, list: Finding[]): string {

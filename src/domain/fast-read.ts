@@ -7,7 +7,7 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import type { ReadLimits } from "./decode.js";
-import { MAX_EMAIL_LENGTH, MAX_ERRORS, WARNING_EXAMPLES, readExport } from "./validate.js";
+import { MAX_ERRORS, WarningTally, accountWarnings, mergeInto, readExport, tooLongForAnEmail } from "./validate.js";
 import type { Account, AccountEmail, Finding, InstanceInfo, ValidationResult } from "./types.js";
 
 const enum B {
@@ -78,14 +78,6 @@ function nonBlank(s: string): boolean {
   return (c > 0x20 && c < 0x7f) || s.trim() !== "";
 }
 
-/** validate.ts's tooLongForAnEmail, mirrored: over the cap in code points. */
-function tooLongForAnEmail(s: string): boolean {
-  if (s.length <= MAX_EMAIL_LENGTH) return false;
-  let points = 0;
-  for (const _ of s) if (++points > MAX_EMAIL_LENGTH) return true;
-  return false;
-}
-
 class Reader {
   private readonly b: Latin1Buffer;
   private readonly n: number;
@@ -107,7 +99,7 @@ class Reader {
   private firstRecord: number[] = [];
   private byId: Map<number, number> | undefined;
   private lastId = 0;
-  dupIds = new Tally();
+  dupIds = new WarningTally();
 
   constructor(
     buf: Buffer,
@@ -498,7 +490,7 @@ class Reader {
     this.firstRecord = [];
     this.byId = undefined;
     this.lastId = 0;
-    this.dupIds = new Tally();
+    this.dupIds = new WarningTally();
     if (!this.firstElement()) return;
     let index = 0;
     do {
@@ -653,83 +645,10 @@ class Reader {
     this.byId = undefined;
   }
 
-  /** Warnings exactly as validate.ts words them. */
+  /** Warnings exactly as validate.ts words them (the same function). */
   warnings(): Finding[] {
-    const file = this.file;
-    const accounts = this.users as Account[];
-    const warnings: Finding[] = [];
-    const dup = this.dupIds.finding(
-      file,
-      (first) => `repeats the user_id of ${first}; the two records are counted as one account`,
-      (count) => `${count} records repeat a user_id already used by an earlier record; each id is counted as one account`,
-    );
-    if (dup) warnings.push(dup);
-    const noPrimary = new Tally();
-    const severalPrimaries = new Tally();
-    for (let k = 0; k < accounts.length; k++) {
-      const acc = accounts[k];
-      if (acc.suspended) continue;
-      let primaries = 0;
-      const es = acc.emails;
-      for (let j = 0; j < es.length; j++) if (es[j].primary && nonBlank(es[j].email)) primaries++;
-      if (primaries === 0) noPrimary.note(`users[${this.firstRecord[k]}]`);
-      else if (primaries > 1) severalPrimaries.note(`users[${this.firstRecord[k]}]`, String(primaries));
-    }
-    const none = noPrimary.finding(
-      file,
-      () => "has no primary e-mail, so it cannot be matched and counts as a separate person",
-      (count) => `${count} accounts have no primary e-mail, so they cannot be matched and each counts as a separate person`,
-    );
-    if (none) warnings.push(none);
-    const several = severalPrimaries.finding(
-      file,
-      (count) => `has ${count} e-mails marked primary; each of them is used to match the account`,
-      (count) => `${count} accounts have several e-mails marked primary; each of them is used to match the account`,
-    );
-    if (several) warnings.push(several);
-    return warnings;
+    return accountWarnings(this.file, this.users as Account[], this.firstRecord, this.dupIds);
   }
-}
-
-/** validate.ts's WarningTally, mirrored (it is not exported). */
-class Tally {
-  count = 0;
-  readonly examples: string[] = [];
-  readonly details: string[] = [];
-
-  note(path: string, detail = ""): void {
-    if (this.count < WARNING_EXAMPLES) {
-      this.examples.push(path);
-      this.details.push(detail);
-    }
-    this.count++;
-  }
-
-  finding(file: string, one: (detail: string) => string, many: (count: number) => string): Finding | undefined {
-    if (this.count === 0) return undefined;
-    if (this.count === 1) return { file, path: this.examples[0], message: one(this.details[0]) };
-    const more = this.count - this.examples.length;
-    const list = this.examples.join(", ") + (more > 0 ? ` and ${more} more` : "");
-    return { file, path: "users", message: `${many(this.count)} (${list})` };
-  }
-}
-
-/** validate.ts's mergeInto, mirrored (copy on write, as there). */
-function mergeInto(acc: Account, emails: AccountEmail[], suspended: boolean): void {
-  acc.suspended = acc.suspended && suspended;
-  const merged = acc.emails.slice();
-  for (let k = 0; k < emails.length; k++) {
-    const e = emails[k];
-    let j = 0;
-    for (; j < merged.length; j++) {
-      if (merged[j].email === e.email) {
-        if (e.primary && !merged[j].primary) merged[j] = { email: e.email, primary: true };
-        break;
-      }
-    }
-    if (j === merged.length) merged.push(e);
-  }
-  acc.emails = merged;
 }
 
 function duplicateKeyRefusal(file: string, r: Reader, others: ValidationResult | undefined): ValidationResult {

@@ -26,7 +26,7 @@ function isObject(v: unknown): v is Dict {
 export const MAX_EMAIL_LENGTH = 320;
 
 /** Length in code points, as the schema's `maxLength` counts; only computed past the UTF-16 length cap. */
-function tooLongForAnEmail(s: string): boolean {
+export function tooLongForAnEmail(s: string): boolean {
   if (s.length <= MAX_EMAIL_LENGTH) return false;
   let points = 0;
   for (const _ of s) if (++points > MAX_EMAIL_LENGTH) return true;
@@ -70,7 +70,7 @@ class Problems {
 }
 
 /** Warnings of one kind, aggregated: a count and the first few paths. */
-class WarningTally {
+export class WarningTally {
   count = 0;
   readonly examples: string[] = [];
   readonly details: string[] = [];
@@ -152,7 +152,7 @@ function checkUsersContainer(p: Problems, users: unknown): users is unknown[] {
 }
 
 /** Merges a repeated record into the account holding its user_id (copy on write: emails may be shared). */
-function mergeInto(acc: Account, emails: AccountEmail[], suspended: boolean): void {
+export function mergeInto(acc: Account, emails: AccountEmail[], suspended: boolean): void {
   acc.suspended = acc.suspended && suspended;
   const merged = acc.emails.slice();
   for (let k = 0; k < emails.length; k++) {
@@ -167,6 +167,46 @@ function mergeInto(acc: Account, emails: AccountEmail[], suspended: boolean): vo
     if (j === merged.length) merged.push(e);
   }
   acc.emails = merged;
+}
+
+/**
+ * The warnings of a valid set of accounts, worded once for both readers: repeated user_ids (tallied
+ * while reading), accounts without a primary e-mail, accounts with several. `firstRecord[k]` is the
+ * index in `users` of account k's first record.
+ */
+export function accountWarnings(file: string, accounts: Account[], firstRecord: number[], duplicates: WarningTally): Finding[] {
+  const warnings: Finding[] = [];
+  const dup = duplicates.finding(
+    file,
+    (first) => `repeats the user_id of ${first}; the two records are counted as one account`,
+    (count) => `${count} records repeat a user_id already used by an earlier record; each id is counted as one account`,
+  );
+  if (dup) warnings.push(dup);
+
+  const noPrimary = new WarningTally();
+  const severalPrimaries = new WarningTally();
+  for (let k = 0; k < accounts.length; k++) {
+    const acc = accounts[k];
+    if (acc.suspended) continue; // consumes no seat, so matching it does not matter
+    let primaries = 0;
+    const es = acc.emails;
+    for (let j = 0; j < es.length; j++) if (es[j].primary && es[j].email.trim() !== "") primaries++;
+    if (primaries === 0) noPrimary.note(`users[${firstRecord[k]}]`);
+    else if (primaries > 1) severalPrimaries.note(`users[${firstRecord[k]}]`, String(primaries));
+  }
+  const none = noPrimary.finding(
+    file,
+    () => "has no primary e-mail, so it cannot be matched and counts as a separate person",
+    (count) => `${count} accounts have no primary e-mail, so they cannot be matched and each counts as a separate person`,
+  );
+  if (none) warnings.push(none);
+  const several = severalPrimaries.finding(
+    file,
+    (count) => `has ${count} e-mails marked primary; each of them is used to match the account`,
+    (count) => `${count} accounts have several e-mails marked primary; each of them is used to match the account`,
+  );
+  if (several) warnings.push(several);
+  return warnings;
 }
 
 /**
@@ -295,37 +335,7 @@ export function validateExport(value: unknown, file: string): ValidationResult {
     firstRecord.push(i);
   }
 
-  const warnings: Finding[] = [];
-  const dup = duplicates.finding(
-    file,
-    (first) => `repeats the user_id of ${first}; the two records are counted as one account`,
-    (count) => `${count} records repeat a user_id already used by an earlier record; each id is counted as one account`,
-  );
-  if (dup) warnings.push(dup);
-
-  const noPrimary = new WarningTally();
-  const severalPrimaries = new WarningTally();
-  for (let k = 0; k < accounts.length; k++) {
-    const acc = accounts[k];
-    if (acc.suspended) continue; // consumes no seat, so matching it does not matter
-    let primaries = 0;
-    const es = acc.emails;
-    for (let j = 0; j < es.length; j++) if (es[j].primary && es[j].email.trim() !== "") primaries++;
-    if (primaries === 0) noPrimary.note(`users[${firstRecord[k]}]`);
-    else if (primaries > 1) severalPrimaries.note(`users[${firstRecord[k]}]`, String(primaries));
-  }
-  const none = noPrimary.finding(
-    file,
-    () => "has no primary e-mail, so it cannot be matched and counts as a separate person",
-    (count) => `${count} accounts have no primary e-mail, so they cannot be matched and each counts as a separate person`,
-  );
-  if (none) warnings.push(none);
-  const several = severalPrimaries.finding(
-    file,
-    (count) => `has ${count} e-mails marked primary; each of them is used to match the account`,
-    (count) => `${count} accounts have several e-mails marked primary; each of them is used to match the account`,
-  );
-  if (several) warnings.push(several);
+  const warnings = accountWarnings(file, accounts, firstRecord, duplicates);
 
   if (p.any || instance === undefined) return { ok: false, file, errors: p.list(), warnings };
   return { ok: true, export: { file, instance, accounts, warnings } };

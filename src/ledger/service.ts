@@ -6,7 +6,7 @@ import { countUsage } from "../domain/count.js";
 import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
 import type { IdentifiedAccount, InstanceAccounts, InstanceInfo, MatchOptions, UsageReport } from "../domain/types.js";
-import { readExport } from "../domain/validate.js";
+import { readExportFast } from "../domain/fast-read.js";
 import type { InstanceRecord, LedgerKey, LedgerReader, LedgerStore, Totals, UploadRow, UploadSource } from "../storage/ledger-store.js";
 import type {
   FileResult,
@@ -176,7 +176,7 @@ export class LedgerService implements Ledger {
 
   private async recordOne(ctx: UploadContext, input: UploadInput): Promise<Written> {
     const contentSha256 = sha256(input.bytes);
-    const parsed = readExport(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+    const parsed = readExportFast(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
     const base = { source: safeSource(input.source), uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
     if (!parsed.ok) {
       const first = parsed.errors[0];
@@ -275,7 +275,7 @@ export class LedgerService implements Ledger {
    */
   async checkUploads(inputs: UploadInput[]): Promise<FileResult[]> {
     return inputs.map((input): FileResult => {
-      const parsed = readExport(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+      const parsed = readExportFast(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
       if (!parsed.ok) return { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings };
       const accounts = parsed.export.accounts.filter((a) => !a.suspended).length;
       return {
