@@ -1,6 +1,7 @@
 // The secret behind identity keys: e-mails are stored only as HMAC-SHA-256 of the normalized
 // address, so the database alone cannot be turned back into a mailing list.
 import { createHash, createHmac } from "node:crypto";
+import { createHmacSha256 } from "./hmac.js";
 
 export class IdentityKeyError extends Error {
   override name = "IdentityKeyError";
@@ -32,7 +33,7 @@ export function identityKeyFromEnv(env: NodeJS.ProcessEnv, log: InfoLog): string
 /** normalizedEmail -> 128-bit HMAC-SHA-256 prefix, base64url (22 chars). */
 export function createIdentityHasher(key: string): (normalizedEmail: string) => string {
   if (!key) throw new IdentityKeyError("identity key is empty");
-  return (normalizedEmail) => createHmac("sha256", key).update(normalizedEmail).digest().subarray(0, 16).toString("base64url");
+  return createHmacSha256(key, 16);
 }
 
 /** What the database keeps to notice a key change: a hash of the key, never the key. */
