@@ -57,6 +57,27 @@ function safeSource(source: UploadSource): UploadSource {
   return source;
 }
 
+function sameSource(a: UploadSource, b: UploadSource): boolean {
+  if (a.kind === "commit" && b.kind === "commit") return a.sha === b.sha && a.path === b.path;
+  if (a.kind === "issue" && b.kind === "issue") return a.issueNumber === b.issueNumber && a.file === b.file && a.commentId === b.commentId;
+  return false;
+}
+
+/**
+ * Seats of the ledger just before history row `id`: the totals of the newest earlier row that has
+ * them (every change of the ledger writes one), 0 if none. Redeliveries come within days, so the
+ * row is near the top; the window grows until it is found.
+ */
+async function seatsBeforeRow(tx: LedgerReader, id: number): Promise<number> {
+  for (let limit = 64; ; limit *= 8) {
+    const rows = await tx.history(limit);
+    const at = rows.findIndex((r) => r.id === id);
+    const previous = at < 0 ? undefined : rows.slice(at + 1).find((r) => r.totals !== null);
+    if (previous?.totals) return previous.totals.seats;
+    if (rows.length < limit) return 0;
+  }
+}
+
 function totalsOf(report: UsageReport): Totals {
   return {
     seats: report.seats,
@@ -201,10 +222,28 @@ export class LedgerService implements Ledger {
     const accounts = identifyAccounts(parsed.export.accounts, this.identityKey);
     return this.store.write(ctx.ledger, async (tx): Promise<Written> => {
       const current = await tx.instance(instance.serverId);
-      const redelivered =
-        ctx.deliveryId !== null &&
-        (await tx.findRecorded({ deliveryId: ctx.deliveryId, serverId: instance.serverId, contentSha256 })) !== undefined;
-      if (current?.contentSha256 === contentSha256 || redelivered) {
+      const earlier =
+        ctx.deliveryId === null
+          ? undefined
+          : await tx.findRecorded({ deliveryId: ctx.deliveryId, serverId: instance.serverId, contentSha256 });
+      if (earlier && sameSource(earlier.source, base.source)) {
+        // A redelivery of the delivery that recorded this file (its reply may never have been
+        // posted): report what that delivery did, from its history row, instead of "already recorded".
+        const seatsBefore = await seatsBeforeRow(tx, earlier.id);
+        return {
+          result: {
+            file: input.file,
+            status: "recorded",
+            instance,
+            accounts: earlier.accountCount ?? accounts.length,
+            added: earlier.added,
+            removed: earlier.removed,
+            seatDelta: (earlier.totals?.seats ?? 0) - seatsBefore,
+            warnings,
+          },
+        };
+      }
+      if (current?.contentSha256 === contentSha256 || earlier) {
         return { result: { file: input.file, status: "unchanged", instance, accounts: accounts.length, warnings } };
       }
 
