@@ -61,5 +61,9 @@ export async function createPostgresDb(url: string, options: PostgresOptions = {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", options.onPoolError ?? (() => undefined));
+  // Nor a checked-out one: a backend killed between two statements of a transaction (failover,
+  // admin, idle timeout) emits 'error' on the client, which the pool only listens to while idle.
+  // The transaction's next statement fails and the write is rolled back and thrown instead.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
