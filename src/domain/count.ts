@@ -9,6 +9,7 @@ import type {
   PossibleSaving,
   UsageReport,
 } from "./types.js";
+import { KeyTable } from "./key-table.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
 export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts[] {
@@ -52,11 +53,11 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
     size[ra]! += size[rb]!;
   };
 
-  // E-mail keys and login keys live in separate maps: a login can never equal an e-mail key.
-  const emailOwner = new Map<string, number>();
+  // E-mail keys and login keys live in separate tables: a login can never equal an e-mail key.
+  const emailOwner = new KeyTable(n);
   // With the logins option: login -> an account carrying it. Without: the first account carrying it,
   // for spotting possible savings (same login, different persons) in the same single pass.
-  const loginOwner = new Map<string, number>();
+  const loginOwner = new KeyTable(n);
   // option off: accounts sharing a login, as pairs [first, other], and that login (checked after unions)
   const sharedLogins: number[] = [];
   const sharedLoginKeys: string[] = [];
@@ -68,25 +69,24 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
       let identified = false;
       for (const k of a.primary) {
         if (k === "") continue;
-        const owner = emailOwner.get(k);
-        if (owner === undefined) emailOwner.set(k, idx);
-        else union(idx, owner);
+        const owner = emailOwner.getOrAdd(k, idx);
+        if (owner !== -1) union(idx, owner);
         identified = true;
       }
       if (options.allEmails) {
         for (const k of a.secondary) {
           if (k === "") continue;
-          const owner = emailOwner.get(k);
-          if (owner === undefined) emailOwner.set(k, idx);
-          else union(idx, owner);
+          const owner = emailOwner.getOrAdd(k, idx);
+          if (owner !== -1) union(idx, owner);
           identified = true;
         }
       }
       const login = loginKey(a.login);
       if (login !== "") {
-        const owner = loginOwner.get(login);
-        if (owner === undefined) loginOwner.set(login, idx);
-        else if (options.logins) union(idx, owner);
+        const owner = loginOwner.getOrAdd(login, idx);
+        if (owner === -1) {
+          // the first account with this login
+        } else if (options.logins) union(idx, owner);
         else {
           sharedLogins.push(owner, idx);
           sharedLoginKeys.push(login);
@@ -130,7 +130,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
     overlaps,
     spans: [...tally.spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
-    possibleSavings: possibleSavings(sharedLogins, sharedLoginKeys, lists, instanceOf, find),
+    possibleSavings: possibleSavings(sharedLogins, sharedLoginKeys, instanceOf, find),
     options: { allEmails: options.allEmails, logins: options.logins },
   };
 }
@@ -207,37 +207,29 @@ function tallyByList(n: number, m: number, parent: Int32Array, instanceOf: Int32
 
 /**
  * Logins carried by two or more persons on different instances: probably one person whom e-mail
- * matching missed. Empty with the logins option (equal logins are then matched).
+ * matching missed. Empty with the logins option (equal logins are then matched). Every account
+ * carrying a repeated login is in a pair [first carrier, it], so the pairs alone suffice.
  */
 function possibleSavings(
   sharedLogins: number[],
   sharedLoginKeys: string[],
-  lists: IdentifiedAccount[][],
   instanceOf: Int32Array,
   find: (x: number) => number,
 ): PossibleSaving[] {
-  // Logins whose accounts are not all one person; then every account carrying one of them.
-  const wanted = new Set<string>();
+  const byFirst = new Map<number, { login: string; roots: Set<number>; instances: Set<number> }>();
   for (let p = 0; p < sharedLoginKeys.length; p++) {
-    if (find(sharedLogins[2 * p]!) !== find(sharedLogins[2 * p + 1]!)) wanted.add(sharedLoginKeys[p]!);
-  }
-  if (wanted.size === 0) return [];
-  const byLogin = new Map<string, { roots: Set<number>; instances: Set<number> }>();
-  let idx = 0;
-  for (const list of lists) {
-    for (const a of list) {
-      const login = loginKey(a.login);
-      if (wanted.has(login)) {
-        let entry = byLogin.get(login);
-        if (!entry) byLogin.set(login, (entry = { roots: new Set(), instances: new Set() }));
-        entry.roots.add(find(idx));
-        entry.instances.add(instanceOf[idx]!);
-      }
-      idx++;
+    const first = sharedLogins[2 * p]!;
+    const other = sharedLogins[2 * p + 1]!;
+    let entry = byFirst.get(first);
+    if (!entry) {
+      entry = { login: sharedLoginKeys[p]!, roots: new Set([find(first)]), instances: new Set([instanceOf[first]!]) };
+      byFirst.set(first, entry);
     }
+    entry.roots.add(find(other));
+    entry.instances.add(instanceOf[other]!);
   }
   const out: PossibleSaving[] = [];
-  for (const [login, { roots, instances }] of byLogin) {
+  for (const { login, roots, instances } of byFirst.values()) {
     if (roots.size >= 2 && instances.size >= 2) out.push({ login, persons: roots.size, seats: roots.size - 1 });
   }
   return out.sort((a, b) => b.seats - a.seats || compareText(a.login, b.login));

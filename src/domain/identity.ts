@@ -7,6 +7,16 @@ const NEEDS_NFC = /[^\x20-\x7e]/;
 
 /** Trimmed, Unicode NFC, lower-cased. "" means no identity. */
 export function normalizeEmail(email: string): string {
+  // The usual address is already printable lower-case ASCII: then it is its own normal form.
+  let plain = email.length > 0;
+  for (let i = 0; i < email.length; i++) {
+    const c = email.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return email;
   const trimmed = email.trim();
   return (NEEDS_NFC.test(trimmed) ? trimmed.normalize("NFC") : trimmed).toLowerCase();
 }
@@ -21,26 +31,29 @@ export function identifyAccounts(accounts: Account[], keyOf: (normalizedEmail: s
   for (const account of accounts) {
     if (account.suspended) continue;
     const emails = account.emails ?? [];
-    // Accounts have a handful of addresses: a linear scan beats a Set; a Set guards odd huge lists.
-    const primaryEmails: string[] = [];
-    const otherEmails: string[] = [];
+    // Normalized addresses first, deduplicated, then keyed in place (keyOf may be an HMAC: once each).
+    // Accounts have a handful of addresses: a linear scan beats a Set; a Set guards huge lists.
+    const primary: string[] = [];
+    const secondary: string[] = [];
     const seen = emails.length > 16 ? new Set<string>() : null;
     for (const e of emails) {
       if (typeof e.email !== "string" || e.primary !== true) continue;
       const n = normalizeEmail(e.email);
-      if (n === "" || (seen ? seen.has(n) : primaryEmails.includes(n))) continue;
+      if (n === "" || (seen ? seen.has(n) : primary.includes(n))) continue;
       seen?.add(n);
-      primaryEmails.push(n);
+      primary.push(n);
     }
-    for (const e of emails) {
-      if (typeof e.email !== "string" || e.primary === true) continue;
-      const n = normalizeEmail(e.email);
-      if (n === "" || (seen ? seen.has(n) : primaryEmails.includes(n) || otherEmails.includes(n))) continue;
-      seen?.add(n);
-      otherEmails.push(n);
+    if (primary.length < emails.length) {
+      for (const e of emails) {
+        if (typeof e.email !== "string" || e.primary === true) continue;
+        const n = normalizeEmail(e.email);
+        if (n === "" || (seen ? seen.has(n) : primary.includes(n) || secondary.includes(n))) continue;
+        seen?.add(n);
+        secondary.push(n);
+      }
     }
-    const primary = primaryEmails.map(keyOf);
-    const secondary = otherEmails.map(keyOf);
+    for (let i = 0; i < primary.length; i++) primary[i] = keyOf(primary[i]!);
+    for (let i = 0; i < secondary.length; i++) secondary[i] = keyOf(secondary[i]!);
     out.push({ userId: account.userId, login: account.login, primary, secondary });
   }
   return out;

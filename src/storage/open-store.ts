@@ -5,7 +5,7 @@ import { DEFAULT_DATABASE_URL } from "../settings.js";
 import { KyselyLedgerStore } from "./kysely-store.js";
 import { migrateToLatest } from "./migrations.js";
 import { createPostgresDb, postgresOps, type PostgresOptions } from "./postgres.js";
-import { createSqliteDb, sqliteOps } from "./sqlite.js";
+import { createSqlite } from "./sqlite.js";
 
 export class DatabaseUrlError extends Error {
   override name = "DatabaseUrlError";
@@ -37,10 +37,13 @@ export interface OpenStoreOptions {
 /** Opens the database and brings its schema up to date. */
 export async function openStore(url?: string, options: OpenStoreOptions = {}): Promise<KyselyLedgerStore> {
   const loc = parseDatabaseUrl(url);
-  const store =
-    loc.dialect === "sqlite"
-      ? new KyselyLedgerStore(createSqliteDb(loc.path), sqliteOps)
-      : new KyselyLedgerStore(await createPostgresDb(loc.url, options.postgres), postgresOps);
+  let store: KyselyLedgerStore;
+  if (loc.dialect === "sqlite") {
+    const { db, ops } = createSqlite(loc.path);
+    store = new KyselyLedgerStore(db, ops);
+  } else {
+    store = new KyselyLedgerStore(await createPostgresDb(loc.url, options.postgres), postgresOps);
+  }
   try {
     await migrateToLatest(store.db, loc.dialect);
   } catch (err) {

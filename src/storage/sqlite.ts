@@ -8,43 +8,66 @@ import { Kysely, SqliteDialect, sql } from "kysely";
 import type { AccountRow, DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
-/** 5 bound values per row; SQLite allows 32,766 variables per statement. */
-const ROWS_PER_INSERT = 2000;
+/** Rows per prepared multi-row INSERT: 5 bound values each, well under SQLite's 32,766 variables. */
+const ROWS_PER_INSERT = 500;
 
-export const sqliteOps: DialectOps = {
-  name: "sqlite",
-  async transaction(db, mode, fn) {
-    return db.connection().execute(async (conn) => {
-      await sql.raw(mode === "write" ? "begin immediate" : "begin").execute(conn);
-      try {
-        const result = await fn(conn);
-        await sql.raw("commit").execute(conn);
-        return result;
-      } catch (err) {
-        // SQLite may already have rolled back on its own (e.g. disk full); keep the original error.
-        await sql.raw("rollback").execute(conn).catch(() => undefined);
-        throw err;
-      }
-    });
-  },
-  async lockLedger() {
-    // BEGIN IMMEDIATE already holds the database's write lock.
-  },
-  async insertAccounts(tx, repoId, serverId, rows: AccountRow[]) {
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      const chunk = rows.slice(i, i + ROWS_PER_INSERT).map((r) => ({ ledger_id: repoId, server_id: serverId, ...r }));
-      await tx.insertInto("accounts").values(chunk).execute();
+/**
+ * The dialect's operations over one better-sqlite3 handle. Bulk inserts use that handle's prepared
+ * statements directly: kysely runs on the same single connection, so they are part of the open
+ * transaction, and they skip compiling a fresh 2,500-parameter query for every chunk.
+ */
+export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
+  const statements = new Map<number, Sqlite.Statement>();
+  const insert = (rows: number) => {
+    let stmt = statements.get(rows);
+    if (!stmt) {
+      const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ");
+      stmt = database.prepare(`insert into accounts (ledger_id, server_id, user_id, login, identities) values ${values}`);
+      statements.set(rows, stmt);
     }
-  },
-};
+    return stmt;
+  };
+  return {
+    name: "sqlite",
+    async transaction(db, mode, fn) {
+      return db.connection().execute(async (conn) => {
+        await sql.raw(mode === "write" ? "begin immediate" : "begin").execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql.raw("commit").execute(conn);
+          return result;
+        } catch (err) {
+          // SQLite may already have rolled back on its own (e.g. disk full); keep the original error.
+          await sql.raw("rollback").execute(conn).catch(() => undefined);
+          throw err;
+        }
+      });
+    },
+    async lockLedger() {
+      // BEGIN IMMEDIATE already holds the database's write lock.
+    },
+    async insertAccounts(_tx, repoId, serverId, rows: AccountRow[]) {
+      const params: (number | string)[] = [];
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const end = Math.min(rows.length, i + ROWS_PER_INSERT);
+        params.length = 0;
+        for (let j = i; j < end; j++) {
+          const r = rows[j]!;
+          params.push(repoId, serverId, r.user_id, r.login, r.identities);
+        }
+        insert(end - i).run(params);
+      }
+    },
+  };
+}
 
 /** `path` is a file path or ":memory:". The file's directory is created if missing. */
-export function createSqliteDb(path: string): Kysely<Database> {
+export function createSqlite(path: string): { db: Kysely<Database>; ops: DialectOps } {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const database = new Sqlite(path);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = NORMAL");
   database.pragma("busy_timeout = 10000");
   database.pragma("foreign_keys = ON");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), ops: sqliteOpsFor(database) };
 }
