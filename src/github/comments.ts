@@ -50,11 +50,35 @@ export async function findMarkedComment(octokit: Octokit, target: CommentTarget,
   return null;
 }
 
+// Upserts of one comment run one after the other in this process: two deliveries for the same
+// commit at the same moment (a redelivery racing the original) would otherwise both find no
+// comment and both create one. (Across replicas the race remains; it needs both at once.)
+const upserts = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const run = (upserts.get(key) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  upserts.set(key, tail);
+  void tail.then(() => {
+    if (upserts.get(key) === tail) upserts.delete(key);
+  });
+  return run;
+}
+
+function targetKey(target: CommentTarget, marker: string): string {
+  const where = target.kind === "commit" ? target.sha : `#${target.issueNumber}`;
+  return `${target.owner}/${target.repo}`.toLowerCase() + ` ${where} ${marker}`;
+}
+
 /**
  * Creates or edits the one comment carrying `marker`. The marker is put first in the body when
  * missing; the body is capped below GitHub's 65,536-character limit.
  */
-export async function upsertComment(octokit: Octokit, target: CommentTarget, marker: string, body: string): Promise<UpsertResult> {
+export function upsertComment(octokit: Octokit, target: CommentTarget, marker: string, body: string): Promise<UpsertResult> {
+  return oneAtATime(targetKey(target, marker), () => upsert(octokit, target, marker, body));
+}
+
+async function upsert(octokit: Octokit, target: CommentTarget, marker: string, body: string): Promise<UpsertResult> {
   const full = fitCommentBody(body.includes(marker) ? body : `${marker}\n${body}`);
   const existing = await findMarkedComment(octokit, target, marker);
   if (existing) {

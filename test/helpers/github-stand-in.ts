@@ -1,0 +1,136 @@
+// A stand-in GitHub API on 127.0.0.1 for tests that run the real HTTP stack: the endpoints the
+// push path uses (token, config, compare, blobs, commit comments, check runs), for any number of
+// repositories, keeping the comments and check runs it is sent, like GitHub would.
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { blobReply } from "./exports.js";
+
+export interface StandInFile {
+  path: string;
+  blobSha: string;
+  bytes: string;
+}
+
+export interface StandInComment {
+  id: number;
+  body: string;
+}
+
+export interface StandInCheckRun {
+  repo: string;
+  head_sha: string;
+  conclusion: string;
+  output: { title: string };
+}
+
+export class GitHubStandIn extends EventEmitter {
+  private server: Server | null = null;
+  url = "";
+  /** owner/name -> raw .github/license-sync.yml */
+  readonly configs = new Map<string, string>();
+  /** "owner/name after" -> files of the comparison before...after */
+  readonly pushes = new Map<string, StandInFile[]>();
+  /** "owner/name sha" -> comments on that commit */
+  readonly comments = new Map<string, StandInComment[]>();
+  readonly checkRuns: StandInCheckRun[] = [];
+  /** Every request, "METHOD /path". */
+  readonly requests: string[] = [];
+  /** Requests no route answered. */
+  readonly unknown: string[] = [];
+  private readonly blobs = new Map<string, string>();
+  private nextId = 1;
+
+  /** A push of `files` to `repo` whose head commit is `after`. */
+  addPush(repo: string, after: string, files: StandInFile[]): void {
+    this.pushes.set(`${repo} ${after}`, files);
+    for (const f of files) this.blobs.set(`${repo} ${f.blobSha}`, f.bytes);
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.unknown.push(`error ${String(err)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = decodeURIComponent(url.pathname);
+    const method = req.method ?? "";
+    this.requests.push(`${method} ${path}`);
+    const json = (status: number, data: unknown) => {
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(data));
+    };
+    const body = () => JSON.parse(text) as Record<string, unknown>;
+
+    if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
+      return json(201, { token: "ghs_stand_in", expires_at: "2099-01-01T00:00:00Z" });
+    }
+    const m = /^\/repos\/([^/]+\/[^/]+)\/(.*)$/.exec(path);
+    const repo = m?.[1] ?? "";
+    const rest = m?.[2] ?? "";
+    let r: RegExpExecArray | null;
+    if (method === "GET" && rest === "contents/.github/license-sync.yml") {
+      const config = this.configs.get(repo);
+      if (config === undefined) return json(404, { message: "Not Found" });
+      res.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(config);
+      return;
+    }
+    if (method === "GET" && (r = /^compare\/[0-9a-f]+\.\.\.([0-9a-f]+)$/.exec(rest))) {
+      const files = this.pushes.get(`${repo} ${r[1]}`);
+      if (!files) return json(404, { message: "Not Found" });
+      return json(200, { status: "ahead", files: files.map((f) => ({ filename: f.path, sha: f.blobSha, status: "modified" })) });
+    }
+    if (method === "GET" && (r = /^git\/blobs\/(\w+)$/.exec(rest))) {
+      const bytes = this.blobs.get(`${repo} ${r[1]}`);
+      return bytes === undefined ? json(404, { message: "Not Found" }) : json(200, blobReply(r[1]!, bytes));
+    }
+    if ((r = /^commits\/([0-9a-f]+)\/comments$/.exec(rest))) {
+      const key = `${repo} ${r[1]}`;
+      const list = this.comments.get(key) ?? [];
+      if (method === "GET") return json(200, list);
+      if (method === "POST") {
+        const comment = { id: this.nextId++, body: String(body().body) };
+        this.comments.set(key, [...list, comment]);
+        return json(201, comment);
+      }
+    }
+    if (method === "PATCH" && (r = /^comments\/(\d+)$/.exec(rest))) {
+      const id = Number(r[1]);
+      for (const list of this.comments.values()) {
+        const c = list.find((x) => x.id === id);
+        if (c) {
+          c.body = String(body().body);
+          return json(200, c);
+        }
+      }
+      return json(404, { message: "Not Found" });
+    }
+    if (method === "POST" && rest === "check-runs") {
+      const run = { repo, ...(body() as Omit<StandInCheckRun, "repo">) };
+      this.checkRuns.push(run);
+      json(201, { id: this.nextId++ });
+      this.emit("check-run", run);
+      return;
+    }
+    this.unknown.push(`${method} ${path}`);
+    return json(404, { message: "stand-in has no such route" });
+  }
+}
