@@ -226,9 +226,10 @@ export class LedgerService implements Ledger {
         ctx.deliveryId === null
           ? undefined
           : await tx.findRecorded({ deliveryId: ctx.deliveryId, serverId: instance.serverId, contentSha256 });
-      if (earlier && sameSource(earlier.source, base.source)) {
-        // A redelivery of the delivery that recorded this file (its reply may never have been
-        // posted): report what that delivery did, from its history row, instead of "already recorded".
+      if (earlier && sameSource(earlier.source, base.source) && current?.contentSha256 === contentSha256) {
+        // A redelivery of the delivery that recorded this file, still the instance's current
+        // upload (its reply may never have been posted): report what that delivery did, from its
+        // history row, instead of "already recorded". Superseded since: "unchanged", as before.
         const seatsBefore = await seatsBeforeRow(tx, earlier.id);
         return {
           result: {

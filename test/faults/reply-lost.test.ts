@@ -134,7 +134,7 @@ describe("LedgerService: a redelivery reports what the delivery recorded", () =>
   const ctx = (deliveryId: string): UploadContext => ({ ledger: LEDGER, uploader: "mona", deliveryId, options: DEFAULT_MATCH_OPTIONS });
   const input = (f: PushedFile, commit: string) => ({ file: f.path, bytes: Buffer.from(f.bytes), source: { kind: "commit" as const, sha: commit, path: f.path } });
 
-  it("same delivery id: the same result as the first time; a new delivery id: unchanged; another file of the same content: unchanged", async () => {
+  it("same delivery id: the same result as the first time, until superseded; a new delivery id or another file of the same content: unchanged", async () => {
     const adapter = sqliteAdapter();
     try {
       const svc = new LedgerService(await adapter.open(adapter.fresh()), createIdentityHasher("k"), { maxBytes: 1 << 20 });
@@ -151,6 +151,14 @@ describe("LedgerService: a redelivery reports what the delivery recorded", () =>
       const other = await svc.recordUploads(ctx("d-2"), [input(A2, sha("3"))]);
       expect(other.results.map((r) => r.status)).toEqual(["unchanged"]);
       expect((await svc.history(LEDGER)).filter((h) => h.outcome === "recorded")).toHaveLength(3);
+
+      // Once superseded, a late redelivery neither rolls back nor claims to have recorded anything.
+      const a3: PushedFile = { ...A2, bytes: exportJson("srv-a", "ghes-a.corp.example", users(11, 61)) };
+      const newer = await svc.recordUploads(ctx("d-3"), [input(a3, sha("4"))]);
+      const late = await svc.recordUploads(ctx("d-1"), [input(A2, sha("2"))]);
+      expect(late.results.map((r) => r.status)).toEqual(["unchanged"]);
+      expect(late.summary.totals).toEqual(newer.summary.totals);
+      expect((await svc.history(LEDGER)).filter((h) => h.outcome === "recorded")).toHaveLength(4);
     } finally {
       await adapter.cleanup();
     }
