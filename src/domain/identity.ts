@@ -21,6 +21,9 @@ export function normalizeEmail(email: string): string {
   return (NEEDS_NFC.test(trimmed) ? trimmed.normalize("NFC") : trimmed).toLowerCase();
 }
 
+// Most accounts have no other address: they share one frozen empty list (a million fewer arrays).
+const NO_KEYS = Object.freeze([]) as unknown as string[];
+
 /**
  * Reduces accounts to identity keys. Suspended accounts are dropped (they consume no seat).
  * `primary`: keys of every e-mail marked primary; `secondary`: keys of the other e-mails not already
@@ -54,7 +57,7 @@ export function identifyAccounts(accounts: Account[], keyOf: (normalizedEmail: s
     }
     for (let i = 0; i < primary.length; i++) primary[i] = keyOf(primary[i]!);
     for (let i = 0; i < secondary.length; i++) secondary[i] = keyOf(secondary[i]!);
-    out.push({ userId: account.userId, login: account.login, primary, secondary });
+    out.push({ userId: account.userId, login: account.login, primary, secondary: secondary.length ? secondary : NO_KEYS });
   }
   return out;
 }
