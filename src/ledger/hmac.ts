@@ -70,6 +70,17 @@ function finish(state: Int32Array, buf: Uint8Array, len: number, prefix: number)
   for (let o = 0; o < padded; o += 64) compress(state, buf, o);
 }
 
+/** The state's eight words, big-endian, into out[0..32). */
+function digestInto(state: Int32Array, out: Uint8Array): void {
+  for (let i = 0; i < 8; i++) {
+    const v = state[i]!;
+    out[i * 4] = v >>> 24;
+    out[i * 4 + 1] = (v >>> 16) & 0xff;
+    out[i * 4 + 2] = (v >>> 8) & 0xff;
+    out[i * 4 + 3] = v & 0xff;
+  }
+}
+
 /**
  * `(message) => first `bytes` bytes of HMAC-SHA-256(key, utf8(message))`, base64url. Messages longer
  * than `maxMessageBytes` in UTF-8 are still hashed correctly, through a larger buffer.
@@ -103,22 +114,10 @@ export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessag
     }
     state.set(inner);
     finish(state, buf, len, 64);
-    for (let i = 0; i < 8; i++) {
-      const v = state[i]!;
-      out[i * 4] = v >>> 24;
-      out[i * 4 + 1] = (v >>> 16) & 0xff;
-      out[i * 4 + 2] = (v >>> 8) & 0xff;
-      out[i * 4 + 3] = v & 0xff;
-    }
+    digestInto(state, out);
     state.set(outer);
     finish(state, out, 32, 64);
-    for (let i = 0; i < 8; i++) {
-      const v = state[i]!;
-      out[i * 4] = v >>> 24;
-      out[i * 4 + 1] = (v >>> 16) & 0xff;
-      out[i * 4 + 2] = (v >>> 8) & 0xff;
-      out[i * 4 + 3] = v & 0xff;
-    }
+    digestInto(state, out);
     return out.toString("base64url", 0, bytes);
   };
 }
