@@ -70,7 +70,7 @@ describe("__proto__ keys", () => {
 });
 
 describe("duplicate keys", () => {
-  it("readExport (what LedgerService uses today) keeps the last of two user_id keys silently, as JSON.parse does", () => {
+  it("readExport (the reference, no longer in the pipeline) keeps the last of two user_id keys silently, as JSON.parse does", () => {
     const r = readExport(DUPLICATE_KEYS, FILE, LIMITS);
     expect(r.ok && r.export.accounts.map((a) => a.userId)).toEqual([2]);
   });
@@ -119,11 +119,11 @@ describe("LedgerService on the corpus (in-memory SQLite)", () => {
     }
   }
 
-  it("a duplicate user_id key is recorded with the last value (readExport semantics); see the readExportFast test", async () => {
+  it("a duplicate user_id key is refused (the pipeline reads with readExportFast), nothing recorded", async () => {
+    const before = await snapshot(store, ledgerKey);
     const out = await ledger.recordUploads(ctx, [{ file: FILE, bytes: DUPLICATE_KEYS, source }]);
-    expect(out.results[0]).toMatchObject({ status: "recorded", accounts: 1 });
-    const accounts = await store.read(ledgerKey, (tx) => tx.accounts(SERVER_ID));
-    expect(accounts.get(SERVER_ID)!.map((a) => a.userId)).toEqual([2]);
+    expect(out.results[0]).toMatchObject({ status: "refused", errors: [{ file: FILE, path: "users[0]", message: 'has the key "user_id" twice' }] });
+    await expectRefusedOnly(ledger, store, ledgerKey, before, 1, "users[0]");
   });
 });
 

@@ -211,13 +211,13 @@ describe("the ledger under fuzzed uploads (in-memory SQLite)", () => {
     await store.close();
   });
 
-  it("records a file only when readExport accepts it; a refusal adds one refused row and changes nothing else", async () => {
+  it("records a file only when readExportFast (the pipeline's reader) accepts it; a refusal adds one refused row and changes nothing else", async () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(mutatedExport, async ({ bytes, addresses }) => {
         n++;
         const ctx = { ledger: key, uploader: "fuzz", deliveryId: `d-${n}`, options: DEFAULT_MATCH_OPTIONS };
-        const expected = readExport(bytes, FILE, LIMITS);
+        const expected = readExportFast(bytes, FILE, LIMITS);
         const before = await store.read(key, async (tx) => ({ instances: await tx.instances(), rows: (await tx.history(10_000)).length }));
         const out = await ledger.recordUploads(ctx, [{ file: FILE, bytes, source: { kind: "commit", sha: "f", path: FILE } }]);
         const r = out.results[0]!;

@@ -11,7 +11,7 @@ import { API, createTestProbot, nockInstallationToken } from "../helpers/probot.
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
 import { blobReply } from "../helpers/exports.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
-import { CORPUS, SECRET_ADDRESSES, gzipBomb } from "./corpus.js";
+import { CORPUS, DUPLICATE_KEYS, SECRET_ADDRESSES, gzipBomb } from "./corpus.js";
 import { expectPlainText, expectRefusedOnly, snapshot } from "./support.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
@@ -75,6 +75,7 @@ const PUSHED = [
   { file: "license-usage/proto.json", ...pick("a __proto__ key holding a user record") },
   { file: "license-usage/long-email.json", ...pick("an e-mail of 10,000") },
   { file: "license-usage/bomb.json.gz", name: "a gzip bomb (2 GB inflated)", bytes: () => gzipBomb(2048), path: "" },
+  { file: "license-usage/duplicate-key.json", name: "a duplicate user_id key", bytes: () => DUPLICATE_KEYS, path: "users[0]" },
 ];
 
 describe("hostile exports pushed to the designated branch", () => {
