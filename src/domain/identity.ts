@@ -5,6 +5,9 @@ import type { Account, IdentifiedAccount } from "./types.js";
 // Any code unit outside printable ASCII may need NFC; pure ASCII never does (normalize() is costly).
 const NEEDS_NFC = /[^\x20-\x7e]/;
 
+// ES2024, present in Node 20 but not in the ES2023 library types the project compiles against.
+type WellFormable = string & { toWellFormed(): string };
+
 /** Trimmed, Unicode NFC, lower-cased. "" means no identity. */
 export function normalizeEmail(email: string): string {
   // The usual address is already printable lower-case ASCII: then it is its own normal form.
@@ -17,7 +20,9 @@ export function normalizeEmail(email: string): string {
     }
   }
   if (plain) return email;
-  const trimmed = email.trim();
+  // A lone surrogate has no UTF-8 form: make it U+FFFD here, as hashing would, so the CLI and the
+  // app agree that "\ud800@x" and "\udbff@x" are one address.
+  const trimmed = (email.trim() as WellFormable).toWellFormed();
   return (NEEDS_NFC.test(trimmed) ? trimmed.normalize("NFC") : trimmed).toLowerCase();
 }
 

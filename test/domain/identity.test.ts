@@ -64,3 +64,11 @@ describe("identifyAccounts", () => {
     expect(a!.secondary).toHaveLength(49);
   });
 });
+
+describe("normalizeEmail and lone surrogates", () => {
+  it("turns a lone surrogate into U+FFFD, as UTF-8 hashing does, so the CLI and the app agree", () => {
+    expect(normalizeEmail("\ud800@x.example")).toBe("\ufffd@x.example");
+    expect(normalizeEmail("\ud800@x.example")).toBe(normalizeEmail("\udbff@x.example"));
+    expect(normalizeEmail("😀@X.example")).toBe("😀@x.example");
+  });
+});
