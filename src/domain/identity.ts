@@ -36,13 +36,17 @@ const NO_KEYS = Object.freeze([]) as unknown as string[];
  */
 export function identifyAccounts(accounts: Account[], keyOf: (normalizedEmail: string) => string): IdentifiedAccount[] {
   const out: IdentifiedAccount[] = [];
+  // Normalized addresses are gathered in two scratch lists, deduplicated, then keyed into lists of
+  // exactly their size (a list grown by push keeps room for 17: a million accounts would carry it).
+  const primary: string[] = [];
+  const secondary: string[] = [];
+  const key = (n: string) => keyOf(n);
   for (const account of accounts) {
     if (account.suspended) continue;
     const emails = account.emails ?? [];
-    // Normalized addresses first, deduplicated, then keyed in place (keyOf may be an HMAC: once each).
+    primary.length = 0;
+    secondary.length = 0;
     // Accounts have a handful of addresses: a linear scan beats a Set; a Set guards huge lists.
-    const primary: string[] = [];
-    const secondary: string[] = [];
     const seen = emails.length > 16 ? new Set<string>() : null;
     for (const e of emails) {
       if (typeof e.email !== "string" || e.primary !== true) continue;
@@ -60,9 +64,12 @@ export function identifyAccounts(accounts: Account[], keyOf: (normalizedEmail: s
         secondary.push(n);
       }
     }
-    for (let i = 0; i < primary.length; i++) primary[i] = keyOf(primary[i]!);
-    for (let i = 0; i < secondary.length; i++) secondary[i] = keyOf(secondary[i]!);
-    out.push({ userId: account.userId, login: account.login, primary, secondary: secondary.length ? secondary : NO_KEYS });
+    out.push({
+      userId: account.userId,
+      login: account.login,
+      primary: primary.length ? primary.map(key) : NO_KEYS,
+      secondary: secondary.length ? secondary.map(key) : NO_KEYS,
+    });
   }
   return out;
 }

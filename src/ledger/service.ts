@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { countUsage } from "../domain/count.js";
 import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
-import type { IdentifiedAccount, InstanceAccounts, InstanceInfo, MatchOptions, UsageReport } from "../domain/types.js";
+import type { Finding, IdentifiedAccount, InstanceAccounts, InstanceInfo, MatchOptions, UsageReport } from "../domain/types.js";
 import { readExportFast } from "../domain/fast-read.js";
 import type { InstanceRecord, LedgerKey, LedgerReader, LedgerStore, Totals, UploadRow, UploadSource } from "../storage/ledger-store.js";
 import type {
@@ -33,6 +33,11 @@ interface Written {
   record?: InstanceRecord;
   accounts?: IdentifiedAccount[];
 }
+
+/** A file read and reduced to identity keys, or its refusal. */
+type Identified =
+  | { ok: true; instance: InstanceInfo; warnings: Finding[]; accounts: IdentifiedAccount[] }
+  | { ok: false; errors: Finding[]; warnings: Finding[] };
 
 /** A ledger's state as read (or written) inside one transaction. */
 interface LedgerState {
@@ -195,9 +200,20 @@ export class LedgerService implements Ledger {
     return { results, summary: last ?? (await this.summary(ctx.ledger, ctx.options)) };
   }
 
+  /**
+   * Reads and identifies one file. The export's Account objects stay local to this call, so they
+   * are garbage as soon as it returns: only the identity keys live on into the write.
+   */
+  private identify(input: UploadInput): Identified {
+    const parsed = readExportFast(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+    if (!parsed.ok) return parsed;
+    const { instance, warnings } = parsed.export;
+    return { ok: true, instance, warnings, accounts: identifyAccounts(parsed.export.accounts, this.identityKey) };
+  }
+
   private async recordOne(ctx: UploadContext, input: UploadInput): Promise<Written> {
     const contentSha256 = sha256(input.bytes);
-    const parsed = readExportFast(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+    const parsed = this.identify(input);
     const base = { source: safeSource(input.source), uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
     if (!parsed.ok) {
       const first = parsed.errors[0];
@@ -218,8 +234,7 @@ export class LedgerService implements Ledger {
       return { result: { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings } };
     }
 
-    const { instance, warnings } = parsed.export;
-    const accounts = identifyAccounts(parsed.export.accounts, this.identityKey);
+    const { instance, warnings, accounts } = parsed;
     return this.store.write(ctx.ledger, async (tx): Promise<Written> => {
       const current = await tx.instance(instance.serverId);
       const earlier =

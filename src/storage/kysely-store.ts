@@ -17,12 +17,6 @@ import {
 } from "./ledger-store.js";
 import type { Database, InstancesTable, UploadsTable } from "./schema.js";
 
-export interface AccountRow {
-  user_id: number;
-  login: string;
-  identities: string;
-}
-
 export interface DialectOps {
   readonly name: "sqlite" | "postgres";
   /** Runs fn in a transaction; "write" takes the database's (SQLite) or the ledger's (PostgreSQL) write lock. */
@@ -34,7 +28,7 @@ export interface DialectOps {
   /** Called inside a write transaction after the ledger row exists: blocks until this ledger is ours. */
   lockLedger(tx: Kysely<Database>, repoId: number): Promise<void>;
   /** Multi-row insert of one instance's accounts, in as few statements as the dialect allows. */
-  insertAccounts(tx: Kysely<Database>, repoId: number, serverId: string, rows: AccountRow[]): Promise<void>;
+  insertAccounts(tx: Kysely<Database>, repoId: number, serverId: string, accounts: IdentifiedAccount[]): Promise<void>;
 }
 
 const FINGERPRINT_KEY = "identity_key_fingerprint";
@@ -261,8 +255,8 @@ class Writer extends Reader implements LedgerWriter {
       .where("ledger_id", "=", this.repoId)
       .where("server_id", "=", serverId)
       .execute();
-    const rows = accounts.map((a) => ({ user_id: a.userId, login: a.login, identities: encodeIdentities(a) }));
-    if (rows.length) await this.ops.insertAccounts(this.tx, this.repoId, serverId, rows);
+    // Encoded chunk by chunk by the dialect: no second copy of 100,000 rows in memory.
+    if (accounts.length) await this.ops.insertAccounts(this.tx, this.repoId, serverId, accounts);
   }
 
   async removeInstance(serverId: string): Promise<void> {

@@ -3,7 +3,7 @@
 // serialise across replicas while other ledgers proceed.
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import type { AccountRow, DialectOps } from "./kysely-store.js";
+import { encodeIdentities, type DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
 /** Rows per INSERT … SELECT FROM unnest(): 3 array parameters whatever the size; chunked to bound memory. */
@@ -21,15 +21,15 @@ export const postgresOps: DialectOps = {
   async lockLedger(tx, repoId) {
     await tx.selectFrom("ledgers").select("repo_id").where("repo_id", "=", repoId).forUpdate().execute();
   },
-  async insertAccounts(tx, repoId, serverId, rows: AccountRow[]) {
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+  async insertAccounts(tx, repoId, serverId, accounts) {
+    for (let i = 0; i < accounts.length; i += ROWS_PER_INSERT) {
+      const chunk = accounts.slice(i, i + ROWS_PER_INSERT);
       await sql`
         insert into accounts (ledger_id, server_id, user_id, login, identities)
         select ${repoId}, ${serverId}, t.user_id, t.login, t.identities
-        from unnest(${sql.val(chunk.map((r) => r.user_id))}::bigint[],
-                    ${sql.val(chunk.map((r) => r.login))}::text[],
-                    ${sql.val(chunk.map((r) => r.identities))}::text[]) as t(user_id, login, identities)
+        from unnest(${sql.val(chunk.map((a) => a.userId))}::bigint[],
+                    ${sql.val(chunk.map((a) => a.login))}::text[],
+                    ${sql.val(chunk.map(encodeIdentities))}::text[]) as t(user_id, login, identities)
       `.execute(tx);
     }
   },

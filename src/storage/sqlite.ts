@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Sqlite from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
-import type { AccountRow, DialectOps } from "./kysely-store.js";
+import { encodeIdentities, type DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
 /** Rows per prepared multi-row INSERT: 5 bound values each, well under SQLite's 32,766 variables. */
@@ -46,14 +46,14 @@ export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
     async lockLedger() {
       // BEGIN IMMEDIATE already holds the database's write lock.
     },
-    async insertAccounts(_tx, repoId, serverId, rows: AccountRow[]) {
+    async insertAccounts(_tx, repoId, serverId, accounts) {
       const params: (number | string)[] = [];
-      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-        const end = Math.min(rows.length, i + ROWS_PER_INSERT);
+      for (let i = 0; i < accounts.length; i += ROWS_PER_INSERT) {
+        const end = Math.min(accounts.length, i + ROWS_PER_INSERT);
         params.length = 0;
         for (let j = i; j < end; j++) {
-          const r = rows[j]!;
-          params.push(repoId, serverId, r.user_id, r.login, r.identities);
+          const a = accounts[j]!;
+          params.push(repoId, serverId, a.userId, a.login, encodeIdentities(a));
         }
         insert(end - i).run(params);
       }
