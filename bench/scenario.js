@@ -1,6 +1,7 @@
 // One benchmark scenario in a process of its own, so its peak memory is its own.
-// Prints one JSON line: { name, ms: [..runs], peakRssDelta, baseRss }.
-// Run by bench/run.js: node --expose-gc bench/scenario.js NAME RUNS FILE...
+// Prints one JSON line: { name, ms: [..runs], peakRssDelta, baseRss }. Run by bench/run.js:
+// node --expose-gc bench/scenario.js NAME RUNS FILE... ; RUNS=1 in a fresh process gives the peak
+// memory of one cold run (Linux's VmHWM: the high-water mark of this process's resident memory).
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +25,12 @@ const cliIo = {
   readFile: async (f) => readFileSync(f),
   stat: async () => ({ size: 0, isFile: true }),
 };
+
+/** High-water mark of resident memory; VmHWM starts afresh at exec, unlike getrusage's maxRSS. */
+function peakRss() {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
+  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
 
 let cleanup = async () => {};
 let counter = 0;
@@ -84,7 +91,7 @@ const setup = scenarios[name];
 if (!setup) throw new Error(`unknown scenario ${name}`);
 const fn = await setup();
 globalThis.gc?.();
-const baseRss = process.memoryUsage().rss;
+const baseRss = Math.max(process.memoryUsage().rss, peakRss());
 const ms = [];
 for (let r = 0; r < runs; r++) {
   globalThis.gc?.();
@@ -92,6 +99,6 @@ for (let r = 0; r < runs; r++) {
   await fn();
   ms.push(performance.now() - t);
 }
-const peak = process.resourceUsage().maxRSS * 1024;
+const peak = peakRss();
 await cleanup();
 process.stdout.write(JSON.stringify({ name, ms, baseRss, peakRssDelta: Math.max(0, peak - baseRss) }) + "\n");
