@@ -2,17 +2,15 @@
 // to milliseconds): 5xx and rate limits while reading files or replying are retried and the reply
 // lands with every file's true status; when retries run out the delivery fails and a redelivery
 // completes, with nothing recorded twice or wrongly.
-import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import { describe, it, expect } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
-import { licenseSync } from "../../src/index.js";
 import type { LedgerService } from "../../src/ledger/service.js";
-import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import { API, nockInstallationToken } from "../helpers/probot.js";
 import { createResilientProbot, RETRIES } from "../helpers/resilient-probot.js";
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
 import { blobReply, exportJson, users } from "../helpers/exports.js";
-import { memoryLedger, testSettings } from "../helpers/ledger.js";
+import { useTestApp } from "../helpers/app.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
 const LEDGER = { repoId: REPO_ID, fullName: FULL_NAME };
@@ -58,22 +56,11 @@ let probot: Probot;
 /** Requests answered by a persistent fault. */
 let faultsServed = 0;
 let ledger: LedgerService;
-let store: LedgerStore;
 
-beforeEach(async () => {
-  nock.disableNetConnect();
+useTestApp((app) => {
+  ({ probot, ledger } = app);
   faultsServed = 0;
-  ({ ledger, store } = await memoryLedger());
-  probot = createResilientProbot();
-  await probot.load(licenseSync({ ledger, settings: testSettings() }));
-});
-
-afterEach(async () => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  await store.close();
-  expect(pending).toEqual([]);
-});
+}, createResilientProbot);
 
 const push = (id = "delivery-1") => probot.receive({ id, name: "push", payload: pushPayload() } as never);
 

@@ -1,32 +1,17 @@
-import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import { describe, it, expect } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
-import { licenseSync } from "../../src/index.js";
-import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import type { LedgerService } from "../../src/ledger/service.js";
-import { API, createTestProbot, nockInstallationToken } from "../helpers/probot.js";
+import { API, nockInstallationToken } from "../helpers/probot.js";
 import { FULL_NAME, PR_HEAD_SHA, REPO_ID, pullRequestPayload } from "../helpers/payloads.js";
 import { blobReply, exportJson, users } from "../helpers/exports.js";
-import { memoryLedger, testSettings } from "../helpers/ledger.js";
+import { useTestApp } from "../helpers/app.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
 let probot: Probot;
 let ledger: LedgerService;
-let store: LedgerStore;
 
-beforeEach(async () => {
-  nock.disableNetConnect();
-  ({ ledger, store } = await memoryLedger());
-  probot = createTestProbot();
-  await probot.load(licenseSync({ ledger, settings: testSettings() }));
-});
-
-afterEach(async () => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  await store.close();
-  expect(pending).toEqual([]);
-});
+useTestApp((app) => ({ probot, ledger } = app));
 
 function github() {
   return nockInstallationToken(nock(API))

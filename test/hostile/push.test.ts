@@ -1,16 +1,15 @@
 // Hostile exports pushed to the designated repository, end to end: real push payload, nock'd GitHub,
 // in-memory SQLite ledger. The reply says "refused" with the path, the check run fails, the history
 // holds the refusal and nothing else changed.
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
-import { licenseSync } from "../../src/index.js";
 import type { LedgerService } from "../../src/ledger/service.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
-import { API, createTestProbot, nockInstallationToken } from "../helpers/probot.js";
+import { API, nockInstallationToken } from "../helpers/probot.js";
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
 import { blobReply } from "../helpers/exports.js";
-import { memoryLedger, testSettings } from "../helpers/ledger.js";
+import { useTestApp } from "../helpers/app.js";
 import { CORPUS, DUPLICATE_KEYS, SECRET_ADDRESSES, gzipBomb } from "./corpus.js";
 import { expectPlainText, expectRefusedOnly, snapshot } from "./support.js";
 
@@ -21,19 +20,7 @@ let probot: Probot;
 let ledger: LedgerService;
 let store: LedgerStore;
 
-beforeEach(async () => {
-  nock.disableNetConnect();
-  ({ ledger, store } = await memoryLedger());
-  probot = createTestProbot();
-  await probot.load(licenseSync({ ledger, settings: testSettings() }));
-});
-
-afterEach(async () => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  await store.close();
-  expect(pending).toEqual([]);
-});
+useTestApp((app) => ({ probot, ledger, store } = app));
 
 interface Sent {
   comment?: string;
