@@ -2,8 +2,10 @@
 // problems with a one-step alternative, ledger summary), permission refusals, help, and command
 // replies. Pure; the shared summary and per-file rendering come from render.ts.
 import type { FileResult, ForgetOutcome, LedgerSummary } from "../ledger/types.js";
+import type { UploadRow } from "../storage/ledger-store.js";
 import type { IgnoredLink } from "./issue-exports.js";
 import {
+  DEFAULT_LIMITS,
   fitCommentBody,
   formatCount,
   formatDate,
@@ -178,8 +180,35 @@ export function renderHelp(input: { marker: string; uploadUrl: string; unknown?:
   return lines.join("\n");
 }
 
-export function renderReportReply(input: { marker: string; summary: LedgerSummary; options: SummaryOptions }): string {
-  return fitCommentBody([input.marker, renderSummary(input.summary, input.options)].join("\n"));
+export function renderReportReply(input: {
+  marker: string;
+  summary: LedgerSummary;
+  options: SummaryOptions;
+  /** The ledger's upload history, newest first. */
+  history?: readonly UploadRow[];
+}): string {
+  const trend = input.history ? renderSeatsOverTime(input.history) : "";
+  return fitCommentBody(
+    [input.marker, renderSummary(input.summary, input.options, [], DEFAULT_LIMITS, trend ? [trend] : [])].join("\n"),
+  );
+}
+
+/** Rows of the seats-over-time table. */
+export const SEATS_OVER_TIME_ROWS = 12;
+
+/** The ledger's seats after each recorded upload or removal, newest first; "" when there is none. */
+export function renderSeatsOverTime(history: readonly UploadRow[], limit = SEATS_OVER_TIME_ROWS): string {
+  const rows = history.filter((h) => h.outcome !== "refused" && h.totals !== null).slice(0, limit);
+  if (rows.length === 0) return "";
+  const lines = ["### Seats over time", "", "| When | Instance | Change | Accounts | Seats after |", "|---|---|---|---:|---:|"];
+  for (const h of rows) {
+    const change =
+      h.outcome === "removed" ? "removed" : h.added === null || h.removed === null ? "first upload" : `+${formatCount(h.added)} / −${formatCount(h.removed)}`;
+    lines.push(
+      `| ${formatDate(h.at)} | ${inline(h.hostName ?? "?", 60)} | ${change} | ${formatCount(h.accountCount ?? 0)} | ${formatCount(h.totals!.seats)} |`,
+    );
+  }
+  return lines.join("\n");
 }
 
 export function renderForgetReply(input: {

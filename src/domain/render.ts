@@ -178,6 +178,8 @@ export function renderSummary(
   opts: SummaryOptions,
   results: readonly FileResult[] = [],
   limits: RenderLimits = DEFAULT_LIMITS,
+  /** Further Markdown sections, placed before the footer and the summary marker. */
+  extraSections: readonly string[] = [],
 ): string {
   const { report } = summary;
   const out: string[] = [];
@@ -271,6 +273,7 @@ export function renderSummary(
     }
   }
 
+  for (const section of extraSections) out.push(section, "");
   out.push(`<sub>Ledger as of ${formatDate(summary.generatedAt)}.</sub>`, "");
   out.push(summaryMarker(summary.totals));
   return out.join("\n");

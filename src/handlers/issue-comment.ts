@@ -9,6 +9,7 @@ import {
   renderHelp,
   renderPermissionRefusal,
   renderReportReply,
+  SEATS_OVER_TIME_ROWS,
 } from "../domain/render-issue.js";
 import { upsertComment } from "../github/comments.js";
 import { canForget, canUpload, describePermission, getPermission } from "../github/permissions.js";
@@ -53,7 +54,8 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
       return;
     case "report": {
       const summary = await deps.ledger.summary(ledgerKey, config.match);
-      await reply(renderReportReply({ marker, summary, options }));
+      const history = await deps.ledger.history(ledgerKey, SEATS_OVER_TIME_ROWS * 4);
+      await reply(renderReportReply({ marker, summary, options, history }));
       log.info({ outcome: "report", seats: summary.totals.seats }, "issue path: report sent");
       return;
     }

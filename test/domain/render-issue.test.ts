@@ -1,6 +1,6 @@
 import { describe, it, expect } from "@jest/globals";
 import type { FileResult, LedgerSummary } from "../../src/ledger/types.js";
-import type { InstanceRecord } from "../../src/storage/ledger-store.js";
+import type { InstanceRecord, UploadRow } from "../../src/storage/ledger-store.js";
 import { countUsage } from "../../src/domain/count.js";
 import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
 import {
@@ -13,6 +13,7 @@ import {
   renderIssueReply,
   renderPermissionRefusal,
   renderReportReply,
+  renderSeatsOverTime,
   stateMarker,
 } from "../../src/domain/render-issue.js";
 
@@ -110,6 +111,36 @@ describe("other issue replies", () => {
 
   it("report", () => {
     expect(renderReportReply({ marker: commandMarker(7), summary, options })).toMatchSnapshot();
+  });
+
+  it("report with seats over time: recorded and removed rows, refused ones left out, newest first", () => {
+    const row = (id: number, outcome: UploadRow["outcome"], hostName: string, seats: number | null, added: number | null, removed: number | null): UploadRow => ({
+      id,
+      outcome,
+      serverId: `server-${hostName}`,
+      hostName,
+      source: { kind: "commit", sha: "a".repeat(40), path: "license-usage/x.json" },
+      uploader: "mona",
+      deliveryId: null,
+      contentSha256: null,
+      at: new Date(Date.UTC(2025, 5, id)),
+      accountCount: seats === null ? null : 10 * id,
+      added,
+      removed,
+      totals: seats === null ? null : { seats, accounts: seats + 1, deduplicated: 1, instances: 2 },
+      errorSummary: seats === null ? "x.json: users: is missing" : null,
+    });
+    const history = [
+      row(4, "removed", "ghes-c.corp.example", 3, null, null),
+      row(3, "refused", "ghes-b.corp.example", null, null, null),
+      row(2, "recorded", "ghes-b.corp.example", 4, 5, 2),
+      row(1, "recorded", "ghes-a.corp.example", 2, null, null),
+    ];
+    const body = renderReportReply({ marker: commandMarker(7), summary, options, history });
+    expect(body).toMatchSnapshot();
+    expect(body).not.toContain("refused");
+    expect(body.trimEnd().split("\n").pop()).toMatch(/^<!-- license-sync:summary /);
+    expect(renderSeatsOverTime([row(3, "refused", "x", null, null, null)])).toBe("");
   });
 
   it("forget: removed, ambiguous, not found", () => {

@@ -86,6 +86,10 @@ describe("/license-sync commands", () => {
     expect(capture.bodies[0]).toContain(`<!-- license-sync:command ${COMMENT_ID} -->`);
     expect(capture.bodies[0]).toContain("4 seats consumed");
     expect(capture.bodies[0]).toContain('"seats":4,"accounts":5,"deduplicated":1,"instances":2');
+    // Seats over time, from the history: both uploads, newest first, and the marker stays last.
+    expect(capture.bodies[0]).toContain("### Seats over time");
+    expect(capture.bodies[0]).toMatch(/\| ghes-b\.corp\.example \| first upload \| 2 \| 4 \|[\s\S]*\| ghes-a\.corp\.example \| first upload \| 3 \| 3 \|/);
+    expect(capture.bodies[0]!.trimEnd().split("\n").pop()).toMatch(/^<!-- license-sync:summary /);
   });
 
   it("help: explains uploads and commands with the upload link", async () => {
