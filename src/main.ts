@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { run, type ApplicationFunction } from "probot";
 import { licenseSync } from "./index.js";
+import { createLogger, logOptionsFromEnv } from "./log.js";
 import { createIdentityHasher, IdentityKeyError, identityKeyFromEnv, keyFingerprint } from "./ledger/identity-key.js";
 import { LedgerService } from "./ledger/service.js";
 import { readSettings, SettingsError } from "./settings.js";
@@ -55,4 +56,11 @@ const app: ApplicationFunction = async (probot, options) => {
   }
 };
 
-await run(app);
+// .env first (Probot would read it too, but only after the logger is made), then Probot's logger,
+// less the webhook payloads that failed deliveries would otherwise log.
+try {
+  process.loadEnvFile();
+} catch {
+  // no .env: the environment alone
+}
+await run(app, { log: await createLogger(logOptionsFromEnv(process.env)) });
