@@ -95,8 +95,9 @@ export async function downloadAttachment(link: string, opts: DownloadOptions): P
   try {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { accept: "application/octet-stream, application/json, */*" };
-      // The token goes to the attachment's own GitHub host only, never to where a redirect leads.
-      if (opts.token && url.origin === origin.origin && isGitHubWebHost(url.host, opts)) {
+      // The token goes to the app's own GitHub host only (github.com, or GHE_HOST when set: a GHES
+      // token means nothing to github.com), never to where a redirect leads.
+      if (opts.token && url.origin === origin.origin && url.host.toLowerCase() === (opts.gheHost ?? "github.com")) {
         headers.authorization = `token ${opts.token}`;
       }
       const res = await doFetch(url, { redirect: "manual", headers, signal });

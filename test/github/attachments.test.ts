@@ -139,6 +139,14 @@ describe("downloadAttachment", () => {
     });
   });
 
+  it("with GHE_HOST set, downloads a github.com attachment without the (GHES) token", async () => {
+    nock("https://github.com", { badheaders: ["authorization"] })
+      .get("/user-attachments/files/1/x.json")
+      .reply(200, "{}");
+    const res = await downloadAttachment("https://github.com/user-attachments/files/1/x.json", { ...base, gheHost: "ghe.corp.example" });
+    expect(res).toMatchObject({ ok: true, finalHost: "github.com" });
+  });
+
   it("uses plain http and the port for a GHE host with GHE_PROTOCOL=http, and sends the token there", async () => {
     nock("http://ghe.corp.example:8080", { reqheaders: { authorization: "token ghs_secret" } })
       .get("/acme/r/files/7/u.json.gz")
