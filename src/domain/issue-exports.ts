@@ -39,7 +39,10 @@ export interface FoundExports {
 const EXPORT_NAME = /\.json(\.gz)?$/i;
 // user-attachments/files/<id>/<name>, or <owner>/<repo>/files/<id>/<name> (the older form).
 const ATTACHMENT_PATH = /^\/(?:user-attachments|[\w.-]+\/[\w.-]+)\/files\/\d+\/[^/]+$/;
-const FENCE = /^( {0,3})(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n`]*\n([\s\S]*?)\n {0,3}\2[`~]*[ \t]*$/gm;
+// Fence lines, matched one line at a time: a whole-text regex for "opening … closing" backtracks
+// quadratically on many unclosed fences, which anyone who can comment could post.
+const OPENING_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*$/;
+const CLOSING_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>()[\]"'`]+/gi;
 
 /** True when `host` (URL.host form, port included) is github.com or the configured GHE host. */
@@ -99,6 +102,44 @@ function looksLikeExport(text: string): boolean {
   }
 }
 
+interface FencedBlock {
+  /** Offsets of the opening fence line's start and the closing fence line's end. */
+  start: number;
+  end: number;
+  lang: string;
+  body: string;
+}
+
+/**
+ * Fenced code blocks, in one pass over the lines: a closing fence is the same character, at least
+ * as long as the opening one. An unclosed fence is no block (its text stays outside, for links).
+ */
+function fencedBlocks(text: string): FencedBlock[] {
+  const out: FencedBlock[] = [];
+  let open: { fence: string; lang: string; start: number; bodyStart: number } | null = null;
+  let lineStart = 0;
+  while (lineStart <= text.length) {
+    const nl = text.indexOf("\n", lineStart);
+    const lineEnd = nl === -1 ? text.length : nl;
+    const line = text.slice(lineStart, lineEnd);
+    if (open === null) {
+      const m = OPENING_FENCE.exec(line);
+      if (m && nl !== -1) open = { fence: m[1]!, lang: m[2]!, start: lineStart, bodyStart: lineEnd + 1 };
+    } else {
+      const m = CLOSING_FENCE.exec(line);
+      if (m && m[1]![0] === open.fence[0] && m[1]!.length >= open.fence.length) {
+        if (lineStart > open.bodyStart) {
+          out.push({ start: open.start, end: lineEnd, lang: open.lang, body: text.slice(open.bodyStart, lineStart - 1) });
+        }
+        open = null;
+      }
+    }
+    if (nl === -1) break;
+    lineStart = nl + 1;
+  }
+  return out;
+}
+
 /**
  * Finds exports in one Markdown text (an issue body or one comment). `origin` names inline blocks
  * ("issue body" → "issue body block 1").
@@ -109,13 +150,11 @@ export function findExports(markdown: string | null | undefined, hosts: GitHubHo
   let outside = "";
   let last = 0;
   let n = 0;
-  for (const m of text.matchAll(FENCE)) {
-    outside += text.slice(last, m.index) + "\n";
-    last = m.index + m[0].length;
-    const lang = m[3].toLowerCase();
-    if (lang !== "json") continue;
-    const body = m[4];
-    if (looksLikeExport(body)) blocks.push({ name: `${origin} block ${++n}`, text: body });
+  for (const block of fencedBlocks(text)) {
+    outside += text.slice(last, block.start) + "\n";
+    last = block.end;
+    if (block.lang.toLowerCase() !== "json") continue;
+    if (looksLikeExport(block.body)) blocks.push({ name: `${origin} block ${++n}`, text: block.body });
   }
   outside += text.slice(last);
 

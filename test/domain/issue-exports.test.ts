@@ -76,4 +76,20 @@ describe("findExports", () => {
     const crlf = "```json\r\n" + EXPORT.replace(/\n/g, "\r\n") + "\r\n```\r\n";
     expect(findExports(crlf, dotcom, "issue body").blocks).toHaveLength(1);
   });
+
+  it("closes a fence only with the same character, at least as long; an unclosed fence is no block", () => {
+    const body = ["````json", EXPORT, "```", "~~~", "````", "```json", EXPORT].join("\n");
+    const found = findExports(body, dotcom, "comment");
+    // The inner ``` and ~~~ lines belong to the first block's body, so it is no valid JSON but still an export attempt.
+    expect(found.blocks).toHaveLength(1);
+    expect(found.blocks[0].text.endsWith("```\n~~~")).toBe(true);
+  });
+
+  it("reads a comment full of unclosed fences in one pass (no quadratic backtracking)", () => {
+    // ~500 KB: a whole-text regex took seconds for 65 KB of this; a linear scan takes milliseconds.
+    const hostile = "```json\n".repeat(60_000) + "https://github.com/user-attachments/files/9/late.json";
+    const found = findExports(hostile, dotcom, "comment");
+    expect(found.blocks).toEqual([]);
+    expect(found.attachments.map((a) => a.name)).toEqual(["late.json"]);
+  });
 });
