@@ -24,6 +24,7 @@ interface ListedComment {
   id: number;
   body?: string | null;
   html_url?: string;
+  user?: { type?: string } | null;
 }
 
 /** Finds the comment carrying `marker` (the list is paginated), or null. */
@@ -44,7 +45,8 @@ export async function findMarkedComment(octokit: Octokit, target: CommentTarget,
         });
   for await (const page of iterator) {
     for (const c of page.data as ListedComment[]) {
-      if (c.body?.includes(marker)) return c;
+      // Anyone can paste the marker: only a comment written by an app (a Bot account) is ours.
+      if (c.body?.includes(marker) && (c.user?.type ?? "Bot") === "Bot") return c;
     }
   }
   return null;

@@ -83,7 +83,12 @@ function expectFullFlow(
   scope
     .get(`${REPO_PATH}/commits/${after}/comments`)
     .query({ per_page: "100" })
-    .reply(200, opts.existingComment ? [{ id: 1, body: "someone else" }, opts.existingComment] : [{ id: 1, body: "someone else" }]);
+    // A person's comment carrying the marker (anyone can paste it) must never be taken for the app's.
+    .reply(200, [
+      { id: 1, body: "someone else", user: { type: "User" } },
+      { id: 2, body: "<!-- license-sync:push -->\nplanted by a person", user: { type: "User" } },
+      ...(opts.existingComment ? [{ ...opts.existingComment, user: { type: "Bot" } }] : []),
+    ]);
   if (opts.existingComment) {
     scope.patch(`${REPO_PATH}/comments/${opts.existingComment.id}`, (b: { body: string }) => ((cap.commentPatch = b.body), true)).reply(200, { id: opts.existingComment.id });
   } else {
