@@ -19,6 +19,9 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** Logins listed under possible savings in the table. */
+export const SAVINGS_ROWS = 20;
+
 export function formatReport(report: UsageReport): string {
   const out: string[] = [];
   const matching = ["primary e-mail", report.options.allEmails ? "all e-mails" : "", report.options.logins ? "login" : ""]
@@ -76,13 +79,17 @@ export function formatReport(report: UsageReport): string {
   out.push("", "Possible savings (one login, several persons on different instances)");
   if (report.possibleSavings.length === 0) out.push("  none");
   else {
+    // The biggest first; the full list is in --json.
+    const shown = report.possibleSavings.slice(0, SAVINGS_ROWS);
     out.push(
       formatTable(
         ["LOGIN", "PERSONS", "SEATS"],
-        report.possibleSavings.map((p) => [p.login, `${p.persons}`, `${p.seats}`]),
+        shown.map((p) => [p.login, `${p.persons}`, `${p.seats}`]),
         ["left", "right", "right"],
       ),
     );
+    const hidden = report.possibleSavings.length - shown.length;
+    if (hidden > 0) out.push(`  … and ${hidden} more ${hidden === 1 ? "login" : "logins"} (--json lists them all)`);
     const total = report.possibleSavings.reduce((s, p) => s + p.seats, 0);
     out.push(`  up to ${plural(total, "seat", "seats")} if these are the same people (try --match-logins)`);
   }

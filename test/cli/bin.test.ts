@@ -1,8 +1,9 @@
 // The installed command end to end: the compiled bin, real exit codes, no stack traces.
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ["bin/license-sync.js", ...args], { encoding: "utf8", timeout: 20_000 });
@@ -31,5 +32,21 @@ describe("bin/license-sync.js", () => {
     const usage = cli("report", "--nope");
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("Usage:");
+  });
+
+  it("stops quietly when the reader of its output goes away (| head): no EPIPE stack trace", () => {
+    // Same logins, different e-mails on two instances: a long "possible savings" list in --json.
+    const dir = mkdtempSync(join(tmpdir(), "license-sync-bin-"));
+    const file = (i: number) => {
+      const users = Array.from({ length: 5000 }, (_, k) => ({ user_id: k + 1, login: `u${k}`, emails: [{ email: `u${k}.${i}@x.example`, primary: true }] }));
+      const path = join(dir, `i${i}.json`);
+      writeFileSync(path, JSON.stringify({ version: 1, instance: { server_id: `s${i}`, host_name: `h${i}.example` }, users }));
+      return path;
+    };
+    const a = file(1);
+    const b = file(2);
+    const r = spawnSync("sh", ["-c", `"${process.execPath}" bin/license-sync.js report --json "${a}" "${b}" | head -c 100`], { encoding: "utf8", timeout: 20_000 });
+    expect(r.stdout).toHaveLength(100);
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at |Error/);
   });
 });
