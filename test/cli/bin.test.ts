@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SAMPLES } from "../helpers/samples.js";
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ["bin/license-sync.js", ...args], { encoding: "utf8", timeout: 20_000 });
@@ -18,7 +19,7 @@ beforeAll(() => {
 
 describe("bin/license-sync.js", () => {
   it("reports the samples with exit 0, and refuses bad input with exit 1/2 and no stack trace", () => {
-    const ok = cli("report", "--json", "/work/shared/samples/code.json", "/work/shared/samples/git.json");
+    const ok = cli("report", "--json", `${SAMPLES}/code.json`, `${SAMPLES}/git.json`);
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ seats: 23, accounts: 30, deduplicated: 7 });
 

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { main, processIo } from "../../src/cli/main.js";
 import { parseSize } from "../../src/cli/args.js";
+import { SAMPLES } from "../helpers/samples.js";
 
 const FIX = "test/fixtures/cli";
-const SAMPLES = "/work/shared/samples";
 const A = "aaaaaaaa-0000-4000-8000-000000000001";
 const B = "bbbbbbbb-0000-4000-8000-000000000002";
 const C = "cccccccc-0000-4000-8000-000000000003";

@@ -6,6 +6,7 @@ import { identifyAccounts } from "../../src/domain/identity.js";
 import { toContractJson } from "../../src/domain/report-json.js";
 import { DEFAULT_MATCH_OPTIONS, type Account, type IdentifiedAccount, type InstanceAccounts, type MatchOptions } from "../../src/domain/types.js";
 import { readExport } from "../../src/domain/validate.js";
+import { SAMPLES } from "../helpers/samples.js";
 
 const ALL: MatchOptions = { allEmails: true, logins: false };
 const LOGINS: MatchOptions = { allEmails: false, logins: true };
@@ -186,7 +187,7 @@ describe("latestPerInstance", () => {
 });
 
 describe("the shared samples", () => {
-  const samples = "/work/shared/samples";
+  const samples = SAMPLES;
   const load = (name: string): InstanceAccounts => {
     const r = readExport(readFileSync(`${samples}/${name}`), name, { maxBytes: 1 << 20 });
     if (!r.ok) throw new Error(`${name} should be valid`);

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
 import { validateExport } from "../../src/domain/validate.js";
+import { SAMPLES } from "../helpers/samples.js";
 
 const schema = JSON.parse(readFileSync(new URL("../../schema/license-usage-export.schema.json", import.meta.url), "utf8")) as Record<string, unknown>;
 // strict: an unknown keyword or a mistake in the schema fails here; union types are plain 2020-12.
@@ -10,7 +11,6 @@ const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true }
 const schemaAccepts = ajv.compile(schema);
 
 const FIXTURES = new URL("../fixtures/exports/", import.meta.url);
-const SAMPLES = "/work/shared/samples/";
 
 function corpus(): [string, unknown][] {
   const out: [string, unknown][] = [];
@@ -18,7 +18,7 @@ function corpus(): [string, unknown][] {
     out.push([`fixtures/${f}`, JSON.parse(readFileSync(new URL(f, FIXTURES), "utf8"))]);
   }
   for (const f of readdirSync(SAMPLES).filter((n) => n.endsWith(".json"))) {
-    out.push([`samples/${f}`, JSON.parse(readFileSync(SAMPLES + f, "utf8"))]);
+    out.push([`samples/${f}`, JSON.parse(readFileSync(SAMPLES + "/" + f, "utf8"))]);
   }
   return out;
 }

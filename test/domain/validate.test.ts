@@ -6,9 +6,9 @@ import { formatFinding } from "../../src/domain/findings.js";
 import { locateLine, locateOffset } from "../../src/domain/locate.js";
 import { MAX_ERRORS, parseExportText, readExport, validateExport } from "../../src/domain/validate.js";
 import type { Finding, ValidationResult, ValidExport } from "../../src/domain/types.js";
+import { SAMPLES } from "../helpers/samples.js";
 
 const FIXTURES = new URL("../fixtures/exports/", import.meta.url);
-const SAMPLES = "/work/shared/samples/";
 const LIMITS = { maxBytes: 1024 * 1024 };
 
 function fixture(name: string): Uint8Array {
@@ -37,7 +37,7 @@ describe("samples in shared/samples", () => {
     ["ghes-lab.json", 7, "ghes-lab.acme.example", "3.18.0"],
     ["git.json", 12, "git.eu.acme.example", "3.16.9"],
   ])("%s is valid", (name, accounts, host, ghesVersion) => {
-    const e = valid(readExport(readFileSync(SAMPLES + name), name, LIMITS));
+    const e = valid(readExport(readFileSync(SAMPLES + "/" + name), name, LIMITS));
     expect(e.accounts).toHaveLength(accounts);
     expect(e.instance.hostName).toBe(host);
     expect(e.instance.ghesVersion).toBe(ghesVersion);
@@ -47,7 +47,7 @@ describe("samples in shared/samples", () => {
   });
 
   it("legacy-encrypted.json is refused with the encrypted-list message", () => {
-    const errs = refused(readExport(readFileSync(SAMPLES + "legacy-encrypted.json"), "legacy-encrypted.json", LIMITS));
+    const errs = refused(readExport(readFileSync(SAMPLES + "/" + "legacy-encrypted.json"), "legacy-encrypted.json", LIMITS));
     expect(errs).toHaveLength(1);
     expect(errs[0]).toMatch(/^legacy-encrypted\.json: users: the user list is encrypted \(a base64 blob\)/);
     expect(errs[0]).toContain("ghe-license-usage --unencrypted");
@@ -386,7 +386,7 @@ describe("malformed JSON", () => {
 
 describe("readExport", () => {
   it("reads gzip the same as plain JSON", () => {
-    const plain = readFileSync(SAMPLES + "code.json");
+    const plain = readFileSync(SAMPLES + "/" + "code.json");
     const a = valid(readExport(plain, "code.json", LIMITS));
     const b = valid(readExport(gzipSync(plain), "code.json.gz", LIMITS));
     expect(b.accounts).toEqual(a.accounts);
