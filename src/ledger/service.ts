@@ -208,7 +208,11 @@ export class LedgerService implements Ledger {
     const parsed = readExportFast(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
     if (!parsed.ok) return parsed;
     const { instance, warnings } = parsed.export;
-    return { ok: true, instance, warnings, accounts: identifyAccounts(parsed.export.accounts, this.identityKey) };
+    const accounts = identifyAccounts(parsed.export.accounts, this.identityKey);
+    // GHES logins cannot hold an '@', but a hand-made file could put an address there: such a login
+    // is stored as its keyed hash (lower-cased, so login matching still works), never as written.
+    for (const a of accounts) if (a.login.includes("@")) a.login = `~${this.identityKey(a.login.toLowerCase())}`;
+    return { ok: true, instance, warnings, accounts };
   }
 
   private async recordOne(ctx: UploadContext, input: UploadInput): Promise<Written> {

@@ -311,7 +311,11 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
       commit("a.json", exportJson("srv-1", "ghes.a", people(0, 50))),
       commit("b.json", exportJson("srv-2", "ghes.b", people(25, 50))),
       commit("bad.json", bad),
+      // A hand-made file with an address for a login: stored as its keyed hash.
+      commit("c.json", exportJson("srv-3", "ghes.c", [{ id: 1, login: "Mona@Corp.Example", email: "mona@corp.example", others: [] }])),
     ]);
+    const srv3 = (await store.read(ledger, (tx) => tx.accounts("srv-3"))).get("srv-3")!;
+    expect(srv3[0]!.login).toMatch(/^~[\w-]{22}$/);
     await service.forget(ctxFor(ledger), "srv-2", { kind: "command", issueNumber: 1 });
     const scan = await scanTextColumns(store, "@");
     expect(scan.map((s) => s.column)).toEqual(expect.arrayContaining(["accounts.identities", "accounts.login", "uploads.error_summary"]));
