@@ -232,6 +232,29 @@ describe("issues.edited", () => {
     expect(capture.bodies).toHaveLength(1);
   });
 
+  it("finds its status comment on page 2 of the issue's comments and edits it, creating none", async () => {
+    const api = nockEventStart();
+    const commentsPath = `${REPO_API}/issues/${ISSUE}/comments`;
+    const page1 = Array.from({ length: 100 }, (_, i) => ({ id: 100 + i, body: `chatter ${i}`, user: { type: "User" } }));
+    api
+      .get(commentsPath)
+      .query({ per_page: "100" })
+      .reply(200, page1, { link: `<${API}${commentsPath}?per_page=100&page=2>; rel="next", <${API}${commentsPath}?per_page=100&page=2>; rel="last"` });
+    api
+      .get(commentsPath)
+      .query({ per_page: "100", page: "2" })
+      .reply(200, [{ id: 9001, body: "<!-- license-sync:issue -->\nold status", user: { type: "Bot" } }]);
+    const edits: string[] = [];
+    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
+    nockLabel(api, "license-usage: recorded", []);
+    // No POST to the comments is mocked: a second status comment would fail the delivery.
+
+    await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + EXPORT_A + "\n```" }));
+
+    expect(edits).toHaveLength(1);
+    expect(edits[0]).toMatch(/`issue body block 1`: \*\*recorded\*\*/);
+  });
+
   it("ignores an edit that did not change the body, a bot sender and a body without exports: no API call", async () => {
     // disableNetConnect: any request would fail the delivery.
     await receive(h, "issues", issuesPayload("edited", { body: "```json\n" + EXPORT_A + "\n```", previousBody: null }));

@@ -186,6 +186,30 @@ describe("push to the designated branch", () => {
     expect(third.comment).toBeUndefined();
   });
 
+  it("finds its marked comment on page 2 of the commit's comments and edits it, creating none", async () => {
+    const scope = github();
+    const commentsPath = `${REPO_PATH}/commits/${AFTER_SHA}/comments`;
+    scope.get(`${REPO_PATH}/compare/${BEFORE_SHA}...${AFTER_SHA}`).query({ per_page: "1" }).reply(200, {
+      files: [{ filename: "license-usage/a.json", sha: "b1", status: "added" }],
+    });
+    scope.get(`${REPO_PATH}/git/blobs/b1`).reply(200, blobReply("b1", A));
+    const page1 = Array.from({ length: 100 }, (_, i) => ({ id: 1000 + i, body: `chatter ${i}`, user: { type: "User" } }));
+    scope
+      .get(commentsPath)
+      .query({ per_page: "100" })
+      .reply(200, page1, { link: `<${API}${commentsPath}?per_page=100&page=2>; rel="next", <${API}${commentsPath}?per_page=100&page=2>; rel="last"` });
+    scope
+      .get(commentsPath)
+      .query({ per_page: "100", page: "2" })
+      .reply(200, [{ id: 77, body: "<!-- license-sync:push -->\nold", user: { type: "Bot" } }]);
+    let patched = "";
+    scope.patch(`${REPO_PATH}/comments/77`, (b: { body: string }) => ((patched = b.body), true)).reply(200, { id: 77 });
+    scope.post(`${REPO_PATH}/check-runs`).reply(201, { id: 5 });
+    // No POST to the comments is mocked: creating a second comment would fail the delivery.
+    await push();
+    expect(patched).toMatch(/^<!-- license-sync:push -->\n\*\*License usage in 2222222\*\*: 1 recorded/);
+  });
+
   it("shows the change since the instance's previous upload", async () => {
     expectFullFlow(github(), [{ path: "license-usage/a.json", sha: "b1", bytes: A }], {});
     await push({}, "d-1");
