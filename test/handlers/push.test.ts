@@ -242,6 +242,23 @@ describe("push to the designated branch", () => {
     expect(cap.comment).toContain("1 recorded");
   });
 
+  it("fails the delivery loudly when a push too large for compare has a truncated tree: no reply, nothing recorded", async () => {
+    const scope = github();
+    scope
+      .get(`${REPO_PATH}/compare/${BEFORE_SHA}...${AFTER_SHA}`)
+      .query({ per_page: "1" })
+      .reply(200, { files: Array.from({ length: 300 }, (_, i) => ({ filename: `src/f${i}.ts`, sha: `s${i}`, status: "modified" })) });
+    scope.get(`${REPO_PATH}/git/trees/${AFTER_SHA}`).query({ recursive: "true" }).reply(200, { truncated: true, tree: [] });
+    // disableNetConnect: a comment or check run would be an unmocked request.
+    const err = await push().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AggregateError);
+    expect(String((err as AggregateError).errors[0])).toMatch(/too large to list \(truncated by the API\)/);
+    expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
+  });
+
   it("answers a configuration error with the wrong keys, and records nothing", async () => {
     const scope = github("stale_after_days: soon\npurchased_seat: 10\n");
     let body = "";
