@@ -44,6 +44,10 @@ export function repoRef(payload: unknown): RepoRef | null {
   };
 }
 
+function unparseable(repo: RepoRef, why: string): Designation {
+  return { status: "config-error", repo, errors: [{ key: "(file)", message: `${CONFIG_PATH} cannot be parsed: ${why}` }] };
+}
+
 /** true/false from LICENSE_SYNC_REPOS; null when it is unset (the config file decides). */
 export function designatedByEnvironment(settings: Pick<Settings, "designatedRepos">, fullName: string): boolean | null {
   if (!settings.designatedRepos) return null;
@@ -70,12 +74,17 @@ export async function loadDesignation(context: RepoContext, settings: Pick<Setti
     merged = got.config;
   } catch (error) {
     const message = error instanceof Error ? error.message : "";
+    // Probot's config plugin says so only in its message: "could not be parsed … (invalid YAML)"
+    // or "… (YAML is not an object)" (a bare string).
     if (/could not be parsed|not an object/i.test(message)) {
-      return { status: "config-error", repo, errors: [{ key: "(file)", message: `${CONFIG_PATH} is not valid YAML` }] };
+      const why = /not an object/i.test(message) ? "it is not a mapping of keys" : "it is not valid YAML";
+      return unparseable(repo, why);
     }
     throw error;
   }
   const own = files[0]?.config ?? null;
+  // A YAML list gets through the plugin, and its merge turns it into {"0": …}: judge the file itself.
+  if (Array.isArray(own)) return unparseable(repo, "it is a list, not a mapping of keys");
   if (byEnv === null && own === null) return null;
   // Without a file of its own (environment-designated repo) the defaults apply.
   const result = parseRepoConfig(own === null ? null : merged);

@@ -270,6 +270,24 @@ describe("push to the designated branch", () => {
     expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
   });
 
+  it.each([
+    ["not valid YAML", "paths: [exports/*.json\nbranch: usage\n", "it is not valid YAML"],
+    ["a list, not a mapping", "- paths\n- branch\n", "it is a list, not a mapping of keys"],
+    ["a bare string, not a mapping", "just some words\n", "it is not a mapping of keys"],
+  ])("answers a config file that is %s: names the file, says it cannot be parsed, records nothing", async (_what, yaml, why) => {
+    const scope = github(yaml);
+    let body = "";
+    scope.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query(true).reply(200, []);
+    scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((body = b.body), true)).reply(201, { id: 1 });
+    // No compare, blob or check-run mock: the delivery stops at the reply.
+    await push();
+    expect(body).toContain("`.github/license-sync.yml`");
+    expect(body).toContain(`- \`(file)\`: .github/license-sync.yml cannot be parsed: ${why}\n`);
+    // Never a list's indexes taken for keys.
+    expect(body).not.toContain("unknown key");
+    expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
+  });
+
   it("honours the configured paths and branch", async () => {
     const scope = github("paths: [exports/*.json]\nbranch: usage\n");
     const cap: Captured = {};
