@@ -39,6 +39,14 @@ function list(raw: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** GHE_HOST as URL.host spells it: lower case, the protocol's default port dropped ("ghe:443" -> "ghe"). */
+function gheHost(raw: string | undefined, protocol: "https" | "http"): string | null {
+  const host = raw?.trim().toLowerCase();
+  if (!host) return null;
+  const defaultPort = protocol === "https" ? ":443" : ":80";
+  return host.endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const repos = list(env.LICENSE_SYNC_REPOS).map((r) => r.toLowerCase());
   for (const r of repos) {
@@ -52,7 +60,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     databaseUrl: env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL,
     attachmentHosts: list(env.ATTACHMENT_HOSTS).map((h) => h.toLowerCase()),
     attachmentTimeoutMs: positiveInt(env, "ATTACHMENT_TIMEOUT_MS", 60_000),
-    gheHost: env.GHE_HOST?.trim().toLowerCase() || null,
+    gheHost: gheHost(env.GHE_HOST, protocol),
     gheProtocol: protocol,
   };
 }

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
 import { Readable } from "node:stream";
 import { downloadAttachment, isAllowedDownloadUrl, type DownloadOptions } from "../../src/github/attachments.js";
+import { readSettings } from "../../src/settings.js";
 
 const LINK = "https://github.com/user-attachments/files/123/usage.json";
 const S3 = "https://github-production-user-asset-6210df.s3.amazonaws.com";
@@ -177,5 +178,26 @@ describe("isAllowedDownloadUrl", () => {
     ["file:///etc/passwd", false],
   ])("%s → %s", (url, allowed) => {
     expect(isAllowedDownloadUrl(new URL(url), opts)).toBe(allowed);
+  });
+});
+
+describe("GHE_HOST written with its protocol's default port", () => {
+  it.each([
+    ["ghe.corp.example:443", "https", "ghe.corp.example"],
+    ["GHE.corp.example:80", "http", "ghe.corp.example"],
+    ["ghe.corp.example:8443", "https", "ghe.corp.example:8443"],
+    // Another protocol's default port is a real port.
+    ["ghe.corp.example:80", "https", "ghe.corp.example:80"],
+  ])("readSettings normalises %s (%s) to %s", (raw, protocol, host) => {
+    expect(readSettings({ GHE_HOST: raw, GHE_PROTOCOL: protocol }).gheHost).toBe(host);
+  });
+
+  it("still downloads that host's attachments, with the token", async () => {
+    const { gheHost, gheProtocol } = readSettings({ GHE_HOST: "ghe.corp.example:443" });
+    nock("https://ghe.corp.example", { reqheaders: { authorization: "token ghs_secret" } })
+      .get("/user-attachments/files/9/usage.json")
+      .reply(200, '{"users":[]}');
+    const res = await downloadAttachment("https://ghe.corp.example/user-attachments/files/9/usage.json", { ...base, gheHost, gheProtocol });
+    expect(res).toMatchObject({ ok: true, finalHost: "ghe.corp.example" });
   });
 });
