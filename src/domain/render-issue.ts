@@ -28,6 +28,7 @@ export function commandMarker(commentId: number): string {
 /** Why an attachment could not be read; mirrors the downloader's failures as plain data. */
 export type DownloadProblem =
   | { file: string; reason: "not-found"; status: number }
+  | { file: string; reason: "sign-in-page" }
   | { file: string; reason: "redirect-refused"; host: string }
   | { file: string; reason: "too-many-redirects" }
   | { file: string; reason: "too-large"; limit: number }
@@ -79,6 +80,8 @@ function problemLine(p: DownloadProblem): string {
     switch (p.reason) {
       case "not-found":
         return `GitHub answered ${p.status}: attachments of a private repository cannot be downloaded by an app`;
+      case "sign-in-page":
+        return "GitHub answered with a sign-in page, not the file: attachments of a private repository cannot be downloaded by an app";
       case "redirect-refused":
         return `the download redirected to ${inline(p.host, 80)}, which is not a GitHub host, so it was not followed`;
       case "too-many-redirects":

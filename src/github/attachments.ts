@@ -21,6 +21,8 @@ export type DownloadFailure =
   | { reason: "not-an-attachment" }
   /** GitHub answered 404 / 403 / 401: typical of private repositories and app tokens. */
   | { reason: "not-found"; status: number }
+  /** A 200 with an HTML page (GitHub's sign-in page): the file was not served, as with not-found. */
+  | { reason: "sign-in-page" }
   | { reason: "redirect-refused"; host: string }
   | { reason: "too-many-redirects" }
   | { reason: "too-large"; limit: number }
@@ -123,6 +125,11 @@ export async function downloadAttachment(link: string, opts: DownloadOptions): P
       if (res.status < 200 || res.status >= 300) {
         await discard(res);
         return { ok: false, reason: "http-error", status: res.status };
+      }
+      // An export is JSON or gzip, never HTML: an HTML page is GitHub asking to sign in.
+      if (/^\s*text\/html\b/i.test(res.headers.get("content-type") ?? "")) {
+        await discard(res);
+        return { ok: false, reason: "sign-in-page" };
       }
       const length = Number(res.headers.get("content-length"));
       if (Number.isFinite(length) && length > opts.maxBytes) {

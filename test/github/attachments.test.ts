@@ -71,6 +71,20 @@ describe("downloadAttachment", () => {
     });
   });
 
+  it("takes a 200 HTML page (GitHub's sign-in page) for a file it could not get, not for the export", async () => {
+    nock("https://github.com")
+      .get("/user-attachments/files/123/usage.json")
+      .reply(302, "", { location: `${S3}/123/usage.json` });
+    nock(S3).get("/123/usage.json").reply(200, "<!DOCTYPE html><title>Sign in to GitHub</title>", { "content-type": "text/html; charset=utf-8" });
+    expect(await downloadAttachment(LINK, base)).toEqual({ ok: false, reason: "sign-in-page" });
+
+    // JSON, gzip or an untyped body are still read.
+    for (const type of ["application/json", "application/gzip", "application/octet-stream"]) {
+      nock("https://github.com").get("/user-attachments/files/123/usage.json").reply(200, "{}", { "content-type": type });
+      expect(await downloadAttachment(LINK, base)).toMatchObject({ ok: true });
+    }
+  });
+
   it("refuses from Content-Length without reading the body", async () => {
     let bodyRead = false;
     const body = new Readable({

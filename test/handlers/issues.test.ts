@@ -94,6 +94,26 @@ describe("issues.opened", () => {
     expect((await h.ledger.summary(LEDGER, OPTS)).instances).toHaveLength(0);
   });
 
+  it("answers a sign-in page served with 200 like a 404: the upload link, nothing recorded, no JSON error", async () => {
+    const api = nockEventStart();
+    nock("https://github.com")
+      .get("/user-attachments/files/123/ghes-a.json")
+      .reply(200, "<html><body>Sign in to GitHub</body></html>", { "content-type": "text/html; charset=utf-8" });
+    const capture = captureBody();
+    const labels: string[] = [];
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: refused", labels);
+
+    await receive(h, "issues", issuesPayload("opened", { body: ATTACHMENT }));
+
+    const body = capture.bodies[0]!;
+    expect(body).toContain("`ghes-a.json`: **not read**: GitHub answered with a sign-in page, not the file");
+    expect(body).toContain(`](${UPLOAD_URL})`);
+    expect(body).not.toMatch(/JSON|\*\*refused\*\*/);
+    expect(labels).toEqual(["license-usage: refused"]);
+    expect(await h.ledger.history(LEDGER)).toEqual([]);
+  });
+
   it("refuses a redirect to a foreign host: the host is never requested and the token never leaves github.com", async () => {
     const api = nockEventStart();
     nock("https://github.com", { reqheaders: { authorization: "token ghs_test" } })
