@@ -1,8 +1,7 @@
 // Markdown bodies specific to the issue path: the issue's status reply (per-file results, download
 // problems with a one-step alternative, ledger summary), permission refusals, help, and command
 // replies. Pure; the shared summary and per-file rendering come from render.ts.
-import type { FileResult, ForgetOutcome, LedgerSummary } from "../ledger/types.js";
-import type { UploadRow } from "../storage/ledger-store.js";
+import type { FileResult, ForgetOutcome, LedgerSummary, UploadRow } from "./types.js";
 import type { IgnoredLink } from "./issue-exports.js";
 import {
   DEFAULT_LIMITS,

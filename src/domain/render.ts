@@ -1,8 +1,7 @@
 // Markdown bodies of the app's replies (push and issue paths). Pure: data in, text out, with the
 // clock injected. Never prints an e-mail address: only counts, host names, ids and (opt-in) logins.
-import type { FileResult, LedgerSummary } from "../ledger/types.js";
-import type { Finding, InstanceUsage, UsageReport } from "./types.js";
-import type { Totals } from "../storage/ledger-store.js";
+import type { FileResult, LedgerSummary } from "./types.js";
+import type { Finding, InstanceUsage, Totals, UsageReport } from "./types.js";
 import { formatFinding } from "./findings.js";
 import { CONFIG_PATH, formatConfigErrors, type ConfigError } from "./repo-config.js";
 

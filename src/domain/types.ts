@@ -120,3 +120,89 @@ export interface UsageReport {
   possibleSavings: PossibleSaving[];
   options: MatchOptions;
 }
+
+// ---- The ledger's records, as the app shows them (stored by src/storage, produced by src/ledger) ----
+
+/** Where an upload came from. */
+export type UploadSource =
+  | { kind: "commit"; sha: string; path: string }
+  | { kind: "issue"; issueNumber: number; commentId?: number; file: string }
+  | { kind: "command"; issueNumber: number; commentId?: number };
+
+export interface InstanceRecord extends InstanceInfo {
+  firstUploadAt: Date;
+  lastUploadAt: Date;
+  accountCount: number;
+  /** sha256 (hex) of the content of the instance's current upload. */
+  contentSha256: string;
+}
+
+/** Seat totals of a ledger after an upload (or removal), as stored in the history. */
+export interface Totals {
+  seats: number;
+  accounts: number;
+  deduplicated: number;
+  instances: number;
+}
+
+export type UploadOutcome = "recorded" | "refused" | "removed";
+
+export interface UploadRow {
+  id: number;
+  outcome: UploadOutcome;
+  /** null for a refused file whose instance could not be read. */
+  serverId: string | null;
+  hostName: string | null;
+  source: UploadSource;
+  uploader: string;
+  /** GitHub delivery id, when the upload came from a webhook; used to recognise redeliveries. */
+  deliveryId: string | null;
+  contentSha256: string | null;
+  at: Date;
+  /** Accounts in this upload (recorded), or left by the removal. */
+  accountCount: number | null;
+  /** Accounts added / removed against the instance's previous upload (recorded only). */
+  added: number | null;
+  removed: number | null;
+  /** Totals of the ledger right after this row (recorded / removed). */
+  totals: Totals | null;
+  /** One-line error summary (refused). Never file content. */
+  errorSummary: string | null;
+}
+
+export type FileResult =
+  | {
+      file: string;
+      status: "recorded";
+      instance: InstanceInfo;
+      accounts: number;
+      /** Against the instance's previous upload; null on its first upload. */
+      added: number | null;
+      removed: number | null;
+      /** Ledger seats after minus before this file. */
+      seatDelta: number;
+      warnings: Finding[];
+    }
+  | {
+      /** Same content (sha256) as the instance's current upload: nothing changed. */
+      file: string;
+      status: "unchanged";
+      instance: InstanceInfo;
+      accounts: number;
+      warnings: Finding[];
+    }
+  | { file: string; status: "refused"; errors: Finding[]; warnings: Finding[] };
+
+export interface LedgerSummary {
+  report: UsageReport;
+  /** The ledger's instances with upload times (same set as report.instances). */
+  instances: InstanceRecord[];
+  totals: Totals;
+  generatedAt: Date;
+}
+
+export type ForgetOutcome =
+  | { status: "removed"; instance: InstanceRecord; summary: LedgerSummary }
+  | { status: "not-found"; summary: LedgerSummary }
+  /** A host name that several instances share: the caller must name the server_id. */
+  | { status: "ambiguous"; candidates: InstanceRecord[] };

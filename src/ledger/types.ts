@@ -1,7 +1,10 @@
 // What webhook handlers call to record uploads and read a ledger. Implemented by LedgerService
 // (service.ts), which runs parse -> validate -> identify (keyed hash) -> record -> count.
-import type { Finding, InstanceInfo, MatchOptions, UsageReport } from "../domain/types.js";
-import type { InstanceRecord, LedgerKey, Totals, UploadRow, UploadSource } from "../storage/ledger-store.js";
+import type { FileResult, ForgetOutcome, LedgerSummary, MatchOptions, UploadRow, UploadSource } from "../domain/types.js";
+import type { LedgerKey } from "../storage/ledger-store.js";
+
+// Result types live in the domain (the renderers show them); re-exported for the app's callers.
+export type { FileResult, ForgetOutcome, LedgerSummary } from "../domain/types.js";
 
 export interface UploadInput {
   /** The file's name as the user knows it (repo path, attachment name, "issue body block 1"). */
@@ -20,47 +23,10 @@ export interface UploadContext {
   options: MatchOptions;
 }
 
-export type FileResult =
-  | {
-      file: string;
-      status: "recorded";
-      instance: InstanceInfo;
-      accounts: number;
-      /** Against the instance's previous upload; null on its first upload. */
-      added: number | null;
-      removed: number | null;
-      /** Ledger seats after minus before this file. */
-      seatDelta: number;
-      warnings: Finding[];
-    }
-  | {
-      /** Same content (sha256) as the instance's current upload: nothing changed. */
-      file: string;
-      status: "unchanged";
-      instance: InstanceInfo;
-      accounts: number;
-      warnings: Finding[];
-    }
-  | { file: string; status: "refused"; errors: Finding[]; warnings: Finding[] };
-
-export interface LedgerSummary {
-  report: UsageReport;
-  /** The ledger's instances with upload times (same set as report.instances). */
-  instances: InstanceRecord[];
-  totals: Totals;
-  generatedAt: Date;
-}
-
 export interface RecordOutcome {
   results: FileResult[];
   summary: LedgerSummary;
 }
-
-export type ForgetOutcome =
-  | { status: "removed"; instance: InstanceRecord; summary: LedgerSummary }
-  | { status: "not-found"; summary: LedgerSummary }
-  /** A host name that several instances share: the caller must name the server_id. */
-  | { status: "ambiguous"; candidates: InstanceRecord[] };
 
 export interface Ledger {
   /** Validates and records each file in order (a later file of the same server_id wins). */

@@ -1,59 +1,15 @@
 // The one interface between the app and its database. Two adapters implement it:
 // SQLite (default, embedded) and PostgreSQL (shared by replicas). Nothing here knows about GitHub.
-import type { IdentifiedAccount, InstanceInfo } from "../domain/types.js";
+import type { IdentifiedAccount, InstanceRecord, UploadRow } from "../domain/types.js";
+
+// The record types live in the domain (the renderers show them); re-exported for storage callers.
+export type { InstanceRecord, Totals, UploadOutcome, UploadRow, UploadSource } from "../domain/types.js";
 
 /** A ledger: the records of one designated repository, keyed by the repository's id (renames keep it). */
 export interface LedgerKey {
   repoId: number;
   /** owner/name at the time of the event; informational, updated on each write. */
   fullName: string;
-}
-
-/** Where an upload came from. */
-export type UploadSource =
-  | { kind: "commit"; sha: string; path: string }
-  | { kind: "issue"; issueNumber: number; commentId?: number; file: string }
-  | { kind: "command"; issueNumber: number; commentId?: number };
-
-export interface InstanceRecord extends InstanceInfo {
-  firstUploadAt: Date;
-  lastUploadAt: Date;
-  accountCount: number;
-  /** sha256 (hex) of the content of the instance's current upload. */
-  contentSha256: string;
-}
-
-/** Seat totals of a ledger after an upload (or removal), as stored in the history. */
-export interface Totals {
-  seats: number;
-  accounts: number;
-  deduplicated: number;
-  instances: number;
-}
-
-export type UploadOutcome = "recorded" | "refused" | "removed";
-
-export interface UploadRow {
-  id: number;
-  outcome: UploadOutcome;
-  /** null for a refused file whose instance could not be read. */
-  serverId: string | null;
-  hostName: string | null;
-  source: UploadSource;
-  uploader: string;
-  /** GitHub delivery id, when the upload came from a webhook; used to recognise redeliveries. */
-  deliveryId: string | null;
-  contentSha256: string | null;
-  at: Date;
-  /** Accounts in this upload (recorded), or left by the removal. */
-  accountCount: number | null;
-  /** Accounts added / removed against the instance's previous upload (recorded only). */
-  added: number | null;
-  removed: number | null;
-  /** Totals of the ledger right after this row (recorded / removed). */
-  totals: Totals | null;
-  /** One-line error summary (refused). Never file content. */
-  errorSummary: string | null;
 }
 
 export type NewUploadRow = Omit<UploadRow, "id" | "at"> & { at?: Date };
