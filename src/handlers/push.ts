@@ -9,6 +9,7 @@ import { replyMarker, upsertComment } from "../github/comments.js";
 import { publishCheckRun } from "../github/checks.js";
 import { checkContent } from "../github/check-results.js";
 import { renderConfigErrorReply, renderUploadReply } from "../domain/render.js";
+import { CONFIG_PATH, DEFAULT_EXPORT_PATHS } from "../domain/repo-config.js";
 
 export const PUSH_REPLY_MARKER = replyMarker("push");
 
@@ -34,10 +35,22 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
   const branch = p.ref.slice("refs/heads/".length);
 
   if (designation.status === "config-error") {
-    // The configured branch is unknown; answer pushes to the default branch only, not every branch.
+    // The configured branch and paths are unknown: answer pushes to the default branch that touch
+    // the config file or a default export path, not every push.
     if (branch !== repo.defaultBranch) return ignore("config error, not the default branch");
-    const target = { kind: "commit" as const, owner: repo.owner, repo: repo.repo, sha: p.after };
-    await upsertComment(context.octokit, target, PUSH_REPLY_MARKER, renderConfigErrorReply(PUSH_REPLY_MARKER, designation.errors));
+    const params = { owner: repo.owner, repo: repo.repo };
+    const touched = await changedExportFiles(context.octokit, params, p.before, p.after, [CONFIG_PATH, ...DEFAULT_EXPORT_PATHS]);
+    if (touched.length === 0) return ignore("config error, push touches neither the config nor an export");
+    const body = renderConfigErrorReply(PUSH_REPLY_MARKER, designation.errors);
+    await upsertComment(context.octokit, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
+    await publishCheckRun(context.octokit, {
+      ...params,
+      headSha: p.after,
+      conclusion: "failure",
+      title: `${CONFIG_PATH} cannot be used`,
+      summary: body,
+      annotations: [],
+    });
     log.info({ outcome: "config-error", keys: designation.errors.map((e) => e.key) }, "configuration refused");
     return;
   }

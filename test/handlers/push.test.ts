@@ -259,14 +259,35 @@ describe("push to the designated branch", () => {
     expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
   });
 
-  it("answers a configuration error with the wrong keys, and records nothing", async () => {
-    const scope = github("stale_after_days: soon\npurchased_seat: 10\n");
-    let body = "";
+  /** A push that changed `files`; then, for a config error, the reply comment and a failing check run. */
+  function expectConfigErrorReply(scope: nock.Scope, files: string[]): { body: string; check?: { conclusion: string; output: { title: string } } } {
+    const sent: { body: string; check?: { conclusion: string; output: { title: string } } } = { body: "" };
+    scope
+      .get(`${REPO_PATH}/compare/${BEFORE_SHA}...${AFTER_SHA}`)
+      .query(true)
+      .reply(200, { status: "ahead", files: files.map((filename, i) => ({ filename, sha: `c${i}`, status: "modified" })) });
     scope.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query(true).reply(200, []);
-    scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((body = b.body), true)).reply(201, { id: 1 });
+    scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((sent.body = b.body), true)).reply(201, { id: 1 });
+    scope.post(`${REPO_PATH}/check-runs`, (b: { conclusion: string; output: { title: string } }) => ((sent.check = b), true)).reply(201, { id: 7 });
+    return sent;
+  }
+
+  it("answers a configuration error with the wrong keys and a failing check run, and records nothing", async () => {
+    const sent = expectConfigErrorReply(github("stale_after_days: soon\npurchased_seat: 10\n"), [".github/license-sync.yml"]);
     await push();
-    expect(body).toContain("- `stale_after_days`: expected a positive whole number of days, got text");
-    expect(body).toContain("- `purchased_seat`: unknown key (did you mean `purchased_seats`?)");
+    expect(sent.body).toContain("- `stale_after_days`: expected a positive whole number of days, got text");
+    expect(sent.body).toContain("- `purchased_seat`: unknown key (did you mean `purchased_seats`?)");
+    expect(sent.check).toMatchObject({ conclusion: "failure", output: { title: ".github/license-sync.yml cannot be used" } });
+    expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
+  });
+
+  it("with a configuration error, a push touching neither the config nor an export gets no reply", async () => {
+    // Only the config and the comparison are read: no comment, no check run (nock refuses them).
+    github("purchased_seat: 10\n")
+      .get(`${REPO_PATH}/compare/${BEFORE_SHA}...${AFTER_SHA}`)
+      .query(true)
+      .reply(200, { status: "ahead", files: [{ filename: "docs/notes.md", sha: "d1", status: "modified" }] });
+    await push();
     expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
   });
 
@@ -275,12 +296,11 @@ describe("push to the designated branch", () => {
     ["a list, not a mapping", "- paths\n- branch\n", "it is a list, not a mapping of keys"],
     ["a bare string, not a mapping", "just some words\n", "it is not a mapping of keys"],
   ])("answers a config file that is %s: names the file, says it cannot be parsed, records nothing", async (_what, yaml, why) => {
-    const scope = github(yaml);
-    let body = "";
-    scope.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query(true).reply(200, []);
-    scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((body = b.body), true)).reply(201, { id: 1 });
-    // No compare, blob or check-run mock: the delivery stops at the reply.
+    const sent = expectConfigErrorReply(github(yaml), ["license-usage/a.json"]);
+    // No blob mock: nothing is read or recorded past the configuration.
     await push();
+    const body = sent.body;
+    expect(sent.check?.conclusion).toBe("failure");
     expect(body).toContain("`.github/license-sync.yml`");
     expect(body).toContain(`- \`(file)\`: .github/license-sync.yml cannot be parsed: ${why}\n`);
     // Never a list's indexes taken for keys.
