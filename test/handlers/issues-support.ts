@@ -1,6 +1,5 @@
 // Shared set-up of the issue-path handler tests: real `issues` / `issue_comment` payloads from
 // @octokit/webhooks-examples moved to the designated repository, a Probot on the real ledger.
-import examples from "@octokit/webhooks-examples" with { type: "json" };
 import nock from "nock";
 import type { Probot } from "probot";
 import { licenseSync } from "../../src/index.js";
@@ -9,6 +8,7 @@ import type { LedgerService } from "../../src/ledger/service.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 import { API, TEST_INSTALLATION_ID, createTestProbot, nockInstallationToken } from "../helpers/probot.js";
+import { example, type Json } from "../helpers/payloads.js";
 
 export { API };
 export const OWNER = "acme";
@@ -25,15 +25,6 @@ export function nockNoConfig(scope: nock.Scope): nock.Scope {
   return scope.get(CONFIG_PATH).reply(404, { message: "Not Found" }).get(ORG_CONFIG_PATH).reply(404, { message: "Not Found" });
 }
 export const UPLOAD_URL = `https://github.com/${OWNER}/${REPO}/upload/main/license-usage`;
-
-type Json = Record<string, unknown>;
-
-function example(name: string, pick: (p: Json) => boolean): Json {
-  const group = (examples as unknown as { name: string; examples: Json[] }[]).find((e) => e.name === name);
-  const found = group?.examples.find(pick);
-  if (!found) throw new Error(`no ${name} example`);
-  return structuredClone(found);
-}
 
 function adapt(p: Json, o: { login?: string; senderType?: string; labels?: string[]; body?: string | null }): void {
   const repository = p.repository as Json;

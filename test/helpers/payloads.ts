@@ -8,9 +8,10 @@ export const FULL_NAME = `${OWNER}/${REPO}`;
 export const REPO_ID = 777;
 export const DEFAULT_BRANCH = "main";
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function example(name: string, pick: (p: Json) => boolean): Json {
+/** A copy of the first example of event `name` that `pick` accepts. */
+export function example(name: string, pick: (p: Json) => boolean): Json {
   const group = (examples as unknown as { name: string; examples: Json[] }[]).find((e) => e.name === name);
   const found = group?.examples.find(pick);
   if (!found) throw new Error(`no ${name} example`);
