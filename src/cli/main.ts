@@ -56,23 +56,27 @@ function describeFsError(file: string, e: unknown): string {
   }
 }
 
-type Loaded = { ok: true; result: ValidationResult } | { ok: false; message: string };
-
-/** Reads and validates one file; file-system problems become a message naming the file. */
-async function load(file: string, maxBytes: number, io: CliIo): Promise<Loaded> {
+/**
+ * Reads and validates one file. A file-system problem is written to stderr as a message naming the
+ * file, and gives null.
+ */
+async function load(file: string, maxBytes: number, io: CliIo): Promise<ValidationResult | null> {
   let bytes: Uint8Array;
   try {
     const s = await io.stat(file);
-    if (!s.isFile) return { ok: false, message: `${file}: is not a regular file (a directory?), not an export file` };
+    if (!s.isFile) return fail(io, `${file}: is not a regular file (a directory?), not an export file`);
     // Compressed data is never much larger than what it inflates to: a file over the cap is over it.
-    if (s.size > maxBytes) {
-      return { ok: false, message: `${file}: is larger than the size limit of ${maxBytes} bytes (--max-bytes); it was not read` };
-    }
+    if (s.size > maxBytes) return fail(io, `${file}: is larger than the size limit of ${maxBytes} bytes (--max-bytes); it was not read`);
     bytes = await io.readFile(file);
   } catch (e) {
-    return { ok: false, message: describeFsError(file, e) };
+    return fail(io, describeFsError(file, e));
   }
-  return { ok: true, result: readExportFast(bytes, file, { maxBytes }) };
+  return readExportFast(bytes, file, { maxBytes });
+}
+
+function fail(io: CliIo, message: string): null {
+  io.stderr(message + "\n");
+  return null;
 }
 
 function findings(label: string, list: Finding[]): string {
@@ -96,13 +100,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     case "validate": {
       let failed = false;
       for (const file of command.files) {
-        const loaded = await load(file, command.maxBytes, io);
-        if (!loaded.ok) {
-          io.stderr(loaded.message + "\n");
+        const r = await load(file, command.maxBytes, io);
+        if (r === null) {
           failed = true;
           continue;
         }
-        const r = loaded.result;
         if (r.ok) {
           const { instance, accounts } = r.export;
           const seats = accounts.filter((a) => !a.suspended).length;
@@ -121,13 +123,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       let failed = false;
       const warnings: string[] = [];
       for (const file of command.files) {
-        const loaded = await load(file, command.maxBytes, io);
-        if (!loaded.ok) {
-          io.stderr(loaded.message + "\n");
+        const r = await load(file, command.maxBytes, io);
+        if (r === null) {
           failed = true;
           continue;
         }
-        const r = loaded.result;
         if (!r.ok) {
           failed = true;
           io.stderr(findings("", r.errors));
