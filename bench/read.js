@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { generate } from "./generate.js";
 import { readExport } from "../dist/domain/validate.js";
 import { readExportFast } from "../dist/domain/fast-read.js";
+import { peakRss } from "./peak-rss.js";
 
 const LIMITS = { maxBytes: 100 * 1024 * 1024 };
 const METHODS = {
@@ -18,20 +19,6 @@ const METHODS = {
 
 function check(result, name) {
   if (result.ok === false) throw new Error(`${name} was refused: ${result.errors[0].message}`);
-}
-
-/**
- * Peak RSS of this process, in bytes. Linux's VmHWM belongs to the address space, so it starts afresh
- * at exec; getrusage's maxRSS is inherited from the parent across fork+exec and would show the parent's.
- */
-function peakRss() {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** Child mode: one read of one file; prints the memory it took. */

@@ -11,6 +11,7 @@ import { readExportFast } from "../dist/domain/fast-read.js";
 import { createIdentityHasher } from "../dist/ledger/identity-key.js";
 import { LedgerService } from "../dist/ledger/service.js";
 import { openStore } from "../dist/storage/open-store.js";
+import { peakRss } from "./peak-rss.js";
 
 const [name, runsArg, ...files] = process.argv.slice(2);
 const runs = Number(runsArg);
@@ -25,12 +26,6 @@ const cliIo = {
   readFile: async (f) => readFileSync(f),
   stat: async () => ({ size: 0, isFile: true }),
 };
-
-/** High-water mark of resident memory; VmHWM starts afresh at exec, unlike getrusage's maxRSS. */
-function peakRss() {
-  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"));
-  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
-}
 
 let cleanup = async () => {};
 let counter = 0;
