@@ -21,6 +21,7 @@ describe("parseRepoConfig", () => {
         staleAfterDays: 35,
         showLoginsInSavings: false,
         closeIssuesWhenRecorded: false,
+        dashboard: { enabled: true, title: "License usage dashboard" },
       },
     });
     expect(parseRepoConfig({})).toEqual(r);
@@ -35,6 +36,7 @@ describe("parseRepoConfig", () => {
       stale_after_days: 10,
       show_logins_in_savings: true,
       close_issues_when_recorded: true,
+      dashboard: { title: "Seats" },
     });
     expect(r).toEqual({
       ok: true,
@@ -46,8 +48,23 @@ describe("parseRepoConfig", () => {
         staleAfterDays: 10,
         showLoginsInSavings: true,
         closeIssuesWhenRecorded: true,
+        dashboard: { enabled: true, title: "Seats" },
       },
     });
+  });
+
+  it("turns the dashboard off with `dashboard: false`, and checks its title", () => {
+    expect(parseRepoConfig({ dashboard: false })).toMatchObject({ ok: true, config: { dashboard: { enabled: false } } });
+    expect(parseRepoConfig({ dashboard: null })).toMatchObject({ ok: true, config: { dashboard: { enabled: true } } });
+    const r = parseRepoConfig({ dashboard: { titel: "x" }, match: 3 });
+    expect(r).toMatchObject({ ok: false, errors: [{ key: "dashboard.titel" }, { key: "match" }] });
+    if (!r.ok) {
+      expect(r.errors[0]!.message).toContain("did you mean `dashboard.title`?");
+      expect(r.errors[1]!.message).toBe("expected a mapping with all_emails, logins, got number");
+    }
+    expect(parseRepoConfig({ dashboard: { title: "a\nb" } })).toMatchObject({ ok: false, errors: [{ key: "dashboard.title" }] });
+    expect(parseRepoConfig({ dashboard: { title: "x".repeat(257) } })).toMatchObject({ ok: false, errors: [{ key: "dashboard.title" }] });
+    expect(parseRepoConfig({ dashboard: "no" })).toMatchObject({ ok: false, errors: [{ key: "dashboard", message: "expected true, false or a mapping with title, got text" }] });
   });
 
   it("accepts a single glob as paths", () => {
