@@ -1,17 +1,13 @@
 // The Probot app: registers one thin handler per webhook event. Dependencies are injected so tests
 // can run the app against an in-memory ledger; main.ts builds them from the environment.
 import type { ApplicationFunction } from "probot";
-import type { Ledger } from "./ledger/types.js";
-import type { Settings } from "./settings.js";
+import type { AppDeps } from "./deps.js";
 import { onPush } from "./handlers/push.js";
 import { onPullRequest } from "./handlers/pull-request.js";
 import { onIssue } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comment.js";
 
-export interface AppDeps {
-  ledger: Ledger;
-  settings: Settings;
-}
+export type { AppDeps } from "./deps.js";
 
 export function licenseSync(deps: AppDeps): ApplicationFunction {
   return (app) => {

@@ -1,6 +1,6 @@
 // issue_comment.created: exports in the new comment go through the issue upload flow; a
 // `/license-sync` command gets its own reply. Any other comment costs no API call.
-import type { AppDeps } from "../index.js";
+import type { AppDeps } from "../deps.js";
 import { parseCommand, type Command } from "../domain/commands.js";
 import { findExports, hasAnything } from "../domain/issue-exports.js";
 import {
@@ -13,15 +13,8 @@ import {
 } from "../domain/render-issue.js";
 import { upsertComment } from "../github/comments.js";
 import { canForget, canUpload, describePermission, getPermission } from "../github/permissions.js";
-import {
-  designatedIssue,
-  githubHosts,
-  processUploads,
-  summaryOptions,
-  uploadUrl,
-  type CommentContext,
-  type DesignatedIssue,
-} from "./issues.js";
+import { githubHosts, summaryOptions, uploadUrl } from "../answer/options.js";
+import { designatedIssue, processUploads, type CommentContext, type DesignatedIssue } from "../answer/issue-uploads.js";
 
 async function runCommand(context: CommentContext, deps: AppDeps, issue: DesignatedIssue, command: Command): Promise<void> {
   const { octokit, payload } = context;

@@ -1,7 +1,7 @@
 // pull_request (opened / synchronize / reopened) into the designated branch: exports it adds or
 // changes are validated and shown in a "license usage" check run. Nothing is recorded until merge.
 import type { Context } from "probot";
-import type { AppDeps } from "../index.js";
+import type { AppDeps } from "../deps.js";
 import type { UploadInput } from "../ledger/types.js";
 import { loadDesignation, designatedByEnvironment, repoRef } from "../github/designation.js";
 import { readBlob } from "../github/push-files.js";

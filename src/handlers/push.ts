@@ -1,7 +1,7 @@
 // push: export files committed to the designated branch are recorded in the repository's ledger;
 // the answer is one commit comment (edited on redelivery) and a "license usage" check run.
 import type { Context } from "probot";
-import type { AppDeps } from "../index.js";
+import type { AppDeps } from "../deps.js";
 import type { UploadInput } from "../ledger/types.js";
 import { loadDesignation, designatedByEnvironment, repoRef } from "../github/designation.js";
 import { changedExportFiles, readBlob, NULL_SHA } from "../github/push-files.js";
@@ -10,6 +10,7 @@ import { publishCheckRun } from "../github/checks.js";
 import { checkContent } from "../github/check-results.js";
 import { renderConfigErrorReply, renderUploadReply } from "../domain/render.js";
 import { CONFIG_PATH, DEFAULT_EXPORT_PATHS } from "../domain/repo-config.js";
+import { summaryOptions } from "../answer/options.js";
 
 export const PUSH_REPLY_MARKER = replyMarker("push");
 
@@ -82,12 +83,7 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
     heading: `License usage in ${shortSha}`,
     results,
     summary,
-    options: {
-      now: now(),
-      staleAfterDays: config.staleAfterDays,
-      purchasedSeats: config.purchasedSeats,
-      showLoginsInSavings: config.showLoginsInSavings,
-    },
+    options: summaryOptions(config, now()),
   });
   const comment = await upsertComment(context.octokit, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
 

@@ -1,0 +1,215 @@
+// The issue path's answering steps, shared by the issues and issue_comment handlers: designation
+// check, permission check, download, recording, and the issue's one status reply (label, closing).
+import type { Context } from "probot";
+import type { AppDeps } from "../deps.js";
+import type { FileResult, UploadInput } from "../ledger/types.js";
+import type { MatchOptions } from "../domain/types.js";
+import type { FoundExports } from "../domain/issue-exports.js";
+import type { RepoConfig } from "../domain/repo-config.js";
+import { renderConfigErrorReply } from "../domain/render.js";
+import {
+  ISSUE_MARKER,
+  allRecorded,
+  commandMarker,
+  parseStateMarker,
+  renderIssueReply,
+  renderPermissionRefusal,
+  stateMarker,
+  type DownloadProblem,
+  type IssueState,
+} from "../domain/render-issue.js";
+import { downloadAttachment } from "../github/attachments.js";
+import { findMarkedComment, upsertComment, type CommentTarget } from "../github/comments.js";
+import { loadDesignation, type RepoRef } from "../github/designation.js";
+import { LABEL_RECORDED, LABEL_REFUSED, setOutcomeLabel } from "../github/labels.js";
+import { canUpload, describePermission, getPermission } from "../github/permissions.js";
+import { githubHosts, summaryOptions, uploadUrl } from "./options.js";
+
+export type IssueContext = Context<"issues.opened" | "issues.edited">;
+export type CommentContext = Context<"issue_comment.created">;
+type AnyIssueContext = IssueContext | CommentContext;
+type Octokit = Context["octokit"];
+type Log = Context["log"];
+
+/** Edits `existing` (when given) or creates the comment. */
+async function writeComment(octokit: Octokit, target: Extract<CommentTarget, { kind: "issue" }>, existing: { id: number; body?: string | null } | null, body: string) {
+  const { owner, repo, issueNumber } = target;
+  if (existing) {
+    if (existing.body !== body) await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+    return existing.body === body ? "unchanged" : "updated";
+  }
+  await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
+  return "created";
+}
+
+async function installationToken(octokit: Octokit): Promise<string | null> {
+  // Probot 14 (octokit-auth-probot → @octokit/auth-app) answers { type: "token", tokenType: "installation", token }.
+  const auth = (await octokit.auth({ type: "installation" })) as { token?: unknown } | undefined;
+  return typeof auth?.token === "string" ? auth.token : null;
+}
+
+export interface UploadRequest {
+  /** Where the exports were found: "body" (issue body) or "comment-<id>". */
+  origin: string;
+  heading: string;
+  found: FoundExports;
+  commentId?: number;
+}
+
+export interface DesignatedIssue {
+  repo: RepoRef;
+  config: RepoConfig;
+  htmlUrl: string;
+  issueNumber: number;
+  issueOpen: boolean;
+  labels: string[];
+  login: string;
+  log: Log;
+}
+
+/**
+ * Designation check; null when there is nothing to do. A broken config gets its reply (into the
+ * issue's status comment) and null.
+ */
+export async function designatedIssue(context: AnyIssueContext, deps: AppDeps, log: Log): Promise<DesignatedIssue | null> {
+  const designation = await loadDesignation(context, deps.settings);
+  if (!designation) {
+    log.info({ outcome: "not-designated" }, "issue path: repository not designated, ignored");
+    return null;
+  }
+  const { issue, repository, sender } = context.payload;
+  const target = { kind: "issue", owner: designation.repo.owner, repo: designation.repo.repo, issueNumber: issue.number } as const;
+  if (designation.status === "config-error") {
+    await upsertComment(context.octokit, target, ISSUE_MARKER, renderConfigErrorReply(ISSUE_MARKER, designation.errors));
+    log.info({ outcome: "config-error", errors: designation.errors.length }, "issue path: configuration invalid, replied");
+    return null;
+  }
+  return {
+    repo: designation.repo,
+    config: designation.config,
+    htmlUrl: repository.html_url,
+    issueNumber: issue.number,
+    issueOpen: issue.state === "open",
+    labels: (issue.labels ?? []).map((l) => (typeof l === "string" ? l : l.name)),
+    login: sender.login,
+    log,
+  };
+}
+
+function problemOf(file: string, failure: Exclude<Awaited<ReturnType<typeof downloadAttachment>>, { ok: true }>): DownloadProblem {
+  const { ok: _ok, ...rest } = failure;
+  return { file, ...rest } as DownloadProblem;
+}
+
+/** Permission check, download, one recordUploads call, the status reply, label and closing. */
+export async function processUploads(context: AnyIssueContext, deps: AppDeps, issue: DesignatedIssue, req: UploadRequest): Promise<void> {
+  const { octokit } = context;
+  const { repo, config, log } = issue;
+  const target = { kind: "issue", owner: repo.owner, repo: repo.repo, issueNumber: issue.issueNumber } as const;
+
+  const permission = await getPermission(octokit, repo.owner, repo.repo, issue.login);
+  if (!canUpload(permission)) {
+    // The file is not read at all. A comment gets its own answer so the issue's status stays intact.
+    const existing = req.commentId === undefined ? await findMarkedComment(octokit, target, ISSUE_MARKER) : null;
+    const marker = req.commentId === undefined ? ISSUE_MARKER + stateMarker(parseStateMarker(existing?.body)) : commandMarker(req.commentId);
+    const body = renderPermissionRefusal({ marker, login: issue.login, action: "upload", permission: describePermission(permission) });
+    if (req.commentId === undefined) await writeComment(octokit, target, existing, body);
+    else await upsertComment(octokit, target, marker, body);
+    log.info({ outcome: "refused-permission", role: permission.roleName }, "issue path: uploader lacks write access, nothing read");
+    return;
+  }
+
+  const hosts = githubHosts(deps.settings);
+  const inputs: UploadInput[] = [];
+  const keys: string[] = [];
+  const problems: DownloadProblem[] = [];
+  const problemKeys: string[] = [];
+  const source = (file: string) =>
+    req.commentId === undefined
+      ? ({ kind: "issue", issueNumber: issue.issueNumber, file } as const)
+      : ({ kind: "issue", issueNumber: issue.issueNumber, commentId: req.commentId, file } as const);
+
+  if (req.found.attachments.length) {
+    const token = await installationToken(octokit);
+    for (const a of req.found.attachments) {
+      const got = await downloadAttachment(a.url, {
+        ...hosts,
+        token,
+        extraHosts: deps.settings.attachmentHosts,
+        timeoutMs: deps.settings.attachmentTimeoutMs,
+        maxBytes: deps.settings.maxExportBytes,
+      });
+      const key = `${req.origin}:${a.url}`;
+      if (got.ok) {
+        inputs.push({ file: a.name, bytes: got.bytes, source: source(a.name) });
+        keys.push(key);
+      } else {
+        problems.push(problemOf(a.name, got));
+        problemKeys.push(key);
+      }
+    }
+  }
+  for (const b of req.found.blocks) {
+    inputs.push({ file: b.name, bytes: new TextEncoder().encode(b.text), source: source(b.name) });
+    keys.push(`${req.origin}:${b.name}`);
+  }
+
+  const ledgerKey = { repoId: repo.id, fullName: repo.fullName };
+  const match: MatchOptions = config.match;
+  let results: FileResult[] = [];
+  let summary;
+  if (inputs.length) {
+    const outcome = await deps.ledger.recordUploads({ ledger: ledgerKey, uploader: issue.login, deliveryId: context.id, options: match }, inputs);
+    results = outcome.results;
+    summary = outcome.summary;
+  } else {
+    summary = await deps.ledger.summary(ledgerKey, match);
+  }
+
+  const existing = await findMarkedComment(octokit, target, ISSUE_MARKER);
+  const previous = parseStateMarker(existing?.body);
+  // An edited issue body replaces what the body held before; comments add to the issue's state.
+  const state: IssueState = Object.fromEntries(Object.entries(previous).filter(([k]) => !k.startsWith(`${req.origin}:`)));
+  results.forEach((r, i) => {
+    state[keys[i] ?? `${req.origin}:${r.file}`] = r.status === "refused" ? "refused" : "recorded";
+  });
+  for (const k of problemKeys) state[k] = "refused";
+
+  const body = renderIssueReply({
+    heading: req.heading,
+    results,
+    problems,
+    ignored: req.found.ignored,
+    summary,
+    options: summaryOptions(config),
+    state,
+    uploadUrl: uploadUrl(issue.htmlUrl, repo, config),
+  });
+  const action = await writeComment(octokit, target, existing, body);
+
+  const done = allRecorded(state);
+  if (Object.keys(state).length) {
+    await setOutcomeLabel(octokit, { ...target, current: issue.labels }, done ? LABEL_RECORDED : LABEL_REFUSED);
+  }
+  let closed = false;
+  if (done && config.closeIssuesWhenRecorded && issue.issueOpen) {
+    await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: issue.issueNumber, state: "closed", state_reason: "completed" });
+    closed = true;
+  }
+  const count = (s: FileResult["status"]) => results.filter((r) => r.status === s).length;
+  log.info(
+    {
+      outcome: done ? "recorded" : Object.keys(state).length ? "refused" : "ignored",
+      recorded: count("recorded"),
+      unchanged: count("unchanged"),
+      refused: count("refused"),
+      notRead: problems.length,
+      ignoredLinks: req.found.ignored.length,
+      seats: summary.totals.seats,
+      comment: action,
+      closed,
+    },
+    "issue path: exports processed",
+  );
+}
+
