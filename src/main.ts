@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { run, type ApplicationFunction } from "probot";
 import { licenseSync } from "./index.js";
+import { AppOctokit } from "./github/octokit.js";
 import { createLogger, logOptionsFromEnv } from "./log.js";
 import { createIdentityHasher, IdentityKeyError, identityKeyFromEnv, keyFingerprint } from "./ledger/identity-key.js";
 import { LedgerService } from "./ledger/service.js";
@@ -63,4 +64,4 @@ try {
 } catch {
   // no .env: the environment alone
 }
-await run(app, { log: await createLogger(logOptionsFromEnv(process.env)) });
+await run(app, { log: await createLogger(logOptionsFromEnv(process.env)), Octokit: AppOctokit });

@@ -73,10 +73,23 @@ export async function changedExportFiles(
   return keep(files, globs);
 }
 
-/** The bytes of one blob, through the git blobs API (files up to 100 MB; contents API stops at 1 MB). */
+/**
+ * The bytes of one blob, through the git blobs API (files up to 100 MB; the contents API stops at
+ * 1 MB). Asked for raw: a 21 MB export's base64 JSON would be 28 MB of text to parse for nothing.
+ * A server that answers with the JSON form anyway is still understood.
+ */
 export async function readBlob(octokit: Octokit, repo: RepoParams, blobSha: string): Promise<Uint8Array> {
-  const { data } = await octokit.rest.git.getBlob({ ...repo, file_sha: blobSha });
-  if (data.encoding === "base64") return Buffer.from(data.content, "base64");
-  if (data.encoding === "utf-8" || data.encoding === "utf8") return Buffer.from(data.content, "utf8");
-  throw new Error(`unexpected blob encoding "${data.encoding}"`);
+  const response = await octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", {
+    ...repo,
+    file_sha: blobSha,
+    headers: { accept: "application/vnd.github.raw+json" },
+    request: { parseSuccessResponseBody: false },
+  });
+  const bytes = new Uint8Array(await new Response(response.data as unknown as ReadableStream<Uint8Array> | null).arrayBuffer());
+  const type = String(response.headers["content-type"] ?? "").toLowerCase();
+  if (!type.startsWith("application/json")) return bytes;
+  const data = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as { encoding?: string; content?: string };
+  if (data.encoding === "base64" && typeof data.content === "string") return Buffer.from(data.content, "base64");
+  if ((data.encoding === "utf-8" || data.encoding === "utf8") && typeof data.content === "string") return Buffer.from(data.content, "utf8");
+  throw new Error(`unexpected blob encoding "${String(data.encoding)}"`);
 }

@@ -7,7 +7,7 @@ import { licenseSync } from "../../src/index.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 import { API, TestOctokit, nockInstallationToken, testPrivateKey } from "../helpers/probot.js";
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, pushPayload } from "../helpers/payloads.js";
-import { blobReply, exportJson, users } from "../helpers/exports.js";
+import { rawBlob, exportJson, users } from "../helpers/exports.js";
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -47,7 +47,7 @@ describe("the app's logger", () => {
         .query(true)
         .reply(200, { status: "ahead", files: [{ filename: "license-usage/a.json", sha: "b1", status: "added" }] })
         .get(`/repos/${FULL_NAME}/git/blobs/b1`)
-        .reply(200, blobReply("b1", exportJson("srv-a", "ghes-a.corp.example", users(1, 3))));
+        .reply(...rawBlob(exportJson("srv-a", "ghes-a.corp.example", users(1, 3))));
       const payload = pushPayload();
       const committerEmail = JSON.stringify(payload).match(/[\w.+-]+@[\w.-]+/)?.[0];
       expect(committerEmail).toBeDefined();

@@ -9,7 +9,7 @@ import type { LedgerService } from "../../src/ledger/service.js";
 import { API, nockInstallationToken } from "../helpers/probot.js";
 import { createResilientProbot, RETRIES } from "../helpers/resilient-probot.js";
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
-import { blobReply, exportJson, users } from "../helpers/exports.js";
+import { rawBlob, exportJson, users } from "../helpers/exports.js";
 import { useTestApp } from "../helpers/app.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
@@ -112,8 +112,8 @@ function github(
         ],
       }),
   );
-  step("blob", (s) => s.get(`${REPO_PATH}/git/blobs/blob-a`), (i) => i.reply(200, blobReply("blob-a", VALID)));
-  if (!stopped) scope.get(`${REPO_PATH}/git/blobs/blob-x`).reply(200, blobReply("blob-x", BROKEN));
+  step("blob", (s) => s.get(`${REPO_PATH}/git/blobs/blob-a`), (i) => i.reply(...rawBlob(VALID)));
+  if (!stopped) scope.get(`${REPO_PATH}/git/blobs/blob-x`).reply(...rawBlob(BROKEN));
   step(
     "list comments",
     (s) => s.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query({ per_page: "100" }),

@@ -4,7 +4,7 @@ import type { Probot } from "probot";
 import type { LedgerService } from "../../src/ledger/service.js";
 import { API, nockInstallationToken } from "../helpers/probot.js";
 import { FULL_NAME, PR_HEAD_SHA, REPO_ID, pullRequestPayload } from "../helpers/payloads.js";
-import { blobReply, exportJson, users } from "../helpers/exports.js";
+import { rawBlob, exportJson, users } from "../helpers/exports.js";
 import { useTestApp } from "../helpers/app.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
@@ -39,7 +39,7 @@ describe("pull requests into the designated branch", () => {
           { filename: "docs/x.md", sha: "b2", status: "added" },
         ])
         .get(`${REPO_PATH}/git/blobs/b1`)
-        .reply(200, blobReply("b1", valid))
+        .reply(...rawBlob(valid))
         .post(`${REPO_PATH}/check-runs`, (b: Check) => ((check = b), true))
         .reply(201, { id: 1 });
       await probot.receive({ id: `pr-${action}`, name: "pull_request", payload: pullRequestPayload(action) } as never);
@@ -59,7 +59,7 @@ describe("pull requests into the designated branch", () => {
       .query(true)
       .reply(200, [{ filename: "license-usage/bad.json", sha: "b3", status: "modified" }])
       .get(`${REPO_PATH}/git/blobs/b3`)
-      .reply(200, blobReply("b3", notJson))
+      .reply(...rawBlob(notJson))
       .post(`${REPO_PATH}/check-runs`, (b: Check) => ((check = b), true))
       .reply(201, { id: 1 });
     await probot.receive({ id: "pr-bad", name: "pull_request", payload: pullRequestPayload("synchronize") } as never);

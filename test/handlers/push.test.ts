@@ -16,7 +16,7 @@ import {
   tagPushPayload,
   type PushOptions,
 } from "../helpers/payloads.js";
-import { blobReply, exportJson, users } from "../helpers/exports.js";
+import { rawBlob, exportJson, users } from "../helpers/exports.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
@@ -79,7 +79,7 @@ function expectFullFlow(
     .get(`${REPO_PATH}/compare/${BEFORE_SHA}...${after}`)
     .query({ per_page: "1" })
     .reply(200, { status: "ahead", files: files.map((f) => ({ filename: f.path, sha: f.sha, status: f.status ?? "added" })) });
-  for (const f of files.filter((x) => x.read !== false)) scope.get(`${REPO_PATH}/git/blobs/${f.sha}`).reply(200, blobReply(f.sha, f.bytes));
+  for (const f of files.filter((x) => x.read !== false)) scope.get(`${REPO_PATH}/git/blobs/${f.sha}`).reply(...rawBlob(f.bytes));
   scope
     .get(`${REPO_PATH}/commits/${after}/comments`)
     .query({ per_page: "100" })
@@ -192,7 +192,7 @@ describe("push to the designated branch", () => {
     scope.get(`${REPO_PATH}/compare/${BEFORE_SHA}...${AFTER_SHA}`).query({ per_page: "1" }).reply(200, {
       files: [{ filename: "license-usage/a.json", sha: "b1", status: "added" }],
     });
-    scope.get(`${REPO_PATH}/git/blobs/b1`).reply(200, blobReply("b1", A));
+    scope.get(`${REPO_PATH}/git/blobs/b1`).reply(...rawBlob(A));
     const page1 = Array.from({ length: 100 }, (_, i) => ({ id: 1000 + i, body: `chatter ${i}`, user: { type: "User" } }));
     scope
       .get(commentsPath)
@@ -234,7 +234,7 @@ describe("push to the designated branch", () => {
         { path: "docs/a.json", type: "blob", sha: "b0" },
       ],
     });
-    scope.get(`${REPO_PATH}/git/blobs/b1`).reply(200, blobReply("b1", A));
+    scope.get(`${REPO_PATH}/git/blobs/b1`).reply(...rawBlob(A));
     scope.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query(true).reply(200, []);
     scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((cap.comment = b.body), true)).reply(201, { id: 1 });
     scope.post(`${REPO_PATH}/check-runs`).reply(201, { id: 2 });

@@ -32,7 +32,15 @@ export function users(from: number, to: number): TestUser[] {
 
 export const gzip = (text: string): Buffer => gzipSync(Buffer.from(text));
 
-/** The blobs API answer for some bytes. */
+/** The content type GitHub gives a blob asked for raw: note the charset, even for gzip bytes. */
+export const RAW_BLOB_TYPE = "application/vnd.github.raw; charset=utf-8";
+
+/** nock reply arguments for a blob asked for raw (`accept: application/vnd.github.raw+json`), as GitHub serves it. */
+export function rawBlob(bytes: Buffer | Uint8Array | string): [number, Buffer, Record<string, string>] {
+  return [200, Buffer.from(bytes as Uint8Array), { "content-type": RAW_BLOB_TYPE }];
+}
+
+/** The blobs API answer in its JSON form (base64), which a server may still send. */
 export function blobReply(sha: string, bytes: Buffer | string) {
   const b = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
   return { sha, size: b.length, url: `https://api.github.com/repos/x/y/git/blobs/${sha}`, node_id: "B", encoding: "base64", content: b.toString("base64") };

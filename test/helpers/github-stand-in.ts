@@ -4,12 +4,12 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { blobReply } from "./exports.js";
+import { blobReply, RAW_BLOB_TYPE } from "./exports.js";
 
 export interface StandInFile {
   path: string;
   blobSha: string;
-  bytes: string;
+  bytes: string | Uint8Array;
 }
 
 export interface StandInComment {
@@ -38,7 +38,7 @@ export class GitHubStandIn extends EventEmitter {
   readonly requests: string[] = [];
   /** Requests no route answered. */
   readonly unknown: string[] = [];
-  private readonly blobs = new Map<string, string>();
+  private readonly blobs = new Map<string, string | Uint8Array>();
   private nextId = 1;
 
   /** A push of `files` to `repo` whose head commit is `after`. */
@@ -54,6 +54,9 @@ export class GitHubStandIn extends EventEmitter {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
+    // GitHub keeps idle connections far longer than Node's 5 s default; a handler busy with a big
+    // export for longer would otherwise reuse a socket this server had just closed.
+    this.server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
@@ -100,7 +103,11 @@ export class GitHubStandIn extends EventEmitter {
     }
     if (method === "GET" && (r = /^git\/blobs\/(\w+)$/.exec(rest))) {
       const bytes = this.blobs.get(`${repo} ${r[1]}`);
-      return bytes === undefined ? json(404, { message: "Not Found" }) : json(200, blobReply(r[1]!, bytes));
+      if (bytes === undefined) return json(404, { message: "Not Found" });
+      // As GitHub does: the raw bytes when asked for them, else base64 in JSON.
+      if (!String(req.headers.accept ?? "").includes("raw")) return json(200, blobReply(r[1]!, Buffer.from(bytes as Uint8Array)));
+      res.writeHead(200, { "content-type": RAW_BLOB_TYPE }).end(bytes);
+      return;
     }
     if ((r = /^commits\/([0-9a-f]+)\/comments$/.exec(rest))) {
       const key = `${repo} ${r[1]}`;

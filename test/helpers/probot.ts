@@ -2,7 +2,8 @@
 // a private key generated per run (never a committed .pem), logs silenced unless LOG_LEVEL says so.
 import { generateKeyPairSync } from "node:crypto";
 import nock from "nock";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot, type ProbotOctokit } from "probot";
+import { AppOctokit } from "../../src/github/octokit.js";
 
 export const TEST_APP_ID = 1;
 export const TEST_INSTALLATION_ID = 4242;
@@ -19,7 +20,8 @@ export function testPrivateKey(): string {
   return cachedKey;
 }
 
-export const TestOctokit = ProbotOctokit.defaults((o: ConstructorParameters<typeof ProbotOctokit>[0] & { throttle?: object }) => ({
+// The app's own Octokit (main.ts runs with it), less retries and throttling.
+export const TestOctokit = AppOctokit.defaults((o: ConstructorParameters<typeof ProbotOctokit>[0] & { throttle?: object }) => ({
   ...o,
   retry: { enabled: false },
   throttle: { ...o?.throttle, enabled: false },

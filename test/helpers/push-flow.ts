@@ -3,7 +3,7 @@
 import nock from "nock";
 import { API, nockInstallationToken } from "./probot.js";
 import { BEFORE_SHA, FULL_NAME } from "./payloads.js";
-import { blobReply } from "./exports.js";
+import { rawBlob } from "./exports.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
 
@@ -51,7 +51,7 @@ export function nockPush(flow: PushFlow, replies: Replies): nock.Scope {
     .get(`${REPO_PATH}/compare/${BEFORE_SHA}...${flow.after}`)
     .query({ per_page: "1" })
     .reply(200, { files: flow.files.map((f) => ({ filename: f.path, sha: f.blobSha, status: "modified" })) });
-  for (const f of flow.files) scope.get(`${REPO_PATH}/git/blobs/${f.blobSha}`).reply(200, blobReply(f.blobSha, f.bytes));
+  for (const f of flow.files) scope.get(`${REPO_PATH}/git/blobs/${f.blobSha}`).reply(...rawBlob(f.bytes));
   const reply = flow.reply ?? "ok";
   if (reply === "none") return scope;
 

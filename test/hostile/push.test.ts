@@ -8,7 +8,7 @@ import type { LedgerService } from "../../src/ledger/service.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import { API, nockInstallationToken } from "../helpers/probot.js";
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
-import { blobReply } from "../helpers/exports.js";
+import { rawBlob } from "../helpers/exports.js";
 import { useTestApp } from "../helpers/app.js";
 import { CORPUS, DUPLICATE_KEYS, SECRET_ADDRESSES, gzipBomb } from "./corpus.js";
 import { expectPlainText, expectRefusedOnly, snapshot } from "./support.js";
@@ -37,7 +37,7 @@ function githubServing(path: string, bytes: Buffer): Sent {
     .query({ per_page: "1" })
     .reply(200, { status: "ahead", files: [{ filename: path, sha: "b1", status: "added" }] })
     .get(`${REPO_PATH}/git/blobs/b1`)
-    .reply(200, blobReply("b1", bytes))
+    .reply(...rawBlob(bytes))
     .get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`)
     .query({ per_page: "100" })
     .reply(200, [])

@@ -1,0 +1,91 @@
+// Blobs are read as raw bytes, and every JSON body is parsed with JSON.parse: @octokit/request's own
+// parser (json-with-bigint) returns a body holding a ~10-million-character string as unparsed text,
+// which is how a committed 21 MB export used to fail with `unexpected blob encoding "undefined"`.
+import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import { gzipSync } from "node:zlib";
+import nock from "nock";
+import type { Context } from "probot";
+import { readBlob } from "../../src/github/push-files.js";
+import { API, TestOctokit } from "../helpers/probot.js";
+import { blobReply, rawBlob } from "../helpers/exports.js";
+
+const REPO = { owner: "acme", repo: "license-usage" };
+const BLOB = "/repos/acme/license-usage/git/blobs/b1";
+
+const octokit = () => new TestOctokit({ auth: "ghs_test" }) as unknown as Context["octokit"];
+
+/** Bytes that are not valid UTF-8 and compress poorly: a text decoder would mangle them. */
+function binary(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = 2463534242;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+beforeEach(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+describe("readBlob", () => {
+  it("asks for the raw media type and returns the bytes as sent, even under a charset=utf-8 content type", async () => {
+    const gz = gzipSync(binary(1 << 20));
+    nock(API).get(BLOB).matchHeader("accept", "application/vnd.github.raw+json").reply(...rawBlob(gz));
+    const bytes = await readBlob(octokit(), REPO, "b1");
+    expect(Buffer.compare(Buffer.from(bytes), gz)).toBe(0);
+  });
+
+  it("reads a 30 MB blob whole", async () => {
+    const big = binary(30 * 1024 * 1024);
+    nock(API).get(BLOB).reply(...rawBlob(big));
+    const bytes = await readBlob(octokit(), REPO, "b1");
+    expect(bytes.length).toBe(big.length);
+    expect(Buffer.compare(Buffer.from(bytes), big)).toBe(0);
+  });
+
+  it("still understands the JSON form (base64) from a server that ignores the raw media type, at 21 MB", async () => {
+    const big = binary(21 * 1024 * 1024);
+    nock(API).get(BLOB).reply(200, blobReply("b1", big));
+    const bytes = await readBlob(octokit(), REPO, "b1");
+    expect(Buffer.compare(Buffer.from(bytes), big)).toBe(0);
+  });
+
+  it("fails loudly on a JSON answer that is no blob", async () => {
+    nock(API).get(BLOB).reply(200, { message: "something else" });
+    await expect(readBlob(octokit(), REPO, "b1")).rejects.toThrow('unexpected blob encoding "undefined"');
+  });
+});
+
+describe("the app's Octokit", () => {
+  it("parses a JSON body holding a 12-million-character string (a tree or compare of a big push) into data", async () => {
+    const long = "x".repeat(12_000_000);
+    nock(API).get("/repos/acme/license-usage/git/trees/t1").reply(200, { sha: "t1", truncated: false, tree: [{ path: long, type: "blob", sha: "s" }] });
+    const { data } = await octokit().rest.git.getTree({ ...REPO, tree_sha: "t1" });
+    expect(typeof data).toBe("object");
+    expect(data.tree[0]!.path!.length).toBe(12_000_000);
+  });
+
+  it("keeps text bodies text and leaves empty answers alone", async () => {
+    nock(API)
+      .get("/repos/acme/license-usage/contents/a.yml")
+      .reply(200, "paths: [x]\n", { "content-type": "application/vnd.github.raw; charset=utf-8" })
+      .delete("/repos/acme/license-usage/issues/comments/5")
+      .reply(204);
+    const file = await octokit().request("GET /repos/{owner}/{repo}/contents/{path}", { ...REPO, path: "a.yml", headers: { accept: "application/vnd.github.raw" } });
+    expect(file.data).toBe("paths: [x]\n");
+    const gone = await octokit().rest.issues.deleteComment({ ...REPO, comment_id: 5 });
+    expect(gone.status).toBe(204);
+  });
+
+  it("passes errors through as Octokit request errors", async () => {
+    nock(API).get(BLOB).reply(404, { message: "Not Found" });
+    await expect(readBlob(octokit(), REPO, "b1")).rejects.toMatchObject({ status: 404 });
+  });
+});
