@@ -235,7 +235,7 @@ function possibleSavings(
   return out.sort((a, b) => b.seats - a.seats || compareText(a.login, b.login));
 }
 
-function loginKey(login: unknown): string {
+export function loginKey(login: unknown): string {
   return typeof login === "string" ? login.trim().toLowerCase() : "";
 }
 
@@ -244,7 +244,7 @@ function compareText(a: string, b: string): number {
 }
 
 /** Duplicate user_ids are merged by the validator; if one slips through it is still one account. */
-function uniqueAccounts(accounts: IdentifiedAccount[]): IdentifiedAccount[] {
+export function uniqueAccounts(accounts: IdentifiedAccount[]): IdentifiedAccount[] {
   let maxId = 0;
   for (const a of accounts) if (a.userId > maxId) maxId = a.userId;
   // Dense ids (the norm): a byte per id is far cheaper than a hash set.
@@ -284,7 +284,7 @@ function uniqueAccounts(accounts: IdentifiedAccount[]): IdentifiedAccount[] {
 }
 
 /** Two uploads of one serverId in a single count: treat them as one instance (no double counting). */
-function mergeSameServer(instances: InstanceAccounts[]): InstanceAccounts[] {
+export function mergeSameServer(instances: InstanceAccounts[]): InstanceAccounts[] {
   const seen = new Map<string, number>();
   const out: InstanceAccounts[] = [];
   for (const inst of instances) {

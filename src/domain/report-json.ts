@@ -1,4 +1,5 @@
 // The contract's JSON form of a report (snake_case), as printed by `license-sync report --json`.
+import { enterpriseJson } from "./enterprise.js";
 import type { UsageReport } from "./types.js";
 
 export function toContractJson(report: UsageReport): object {
@@ -19,5 +20,6 @@ export function toContractJson(report: UsageReport): object {
     unmatched: report.unmatched,
     possible_savings: report.possibleSavings.map((p) => ({ login: p.login, persons: p.persons, seats: p.seats })),
     options: { match_all_emails: report.options.allEmails, match_logins: report.options.logins },
+    ...(report.enterprise !== undefined ? { enterprise: enterpriseJson(report.enterprise) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 // The domain's vocabulary. Plain data only: no Octokit, no HTTP, no SQL anywhere under src/domain.
+import type { EnterpriseFigures } from "./enterprise.js";
 
 /** One problem found in an export file, located by its JSON path (e.g. `users[12].emails[0].email`). */
 export interface Finding {
@@ -119,6 +120,8 @@ export interface UsageReport {
   /** Same login on several instances, different persons. Sorted by seats desc, then login. */
   possibleSavings: PossibleSaving[];
   options: MatchOptions;
+  /** GHES and GHEC together, when a cloud report is given; the fields above never depend on it. */
+  enterprise?: EnterpriseFigures;
 }
 
 // ---- The ledger's records, as the app shows them (stored by src/storage, produced by src/ledger) ----
