@@ -95,7 +95,8 @@ export const USAGE = `Usage:
   license-sync report [--json] [--match-all-emails] [--match-logins] [--max-bytes SIZE] FILE...
   license-sync --help | --version`;
 
-export const HELP = `license-sync: check GHES license-usage exports and count the seats they consume together.
+export const HELP = `license-sync: check GHES license-usage exports (and GitHub's GHEC license report) and count
+the seats they consume together.
 
 ${USAGE}
 
@@ -104,12 +105,15 @@ Commands:
                      stdout for a valid file; errors and warnings go to stderr, each naming its file
                      and JSON path (e.g. users[12].emails[0].email).
   report FILE...     Count seats across the exports: people with accounts on several instances are
-                     counted once. Prints a table, or one JSON object with --json. If any file is
-                     invalid, nothing is printed on stdout and every file's errors go to stderr.
+                     counted once. With a GHEC license report among the files, also the enterprise
+                     figures (GHES and GHEC together, next to GitHub's own). Prints a table, or one
+                     JSON object with --json. If any file is invalid, nothing is printed on stdout
+                     and every file's errors go to stderr.
 
 Options:
   --json               report: print exactly one JSON object on stdout (seats, accounts,
-                       deduplicated, instances, overlaps, spans, unmatched, possible_savings, options).
+                       deduplicated, instances, overlaps, spans, unmatched, possible_savings, options;
+                       enterprise when a GHEC license report is given).
   --match-all-emails   report: every address of an account is an identity, not only the primary.
   --match-logins       report: the lower-cased login is an identity too (one directory for all logins).
   --max-bytes SIZE     Largest export accepted, uncompressed (default 100MB). SIZE is bytes or a
@@ -124,12 +128,20 @@ Files:
   \`ghe-license-usage --unencrypted\` (GHES 3.12 and older) or \`ghe-license usage --unencrypted\`.
   Files are read one at a time. A later file with the same instance server_id replaces an earlier
   one, as a later upload does.
+  FILE may also be the enterprise's GHEC license report, mixed with the exports in any order:
+  the CSV (.csv or .csv.gz; GHEC enterprise → Settings → Enterprise licensing → Export license
+  usage) or the JSON of GET /enterprises/ENTERPRISE/consumed-licenses (one page, or the array of
+  pages \`gh api --paginate --slurp\` saves). Only the last report given counts.
 
 Matching:
   Accounts with the same primary e-mail (trimmed, Unicode NFC, lower-cased) are one person, across
   and within instances, transitively. An account with no identity is a person of its own (counted
   as "unmatched"). Seats = persons; deduplicated = accounts - seats. "Possible savings" lists logins
   carried by different persons on different instances: probably one person whom matching missed.
+  A GHEC member is the same person as every GHES account whose identity equals one of its
+  verified-domain e-mails or its SAML NameID (with --match-logins: its login), and as every account
+  GitHub links to it (enterprise_server_user_ids host:id). Enterprise seats = persons over both
+  sides minus those covered by a Visual Studio subscription.
 
 Exit codes:
   0  success (validate: every file is valid)

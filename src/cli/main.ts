@@ -2,12 +2,13 @@
 // naming its file and an exit code; no stack trace ever reaches the terminal.
 import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
+import { readUpload, type CloudReport, type UploadRead } from "../domain/cloud-report.js";
 import { countUsage, latestPerInstance } from "../domain/count.js";
+import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
 import { toContractJson } from "../domain/report-json.js";
-import type { Finding, InstanceAccounts, ValidationResult } from "../domain/types.js";
-import { readExportFast } from "../domain/fast-read.js";
+import type { Finding, InstanceAccounts } from "../domain/types.js";
 import { HELP, USAGE, parseArgs } from "./args.js";
 import { formatReport } from "./table.js";
 
@@ -57,10 +58,10 @@ function describeFsError(file: string, e: unknown): string {
 }
 
 /**
- * Reads and validates one file. A file-system problem is written to stderr as a message naming the
- * file, and gives null.
+ * Reads and validates one file, a GHES export or a GHEC license report. A file-system problem is
+ * written to stderr as a message naming the file, and gives null.
  */
-async function load(file: string, maxBytes: number, io: CliIo): Promise<ValidationResult | null> {
+async function load(file: string, maxBytes: number, io: CliIo): Promise<UploadRead | null> {
   let bytes: Uint8Array;
   try {
     const s = await io.stat(file);
@@ -71,7 +72,13 @@ async function load(file: string, maxBytes: number, io: CliIo): Promise<Validati
   } catch (e) {
     return fail(io, describeFsError(file, e));
   }
-  return readExportFast(bytes, file, { maxBytes });
+  return readUpload(bytes, file, { maxBytes });
+}
+
+function describeCloud(r: CloudReport): string {
+  const members = `${r.members.length} ${r.members.length === 1 ? "member" : "members"}`;
+  const unit = r.format === "csv" ? "row" : "user record";
+  return `GHEC license report, ${r.format.toUpperCase()}, ${members} of ${r.rows} ${r.rows === 1 ? unit : unit + "s"}`;
 }
 
 function fail(io: CliIo, message: string): null {
@@ -100,11 +107,23 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     case "validate": {
       let failed = false;
       for (const file of command.files) {
-        const r = await load(file, command.maxBytes, io);
-        if (r === null) {
+        const read = await load(file, command.maxBytes, io);
+        if (read === null) {
           failed = true;
           continue;
         }
+        if (read.kind === "cloud") {
+          const c = read.result;
+          if (c.ok) {
+            io.stdout(`${file}: ok (${describeCloud(c.report)})\n`);
+            io.stderr(findings("warning: ", c.report.warnings));
+          } else {
+            failed = true;
+            io.stderr(findings("", c.errors) + findings("warning: ", c.warnings));
+          }
+          continue;
+        }
+        const r = read.result;
         if (r.ok) {
           const { instance, accounts } = r.export;
           const seats = accounts.filter((a) => !a.suspended).length;
@@ -122,12 +141,28 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       const uploads: { file: string; accounts: InstanceAccounts }[] = [];
       let failed = false;
       const warnings: string[] = [];
+      // Only one cloud report counts: the last given, as a later one replaces the earlier.
+      let cloud: CloudReport | null = null;
+      const notes: string[] = [];
       for (const file of command.files) {
-        const r = await load(file, command.maxBytes, io);
-        if (r === null) {
+        const read = await load(file, command.maxBytes, io);
+        if (read === null) {
           failed = true;
           continue;
         }
+        if (read.kind === "cloud") {
+          const c = read.result;
+          if (!c.ok) {
+            failed = true;
+            io.stderr(findings("", c.errors));
+            continue;
+          }
+          warnings.push(findings("warning: ", c.report.warnings));
+          if (cloud !== null) notes.push(`note: ${file} replaces ${cloud.file} (only the last cloud report counts)\n`);
+          cloud = c.report;
+          continue;
+        }
+        const r = read.result;
         if (!r.ok) {
           failed = true;
           io.stderr(findings("", r.errors));
@@ -141,7 +176,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         });
       }
       if (failed) return 1;
-      io.stderr(warnings.join(""));
+      io.stderr(warnings.join("") + notes.join(""));
       const latestFile = new Map<string, string>();
       for (const u of uploads) {
         const earlier = latestFile.get(u.accounts.instance.serverId);
@@ -150,11 +185,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         }
         latestFile.set(u.accounts.instance.serverId, u.file);
       }
-      const report = countUsage(
-        latestPerInstance(uploads.map((u) => u.accounts)),
-        { allEmails: command.allEmails, logins: command.logins },
-      );
-      io.stdout(command.json ? JSON.stringify(toContractJson(report), null, 2) + "\n" : formatReport(report));
+      const options = { allEmails: command.allEmails, logins: command.logins };
+      const instances = latestPerInstance(uploads.map((u) => u.accounts));
+      const report = countUsage(instances, options);
+      if (cloud !== null) report.enterprise = countEnterprise(instances, cloud, options);
+      io.stdout(command.json ? JSON.stringify(toContractJson(report), null, 2) + "\n" : formatReport(report, cloud?.file));
       return 0;
     }
   }

@@ -1,4 +1,5 @@
 // The human form of `license-sync report`: aligned plain-text tables.
+import { explainReportedSeats, type EnterpriseFigures } from "../domain/enterprise.js";
 import type { UsageReport } from "../domain/types.js";
 
 export type Align = "left" | "right";
@@ -22,8 +23,41 @@ function plural(n: number, one: string, many: string): string {
 /** Logins listed under possible savings in the table. */
 export const SAVINGS_ROWS = 20;
 
-export function formatReport(report: UsageReport): string {
+/** The enterprise-wide figures (GHES and GHEC together); never an e-mail address. */
+export function formatEnterprise(e: EnterpriseFigures, cloudFile?: string): string {
   const out: string[] = [];
+  out.push(`Enterprise (GHES and GHEC together${cloudFile ? `, cloud report ${cloudFile}` : ""})`);
+  const rows: [string, string, string][] = [
+    ["Enterprise seats", `${e.seats}`, "licenses consumed: persons minus those covered by Visual Studio"],
+    ["Persons", `${e.persons}`, "GHES accounts and GHEC members matched into people"],
+    ["GHEC members", `${e.cloudMembers}`, "cloud members in the license report"],
+    ["On both sides", `${e.both}`, "persons with a GHEC member and a GHES account: one license each"],
+    ["Cloud only", `${e.cloudOnly}`, "persons with GHEC members only"],
+    ["Server only", `${e.serverOnly}`, "persons with GHES accounts only"],
+    ["Visual Studio", `${e.visualStudio}`, "persons covered by a Visual Studio subscription (no enterprise seat)"],
+    ["GitHub's figure", e.reportedSeats === null ? "-" : `${e.reportedSeats}`, "seats GitHub reports as consumed"],
+  ];
+  out.push(formatTable(["FIGURE", "COUNT", "MEANING"], rows, ["left", "right", "left"]));
+  out.push(`  Difference: ${explainReportedSeats(e)}`);
+  out.push("", "GHES hosts unknown to GitHub (upload their usage to GitHub: license sync in GitHub Connect, or the export uploaded under Enterprise licensing)");
+  out.push(e.hostsUnknownToGithub.length === 0 ? "  none" : e.hostsUnknownToGithub.map((h) => `  ${h}`).join("\n"));
+  out.push("", "Possible savings across environments (GHES login equals a GHEC member's login, no e-mail matched)");
+  if (e.crossSavings.length === 0) out.push("  none");
+  else {
+    const shown = e.crossSavings.slice(0, SAVINGS_ROWS);
+    out.push(formatTable(["LOGIN", "HOST", "SERVER ID"], shown.map((c) => [c.login, c.hostName, c.serverId]), ["left", "left", "left"]));
+    const hidden = e.crossSavings.length - shown.length;
+    if (hidden > 0) out.push(`  … and ${hidden} more ${hidden === 1 ? "account" : "accounts"} (--json lists them all)`);
+    out.push(
+      `  probably the same people paying twice: make their GHES primary e-mail a verified-domain e-mail on GHEC (or try --match-logins)`,
+    );
+  }
+  return out.join("\n") + "\n";
+}
+
+export function formatReport(report: UsageReport, cloudFile?: string): string {
+  const out: string[] = [];
+  if (report.enterprise !== undefined) out.push(formatEnterprise(report.enterprise, cloudFile), "GHES side (the exports alone)");
   const matching = ["primary e-mail", report.options.allEmails ? "all e-mails" : "", report.options.logins ? "login" : ""]
     .filter(Boolean)
     .join(" + ");

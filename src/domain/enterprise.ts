@@ -203,3 +203,22 @@ export function enterpriseJson(e: EnterpriseFigures): object {
     cross_savings: e.crossSavings.map((c) => ({ login: c.login, server_id: c.serverId, host_name: c.hostName })),
   };
 }
+
+/**
+ * Our seats against GitHub's own figure, in words an owner can act on. Shared by the CLI and the
+ * app's summary so both explain a difference the same way.
+ */
+export function explainReportedSeats(e: EnterpriseFigures): string {
+  if (e.reportedSeats === null) return "the report carries no figure of GitHub's to compare with";
+  const d = e.seats - e.reportedSeats;
+  if (d === 0) return "GitHub's figure is the same";
+  const why: string[] = [];
+  if (e.hostsUnknownToGithub.length > 0) {
+    why.push(`${e.hostsUnknownToGithub.length === 1 ? "one GHES instance has" : `${e.hostsUnknownToGithub.length} GHES instances have`} never sent GitHub its usage, so GitHub bills those people separately or not yet`);
+  }
+  if (e.crossSavings.length > 0) why.push("some GHES accounts carry a GHEC member's login but no matching e-mail");
+  why.push(
+    "GitHub counts from the GHES usage it last received (older or newer than these exports) and also matches on SCIM attributes the report does not show",
+  );
+  return `GitHub counts ${Math.abs(d)} ${d < 0 ? "more" : "fewer"} (${d < 0 ? "" : "+"}${d} here): ${why.join("; ")}`;
+}
