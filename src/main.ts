@@ -39,7 +39,10 @@ const app: ApplicationFunction = async (probot, options) => {
       postgres: { onPoolError: (err) => log.warn(`database connection lost: ${err.message}`) },
     });
     await store.checkKeyFingerprint(keyFingerprint(key));
-    const ledger = new LedgerService(store, createIdentityHasher(key), { maxBytes: settings.maxExportBytes });
+    const ledger = new LedgerService(store, createIdentityHasher(key), {
+      maxBytes: settings.maxExportBytes,
+      maxInstances: settings.maxInstancesPerLedger,
+    });
     await licenseSync({ ledger, settings })(probot, options);
     options.addHandler(healthHandler(store));
     const opened = store;

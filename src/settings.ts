@@ -15,6 +15,8 @@ export interface Settings {
   /** GHE_HOST / GHE_PROTOCOL: a GitHub Enterprise Server host the app runs against, if any. */
   gheHost: string | null;
   gheProtocol: "https" | "http";
+  /** MAX_INSTANCES_PER_LEDGER: instances one ledger records at most (at least 1,000). */
+  maxInstancesPerLedger: number;
 }
 
 export const DEFAULT_MAX_EXPORT_BYTES = 100 * 1024 * 1024;
@@ -29,6 +31,12 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   if (!raw) return fallback;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n <= 0) throw new SettingsError(`${name} must be a positive whole number, got "${raw}"`);
+  return n;
+}
+
+function atLeast(env: NodeJS.ProcessEnv, name: string, min: number): number {
+  const n = positiveInt(env, name, min);
+  if (n < min) throw new SettingsError(`${name} must be at least ${min}, got ${n}`);
   return n;
 }
 
@@ -62,5 +70,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     attachmentTimeoutMs: positiveInt(env, "ATTACHMENT_TIMEOUT_MS", 60_000),
     gheHost: gheHost(env.GHE_HOST, protocol),
     gheProtocol: protocol,
+    maxInstancesPerLedger: atLeast(env, "MAX_INSTANCES_PER_LEDGER", 1000),
   };
 }

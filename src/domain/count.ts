@@ -9,7 +9,7 @@ import type {
   PossibleSaving,
   UsageReport,
 } from "./types.js";
-import { KeyTable } from "./key-table.js";
+import { KeyTable, processSeed } from "./key-table.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
 export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts[] {
@@ -27,7 +27,8 @@ export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts
  * serverId is treated as one instance, and a repeated user_id within one instance as one account.
  */
 export function countUsage(instances: InstanceAccounts[], options: MatchOptions): UsageReport {
-  const merged = mergeSameServer(instances);
+  // In server-id order: each person's instances then come out sorted, and so do the overlap pairs.
+  const merged = mergeSameServer(instances).sort((a, b) => compareText(a.instance.serverId, b.instance.serverId));
   const m = merged.length;
   const lists = merged.map((inst) => uniqueAccounts(inst.accounts));
   let n = 0;
@@ -99,7 +100,9 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
     }
   }
 
-  const tally = m <= 30 ? tallyByMask(n, m, parent, instanceOf, find) : tallyByList(n, m, parent, instanceOf, find);
+  const root = new Int32Array(n);
+  for (let a = 0; a < n; a++) root[a] = find(a);
+  const tally = m <= 30 ? groupByMask(n, m, parent, root, instanceOf) : groupByList(n, m, parent, root, instanceOf);
 
   const instanceUsage: InstanceUsage[] = merged.map((inst, i) => {
     const usage: InstanceUsage = {
@@ -114,95 +117,233 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
   });
   instanceUsage.sort((a, b) => compareText(a.hostName, b.hostName) || compareText(a.serverId, b.serverId));
 
-  const overlaps: Overlap[] = [];
-  for (const [key, people] of tally.pairs) {
-    const a = merged[Math.floor(key / m)]!.instance.serverId;
-    const b = merged[key % m]!.instance.serverId;
-    overlaps.push({ serverIds: a < b ? [a, b] : [b, a], people });
+  const spans = new Map<number, number>();
+  for (let g = 0; g < tally.people.length; g++) {
+    const k = tally.start[g + 1]! - tally.start[g]!;
+    spans.set(k, (spans.get(k) ?? 0) + tally.people[g]!);
   }
-  overlaps.sort((p, q) => compareText(p.serverIds[0], q.serverIds[0]) || compareText(p.serverIds[1], q.serverIds[1]));
+  const serverIds = merged.map((inst) => inst.instance.serverId);
 
-  return {
+  const report = {
     seats: tally.seats,
     accounts: n,
     deduplicated: n - tally.seats,
     instances: instanceUsage,
-    overlaps,
-    spans: [...tally.spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
+    overlaps: [] as Overlap[],
+    spans: [...spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
     possibleSavings: possibleSavings(sharedLogins, sharedLoginKeys, instanceOf, find),
     options: { allEmails: options.allEmails, logins: options.logins },
   };
+  // Every pair is listed only when asked for: one person on 2,000 instances makes 2 million pairs,
+  // while the reply's matrix needs a few (overlapsAmong).
+  let overlaps: Overlap[] | undefined;
+  Object.defineProperty(report, "overlaps", {
+    enumerable: true,
+    get: () => (overlaps ??= listOverlaps(tally, serverIds)),
+  });
+  Object.defineProperty(report, GROUPS, { value: { tally, serverIds } });
+  return report;
 }
 
+/**
+ * Persons on two or more instances, grouped by their set of instances: group g spans the sorted
+ * instance indexes members[start[g] .. start[g + 1]) and holds people[g] persons. Everything about
+ * overlaps follows from the groups, in time linear in their total length (plus the pairs listed).
+ */
 interface Tally {
   seats: number;
   exclusive: number[];
-  /** persons spanning k instances, k >= 2 */
-  spans: Map<number, number>;
-  /** instance pair i * m + j (i < j) -> persons on both */
-  pairs: Map<number, number>;
+  members: Int32Array;
+  start: Int32Array;
+  people: number[];
 }
 
-function addPairs(tally: Tally, m: number, instancesOfPerson: number[], people: number): void {
-  const k = instancesOfPerson.length;
-  tally.spans.set(k, (tally.spans.get(k) ?? 0) + people);
-  for (let x = 0; x < k; x++) {
-    for (let y = x + 1; y < k; y++) {
-      const key = instancesOfPerson[x]! * m + instancesOfPerson[y]!;
-      tally.pairs.set(key, (tally.pairs.get(key) ?? 0) + people);
+const GROUPS = Symbol("overlap groups");
+interface Grouped {
+  tally: Tally;
+  serverIds: string[];
+}
+
+/** Calls visit(i, j, people) for every pair i < j of the given instances with people on both, in order. */
+function eachPair(tally: Tally, m: number, shown: Uint8Array | null, visit: (i: number, j: number, people: number) => void): void {
+  const { members, start, people } = tally;
+  // Where each group continues after instance i: (group, position) entries listed under i.
+  const count = new Int32Array(m + 1);
+  for (let g = 0; g < people.length; g++) {
+    for (let p = start[g]!; p < start[g + 1]! - 1; p++) if (!shown || shown[members[p]!]) count[members[p]! + 1]!++;
+  }
+  for (let i = 0; i < m; i++) count[i + 1]! += count[i]!;
+  const at = count.slice(0, m);
+  const entries = new Int32Array(count[m]! * 2);
+  for (let g = 0; g < people.length; g++) {
+    for (let p = start[g]!; p < start[g + 1]! - 1; p++) {
+      const i = members[p]!;
+      if (shown && !shown[i]) continue;
+      const e = at[i]!++;
+      entries[2 * e] = g;
+      entries[2 * e + 1] = p;
     }
   }
+  const row = new Float64Array(m);
+  const touched: number[] = [];
+  for (let i = 0; i < m; i++) {
+    for (let e = count[i]!; e < count[i + 1]!; e++) {
+      const g = entries[2 * e]!;
+      const end = start[g + 1]!;
+      for (let p = entries[2 * e + 1]! + 1; p < end; p++) {
+        const j = members[p]!;
+        if (shown && !shown[j]) continue;
+        if (row[j] === 0) touched.push(j);
+        row[j]! += people[g]!;
+      }
+    }
+    touched.sort((a, b) => a - b);
+    for (const j of touched) {
+      visit(i, j, row[j]!);
+      row[j] = 0;
+    }
+    touched.length = 0;
+  }
+}
+
+function listOverlaps(tally: Tally, serverIds: string[]): Overlap[] {
+  const out: Overlap[] = [];
+  eachPair(tally, serverIds.length, null, (i, j, people) => out.push({ serverIds: [serverIds[i]!, serverIds[j]!], people }));
+  return out;
+}
+
+/**
+ * People on both instances of every pair among `serverIds` (key: the two ids sorted, joined by a
+ * newline), without listing the report's other pairs: what the reply's matrix shows.
+ */
+export function overlapsAmong(report: UsageReport, serverIds: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const grouped = (report as UsageReport & { [GROUPS]?: Grouped })[GROUPS];
+  const wanted = new Set(serverIds);
+  if (!grouped) {
+    for (const o of report.overlaps) if (wanted.has(o.serverIds[0]) && wanted.has(o.serverIds[1])) out.set(`${o.serverIds[0]}\n${o.serverIds[1]}`, o.people);
+    return out;
+  }
+  const ids = grouped.serverIds;
+  const shown = new Uint8Array(ids.length);
+  ids.forEach((id, i) => (shown[i] = wanted.has(id) ? 1 : 0));
+  eachPair(grouped.tally, ids.length, shown, (i, j, people) => out.set(`${ids[i]}\n${ids[j]}`, people));
+  return out;
 }
 
 /** Up to 30 instances: a person's instances fit in a bit mask; persons are grouped by mask. */
-function tallyByMask(n: number, m: number, parent: Int32Array, instanceOf: Int32Array, find: (x: number) => number): Tally {
+function groupByMask(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array): Tally {
   const mask = new Int32Array(n);
-  for (let a = 0; a < n; a++) mask[find(a)]! |= 1 << instanceOf[a]!;
-  const tally: Tally = { seats: 0, exclusive: new Array<number>(m).fill(0), spans: new Map(), pairs: new Map() };
+  for (let a = 0; a < n; a++) mask[root[a]!]! |= 1 << instanceOf[a]!;
+  const exclusive = new Array<number>(m).fill(0);
+  let seats = 0;
   const multi = new Map<number, number>(); // mask -> persons, for masks of 2+ instances
   for (let r = 0; r < n; r++) {
     if (parent[r] !== r) continue;
-    tally.seats++;
+    seats++;
     const bits = mask[r]!;
-    if ((bits & (bits - 1)) === 0) tally.exclusive[31 - Math.clz32(bits)]!++;
+    if ((bits & (bits - 1)) === 0) exclusive[31 - Math.clz32(bits)]!++;
     else multi.set(bits, (multi.get(bits) ?? 0) + 1);
   }
-  for (const [bits, people] of multi) {
-    const list: number[] = [];
-    for (let i = 0; i < m; i++) if (bits & (1 << i)) list.push(i);
-    addPairs(tally, m, list, people);
+  let total = 0;
+  for (const bits of multi.keys()) total += popcount(bits);
+  const members = new Int32Array(total);
+  const start = new Int32Array(multi.size + 1);
+  const people: number[] = [];
+  let p = 0;
+  for (const [bits, count] of multi) {
+    for (let i = 0; i < m; i++) if (bits & (1 << i)) members[p++] = i;
+    people.push(count);
+    start[people.length] = p;
   }
-  return tally;
+  return { seats, exclusive, members, start, people };
 }
 
-/** Any number of instances: accounts are visited instance by instance, so each person's instances
- * arrive in ascending order and "differs from the last one seen" detects a new one. */
-function tallyByList(n: number, m: number, parent: Int32Array, instanceOf: Int32Array, find: (x: number) => number): Tally {
+function popcount(x: number): number {
+  let c = 0;
+  for (; x !== 0; x &= x - 1) c++;
+  return c;
+}
+
+/**
+ * Any number of instances. Accounts are visited instance by instance, so each person's instances
+ * arrive in ascending order and "differs from the last one seen" detects a new one. The lists are
+ * built in one flat array (no per-person arrays), then equal lists are grouped by a hash of the list.
+ */
+function groupByList(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array): Tally {
   const last = new Int32Array(n).fill(-1);
-  const first = new Int32Array(n);
-  const extra = new Map<number, number[]>(); // root -> instances, persons on 2+ instances only
+  const spanned = new Int32Array(n);
   for (let a = 0; a < n; a++) {
-    const r = find(a);
-    const i = instanceOf[a]!;
-    if (last[r] === i) continue;
-    if (last[r] === -1) first[r] = i;
-    else {
-      let list = extra.get(r);
-      if (!list) extra.set(r, (list = [first[r]!]));
-      list.push(i);
+    const r = root[a]!;
+    if (last[r] !== instanceOf[a]) {
+      last[r] = instanceOf[a]!;
+      spanned[r]!++;
     }
-    last[r] = i;
   }
-  const tally: Tally = { seats: 0, exclusive: new Array<number>(m).fill(0), spans: new Map(), pairs: new Map() };
+  const exclusive = new Array<number>(m).fill(0);
+  let seats = 0;
+  // offset of each multi-instance person's list in `lists`
+  const offset = new Int32Array(n).fill(-1);
+  let total = 0;
   for (let r = 0; r < n; r++) {
     if (parent[r] !== r) continue;
-    tally.seats++;
-    const list = extra.get(r);
-    if (list) addPairs(tally, m, list, 1);
-    else tally.exclusive[first[r]!]!++;
+    seats++;
+    if (spanned[r]! >= 2) {
+      offset[r] = total;
+      total += spanned[r]!;
+    } else exclusive[last[r]!]!++;
   }
-  return tally;
+  const lists = new Int32Array(total);
+  const filled = new Int32Array(n);
+  last.fill(-1);
+  for (let a = 0; a < n; a++) {
+    const r = root[a]!;
+    if (offset[r] === -1 || last[r] === instanceOf[a]) continue;
+    last[r] = instanceOf[a]!;
+    lists[offset[r]! + filled[r]!++] = instanceOf[a]!;
+  }
+
+  // Equal lists -> one group. Keyed by a hash of the list; equal hashes are compared element-wise.
+  const firstWithHash = new Map<number, number>();
+  const nextWithHash: number[] = [];
+  const groupAt: number[] = []; // offset in `lists` of each group's list
+  const groupLength: number[] = [];
+  const people: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const o = offset[r]!;
+    if (parent[r] !== r || o === -1) continue;
+    const k = spanned[r]!;
+    let h = LIST_SEED ^ k;
+    for (let p = o; p < o + k; p++) h = Math.imul(h ^ lists[p]!, 0x01000193);
+    h ^= h >>> 15;
+    let g = firstWithHash.get(h) ?? -1;
+    while (g !== -1 && !sameList(lists, groupAt[g]!, groupLength[g]!, o, k)) g = nextWithHash[g]!;
+    if (g !== -1) {
+      people[g]!++;
+      continue;
+    }
+    g = people.length;
+    nextWithHash.push(firstWithHash.get(h) ?? -1);
+    firstWithHash.set(h, g);
+    groupAt.push(o);
+    groupLength.push(k);
+    people.push(1);
+  }
+  const start = new Int32Array(people.length + 1);
+  for (let g = 0; g < people.length; g++) start[g + 1] = start[g]! + groupLength[g]!;
+  const members = new Int32Array(start[people.length]!);
+  for (let g = 0; g < people.length; g++) members.set(lists.subarray(groupAt[g]!, groupAt[g]! + groupLength[g]!), start[g]!);
+  return { seats, exclusive, members, start, people };
+}
+
+// Which persons share which instances is up to uploaders too: the list hash is seeded like the key table's.
+const LIST_SEED = processSeed();
+
+function sameList(lists: Int32Array, a: number, ka: number, b: number, kb: number): boolean {
+  if (ka !== kb) return false;
+  for (let p = 0; p < ka; p++) if (lists[a + p] !== lists[b + p]) return false;
+  return true;
 }
 
 /**

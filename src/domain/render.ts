@@ -3,6 +3,7 @@
 import type { FileResult, LedgerSummary } from "./types.js";
 import type { Finding, InstanceUsage, Totals, UsageReport } from "./types.js";
 import { formatFinding } from "./findings.js";
+import { overlapsAmong } from "./count.js";
 import { CONFIG_PATH, formatConfigErrors, type ConfigError } from "./repo-config.js";
 
 /** GitHub refuses comment bodies of 65,536 characters or more. */
@@ -223,9 +224,10 @@ export function renderSummary(
 
   if (k >= 2) {
     out.push("### Overlaps", "");
-    const people = new Map(report.overlaps.map((o) => [`${o.serverIds[0]}\n${o.serverIds[1]}`, o.people]));
     const shown = report.instances.slice(0, limits.matrix);
-    if (report.overlaps.length === 0) {
+    // Only the shown pairs: listing every pair of a ledger with many instances would be quadratic.
+    const people = overlapsAmong(report, shown.map((i) => i.serverId));
+    if (report.spans.length === 0) {
       out.push("No person has accounts on more than one instance.", "");
     } else {
       out.push("People with accounts on both instances:", "");

@@ -23,7 +23,11 @@ export interface LedgerServiceOptions {
   maxBytes: number;
   /** Accounts kept in memory between uploads (decoded from the store); 0 disables the cache. */
   cacheAccounts?: number;
+  /** Instances one ledger records at most; a new instance beyond it is refused (default 1,000). */
+  maxInstances?: number;
 }
+
+export const DEFAULT_MAX_INSTANCES = 1000;
 
 /** What one file's write leaves: its result and, when it changed the ledger, the state after it. */
 interface Written {
@@ -268,6 +272,30 @@ export class LedgerService implements Ledger {
       }
 
       // Everything below reads and writes under the ledger's lock: one consistent state.
+      const max = this.limits.maxInstances ?? DEFAULT_MAX_INSTANCES;
+      if (!current && (await tx.instances()).length >= max) {
+        // A bound on what one ledger costs to count and to answer, whoever uploads.
+        const refusal: Finding = {
+          file: input.file,
+          path: "",
+          message:
+            `this ledger already records ${max.toLocaleString("en-US")} ${max === 1 ? "instance" : "instances"}, the most it takes, so the new instance ` +
+            `${instance.hostName} (server_id ${instance.serverId}) was not recorded. Remove a decommissioned instance ` +
+            `with "/license-sync forget <server_id>", or ask the app's operator to raise MAX_INSTANCES_PER_LEDGER.`,
+        };
+        await tx.appendUpload({
+          ...base,
+          outcome: "refused",
+          serverId: instance.serverId,
+          hostName: instance.hostName,
+          accountCount: null,
+          added: null,
+          removed: null,
+          totals: null,
+          errorSummary: errorSummary(formatFinding(refusal)),
+        });
+        return { result: { file: input.file, status: "refused", errors: [refusal], warnings } };
+      }
       const { instances, accounts: all } = await this.readState(ctx.ledger, tx);
       const before = countOf(instances, all, ctx.options);
       const previous = current ? (all.get(instance.serverId) ?? []) : null;

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
-import { countUsage, latestPerInstance } from "../../src/domain/count.js";
+import { countUsage, latestPerInstance, overlapsAmong } from "../../src/domain/count.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { toContractJson } from "../../src/domain/report-json.js";
 import { DEFAULT_MATCH_OPTIONS, type Account, type IdentifiedAccount, type InstanceAccounts, type MatchOptions } from "../../src/domain/types.js";
 import { readExport } from "../../src/domain/validate.js";
 import { SAMPLES } from "../helpers/samples.js";
+import { referenceCount } from "../helpers/reference-count.js";
+import { fnvCollisions } from "../helpers/fnv-collisions.js";
 
 const ALL: MatchOptions = { allEmails: true, logins: false };
 const LOGINS: MatchOptions = { allEmails: false, logins: true };
@@ -168,6 +170,37 @@ describe("countUsage: the contract's rules", () => {
     expect(r.instances.every((i) => i.exclusive === 1)).toBe(true);
   });
 
+  it("lists the pairs of one person on 2,000 instances, and of 5,900 instances without a Map of pairs", () => {
+    const fleet = (m: number) =>
+      Array.from({ length: m }, (_, i) => instance(`s${String(i).padStart(4, "0")}`, "h", [[1, "x", ["shared@corp.example"]], [2, "y", [`own${i}@x`]]]));
+    const r = countUsage(fleet(2000), DEFAULT_MATCH_OPTIONS);
+    expect(r).toMatchObject({ seats: 2001, spans: [{ instances: 2000, people: 1 }] });
+    expect(r.instances.every((i) => i.exclusive === 1)).toBe(true);
+    expect(r.overlaps).toHaveLength((2000 * 1999) / 2);
+    expect(r.overlaps[0]).toEqual({ serverIds: ["s0000", "s0001"], people: 1 });
+    expect(r.overlaps.at(-1)).toEqual({ serverIds: ["s1998", "s1999"], people: 1 });
+    // 17 million pairs used to overflow a Map; now the count never lists them unless asked
+    const big = countUsage(fleet(5900), DEFAULT_MATCH_OPTIONS);
+    expect(big).toMatchObject({ seats: 5901, accounts: 11800, spans: [{ instances: 5900, people: 1 }] });
+    expect([...overlapsAmong(big, ["s0007", "s5000", "s0003"])]).toEqual([
+      ["s0003\ns0007", 1],
+      ["s0003\ns5000", 1],
+      ["s0007\ns5000", 1],
+    ]);
+  });
+
+  it("counts logins crafted to collide under plain FNV-1a like any others", () => {
+    const logins = fnvCollisions(); // 4,096 logins with one FNV-1a hash
+    const a = instance("a", "a", logins.map((l, i): [number, string, string[]] => [i + 1, l, [`a${i}@x`]]));
+    const b = instance("b", "b", logins.map((l, i): [number, string, string[]] => [i + 1, l.toUpperCase(), [`b${i}@x`]]));
+    const byLogin = countUsage([a, b], LOGINS);
+    expect(byLogin).toMatchObject({ seats: 4096, deduplicated: 4096, overlaps: [{ serverIds: ["a", "b"], people: 4096 }] });
+    const byEmail = countUsage([a, b], DEFAULT_MATCH_OPTIONS);
+    expect(byEmail.seats).toBe(8192);
+    expect(byEmail.possibleSavings).toHaveLength(4096);
+    expect(byEmail.possibleSavings[0]).toEqual({ login: [...logins].sort()[0], persons: 2, seats: 1 });
+  });
+
   it("handles no instances at all", () => {
     expect(countUsage([], DEFAULT_MATCH_OPTIONS)).toMatchObject({ seats: 0, accounts: 0, deduplicated: 0, instances: [], overlaps: [], spans: [] });
   });
@@ -245,6 +278,23 @@ const instancesArb = fc
       }),
     ),
   );
+/** 31 to 45 instances (past the bit-mask tally), a few accounts each, identities from a small pool. */
+const manyInstancesArb = fc
+  .array(fc.array(accountArb, { maxLength: 3 }), { minLength: 31, maxLength: 45 })
+  .chain((insts) => fc.shuffledSubarray(insts.map((_, i) => i), { minLength: insts.length, maxLength: insts.length }).map((order) => ({ insts, order })))
+  .map(({ insts, order }) =>
+    insts.map(
+      (accounts, i): InstanceAccounts => ({
+        instance: { serverId: `s${String(order[i]).padStart(2, "0")}`, hostName: `h${i % 4}` },
+        accounts: accounts.map((a, u): IdentifiedAccount => ({
+          userId: u + 1,
+          login: a.login,
+          primary: a.primary.map((e) => e.trim().toLowerCase()).filter(Boolean),
+          secondary: a.secondary.map((e) => e.trim().toLowerCase()).filter(Boolean),
+        })),
+      }),
+    ),
+  );
 const optionsArb = fc.record({ allEmails: fc.boolean(), logins: fc.boolean() });
 
 describe("countUsage: properties", () => {
@@ -297,6 +347,23 @@ describe("countUsage: properties", () => {
         expect(after.seats).toBe(before.seats);
         expect(after.accounts).toBe(before.accounts);
       }),
+    );
+  });
+
+  it("gives the reference implementation's whole report (test/helpers/reference-count.ts)", () => {
+    fc.assert(
+      fc.property(instancesArb, optionsArb, (insts, options) => {
+        expect(countUsage(insts, options)).toEqual(referenceCount(insts, options));
+      }),
+    );
+  });
+
+  it("gives the reference's whole report with more than 30 instances (the list grouping)", () => {
+    fc.assert(
+      fc.property(manyInstancesArb, optionsArb, (insts, options) => {
+        expect(countUsage(insts, options)).toEqual(referenceCount(insts, options));
+      }),
+      { numRuns: 40 },
     );
   });
 

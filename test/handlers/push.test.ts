@@ -2,6 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
 import { licenseSync } from "../../src/index.js";
+import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import type { LedgerService } from "../../src/ledger/service.js";
 import type { Settings } from "../../src/settings.js";
@@ -26,8 +27,8 @@ let probot: Probot;
 let ledger: LedgerService;
 let store: LedgerStore;
 
-async function setup(settings: Partial<Settings> = {}) {
-  ({ ledger, store } = await memoryLedger());
+async function setup(settings: Partial<Settings> = {}, maxInstances?: number) {
+  ({ ledger, store } = await memoryLedger(undefined, maxInstances));
   probot = createTestProbot();
   await probot.load(licenseSync({ ledger, settings: testSettings(settings) }));
 }
@@ -150,6 +151,24 @@ describe("push to the designated branch", () => {
     expect(cap.check?.output.annotations?.[0]).toMatchObject({ path: "license-usage/broken.json", start_line: errorLine });
     expect(errorLine).toBeGreaterThan(1);
     expect(cap.check?.output.annotations?.[0]?.message).toContain("users[1].emails[0].email");
+  });
+
+  it("refuses a new instance past the ledger's instance cap, saying what to do, and records nothing", async () => {
+    await store.close();
+    await setup({}, 1);
+    const key = { repoId: REPO_ID, fullName: FULL_NAME };
+    const source = { kind: "commit", sha: "0", path: "a.json" } as const;
+    await ledger.recordUploads({ ledger: key, uploader: "x", deliveryId: null, options: DEFAULT_MATCH_OPTIONS }, [{ file: "a.json", bytes: Buffer.from(A), source }]);
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(scope, [{ path: "license-usage/b.json", sha: "b2", bytes: B }], cap);
+    await push();
+
+    expect(cap.comment).toContain("`license-usage/b.json`: **refused**:");
+    expect(cap.comment).toContain("this ledger already records 1 instance, the most it takes");
+    expect(cap.comment).toContain("/license-sync forget");
+    expect(cap.check?.conclusion).toBe("failure");
+    expect((await ledger.summary(key, DEFAULT_MATCH_OPTIONS)).totals).toEqual({ seats: 3, accounts: 3, deduplicated: 0, instances: 1 });
   });
 
   it("reads a file over 1 MB through the git blobs API", async () => {

@@ -5,9 +5,13 @@ import { openStore } from "../../src/storage/open-store.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import type { Settings } from "../../src/settings.js";
 
-export async function memoryLedger(maxBytes = 100 * 1024 * 1024): Promise<{ ledger: LedgerService; store: LedgerStore }> {
+export async function memoryLedger(
+  maxBytes = 100 * 1024 * 1024,
+  maxInstances?: number,
+): Promise<{ ledger: LedgerService; store: LedgerStore }> {
   const store = await openStore("sqlite::memory:");
-  return { ledger: new LedgerService(store, createIdentityHasher("test-identity-key"), { maxBytes }), store };
+  const limits = maxInstances === undefined ? { maxBytes } : { maxBytes, maxInstances };
+  return { ledger: new LedgerService(store, createIdentityHasher("test-identity-key"), limits), store };
 }
 
 export function testSettings(overrides: Partial<Settings> = {}): Settings {
@@ -19,6 +23,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     attachmentTimeoutMs: 5_000,
     gheHost: null,
     gheProtocol: "https",
+    maxInstancesPerLedger: 1000,
     ...overrides,
   };
 }

@@ -25,6 +25,23 @@ afterEach(async () => {
 });
 
 describe("LedgerService", () => {
+  it("refuses a new instance past the ledger's cap, with a reply saying what to do; known instances still update", async () => {
+    const capped = new LedgerService(store, createIdentityHasher("k"), { maxBytes: 64 * 1024, maxInstances: 3 });
+    const upload = (id: string, from: number) => ({ file: `${id}.json`, bytes: exportJson(id, `${id}.example`, people(from, 2)), source });
+    await capped.recordUploads(ctx(), [upload("srv-1", 0), upload("srv-2", 0), upload("srv-3", 0)]);
+    const out = await capped.recordUploads(ctx(), [upload("srv-4", 0), upload("srv-2", 5)]);
+    expect(out.results.map((r) => r.status)).toEqual(["refused", "recorded"]);
+    const refused = out.results[0] as Extract<(typeof out.results)[number], { status: "refused" }>;
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors[0]!.message).toMatch(/already records 3 instances, the most it takes.*srv-4.*\/license-sync forget.*MAX_INSTANCES_PER_LEDGER/);
+    expect(out.summary.totals.instances).toBe(3);
+    expect((await capped.history(ledger))[1]).toMatchObject({ outcome: "refused", serverId: "srv-4", totals: null });
+    // room again once one is forgotten
+    await capped.forget(ctx(), "srv-1", { kind: "command", issueNumber: 1 });
+    const again = await capped.recordUploads(ctx(), [upload("srv-4", 0)]);
+    expect(again.results[0]!.status).toBe("recorded");
+  });
+
   it("checkUploads validates without recording anything", async () => {
     const results = await service.checkUploads([
       { file: "ok.json", bytes: exportJson("srv-1", "ghes.a", [...people(0, 3), { id: 99, login: "gone", suspended: true }]), source },

@@ -1,0 +1,11 @@
+import { describe, expect, it } from "@jest/globals";
+import { readSettings } from "../../src/settings.js";
+
+describe("MAX_INSTANCES_PER_LEDGER", () => {
+  it("defaults to 1,000, takes more, refuses less", () => {
+    expect(readSettings({}).maxInstancesPerLedger).toBe(1000);
+    expect(readSettings({ MAX_INSTANCES_PER_LEDGER: "2500" }).maxInstancesPerLedger).toBe(2500);
+    expect(() => readSettings({ MAX_INSTANCES_PER_LEDGER: "999" })).toThrow("MAX_INSTANCES_PER_LEDGER must be at least 1000, got 999");
+    expect(() => readSettings({ MAX_INSTANCES_PER_LEDGER: "lots" })).toThrow("must be a positive whole number");
+  });
+});
