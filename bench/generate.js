@@ -60,20 +60,83 @@ export function makeExport(index, accounts, { corePeople = 60_000, coreShare = 0
   };
 }
 
+/**
+ * Directory-shaped fleet (issue #13): a population of people, each instance a sample of them; the
+ * same person has the same login everywhere; most keep one primary e-mail everywhere (some in another
+ * case), a third use an instance-specific e-mail; a third of accounts carry a second (noreply) address.
+ * `worst`: every login shared by one person across instances, every e-mail distinct (nothing matches
+ * by e-mail, every multi-instance person is a "possible saving").
+ */
+export function makeFleetExport(index, accounts, { worst = false, population = accounts * 3 } = {}) {
+  const random = rng(7000 + index);
+  const host = `ghes-${String(index).padStart(2, "0")}.fleet.example`;
+  // A sample of `accounts` distinct people out of `population` (partial Fisher-Yates), in id order.
+  const pool = new Int32Array(population);
+  for (let i = 0; i < population; i++) pool[i] = i;
+  for (let i = 0; i < accounts; i++) {
+    const j = i + Math.floor(random() * (population - i));
+    const t = pool[i];
+    pool[i] = pool[j];
+    pool[j] = t;
+  }
+  const chosen = pool.subarray(0, accounts).sort();
+  const users = [];
+  for (let i = 0; i < accounts; i++) {
+    const person = chosen[i];
+    const name = `person${person}`;
+    // the person's habits are theirs on every instance; the instance-specific choice is per account
+    const habit = (person * 2654435761) % 100;
+    let email;
+    if (worst || random() < 1 / 3) email = `${name}@${host}`;
+    else email = habit < 10 ? `${name}@Corp.Example` : `${name}@corp.example`;
+    const emails = [{ email, primary: true }];
+    if (random() < 1 / 3) emails.push({ email: `${person}+${name}@users.noreply.${host}`, primary: false });
+    users.push({ user_id: i + 1, login: name, profile_name: `Person ${person}`, site_admin: i === 0, created_at: "2021-01-01 00:00:00 +0000", emails });
+  }
+  return {
+    version: 1,
+    instance: {
+      server_id: `00000000-0000-4000-9000-${String(index).padStart(12, "0")}`,
+      host_name: host,
+      http_only: false,
+      version: "3.17.4",
+      features: [{ name: "license_usage_sync", enabled_at: "2025-01-01T00:00:00Z" }],
+    },
+    users,
+  };
+}
+
+export const PROFILES = {
+  today: (index, accounts) => makeExport(index, accounts),
+  directory: (index, accounts) => makeFleetExport(index, accounts),
+  worst: (index, accounts) => makeFleetExport(index, accounts, { worst: true }),
+};
+
 /** Writes `instances` files of `accounts` users each into `dir`, unless they are already there. */
-export function generate(dir, instances = 10, accounts = 100_000) {
+export function generate(dir, instances = 10, accounts = 100_000, profile = "today") {
   mkdirSync(dir, { recursive: true });
   const files = [];
+  const make = PROFILES[profile];
+  if (!make) throw new Error(`unknown profile ${profile}`);
   for (let i = 0; i < instances; i++) {
-    const file = join(dir, `instance-${String(i).padStart(2, "0")}-${accounts}.json`);
-    if (!existsSync(file)) writeFileSync(file, JSON.stringify(makeExport(i, accounts)));
+    const prefix = profile === "today" ? "instance" : profile;
+    const file = join(dir, `${prefix}-${String(i).padStart(2, "0")}-${accounts}.json`);
+    if (!existsSync(file)) writeFileSync(file, JSON.stringify(make(i, accounts)));
     files.push(file);
   }
   return files;
 }
 
+/** A later export of the first instance (1% fewer accounts, re-sampled): what a push replacing it sends. */
+export function generateReplacement(dir, accounts = 100_000, profile = "today") {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${profile}-00-replacement-${accounts}.json`);
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify(PROFILES[profile](0, accounts - Math.floor(accounts / 100))));
+  return file;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [dir = "bench/out", n = "10", a = "100000"] = process.argv.slice(2);
-  const files = generate(dir, Number(n), Number(a));
+  const [dir = "bench/out", n = "10", a = "100000", profile = "today"] = process.argv.slice(2);
+  const files = generate(dir, Number(n), Number(a), profile);
   console.log(files.join("\n"));
 }

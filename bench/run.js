@@ -1,25 +1,32 @@
-// `npm run bench`: synthetic exports (10 instances x 100,000 accounts), each scenario in its own
-// process, timed as a ratio against the same run's bare JSON.parse of the same bytes.
+// `npm run bench`: synthetic exports in three data profiles (bench/generate.js), each scenario in
+// its own process, timed as a ratio against the same run's bare JSON.parse of the same bytes.
+// Environment: BENCH_PROFILES (today,directory,worst), BENCH_INSTANCES (10), BENCH_ACCOUNTS (100000),
+// BENCH_RUNS (5), BENCH_LEDGER_SIZES (20; e.g. 5,20,50: instances of the big-ledger scenario, "" for
+// none), BENCH_LEDGER_PROFILES (directory), TEST_DATABASE_URL (PostgreSQL, skipped when unreachable).
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { generate } from "./generate.js";
+import { generate, generateReplacement } from "./generate.js";
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 10);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PROFILES = (process.env.BENCH_PROFILES ?? "today,directory,worst").split(",").filter(Boolean);
+const LEDGER_SIZES = (process.env.BENCH_LEDGER_SIZES ?? "20").split(",").filter(Boolean).map(Number);
+const LEDGER_PROFILES = (process.env.BENCH_LEDGER_PROFILES ?? "directory").split(",").filter(Boolean);
 const dir = fileURLToPath(new URL("./out/", import.meta.url));
 
-const files = generate(dir, INSTANCES, ACCOUNTS);
-const one = files.slice(0, 1);
 const bytesOf = (list) => list.reduce((s, f) => s + statSync(f).size, 0);
 const MB = (b) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+const GB = (b) => `${(b / 1024 / 1024 / 1024).toFixed(2)} GB`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function once(name, list, runs) {
+function once(name, list, runs, env = {}) {
   const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(new URL("./scenario.js", import.meta.url)), name, String(runs), ...list], {
     encoding: "utf8",
     maxBuffer: 1 << 20,
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
   });
   return JSON.parse(out.trim().split("\n").pop());
 }
@@ -27,8 +34,7 @@ function once(name, list, runs) {
 /** Median time of RUNS warm runs in one process; peak memory of one cold run in a fresh process. */
 function run(name, list) {
   const timed = once(name, list, RUNS);
-  const sorted = [...timed.ms].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], peakRssDelta: once(name, list, 1).peakRssDelta };
+  return { median: median(timed.ms), peakRssDelta: once(name, list, 1).peakRssDelta };
 }
 
 async function postgresUp() {
@@ -43,31 +49,64 @@ async function postgresUp() {
   }
 }
 
-const all = bytesOf(files);
-const single = bytesOf(one);
-console.log(`license-sync benchmark: ${INSTANCES} instances x ${ACCOUNTS} accounts, ${MB(all)} (${MB(single)} per file), ${RUNS} runs each, median`);
-console.log(`node ${process.version}, ${process.platform} ${process.arch}\n`);
+const pgUp = await postgresUp();
+const dialects = pgUp ? ["sqlite", "postgres"] : ["sqlite"];
+if (!pgUp) console.log("(PostgreSQL not reachable: its scenarios are skipped)");
+console.log(`license-sync benchmark: profiles ${PROFILES.join(", ")}; ${INSTANCES} x ${ACCOUNTS} accounts; ${RUNS} runs each, median`);
+console.log(`node ${process.version}, ${process.platform} ${process.arch}, load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
 
 const rows = [];
-const row = (label, r, base, input, target) => {
-  const ratio = r.median / base.median;
-  rows.push({ label, ms: r.median, ratio, mem: r.peakRssDelta / input, target, memTarget: target === undefined ? undefined : 4 });
-};
-
-const parseAll = run("parse", files);
-const parseOne = run("parse", one);
-row("bare JSON.parse, 10 files (baseline)", parseAll, parseAll, all);
-row("validate, 10 files", run("validate", files), parseAll, all);
-row("offline report, 10 files", run("report", files), parseAll, all, 1.5);
-row("bare JSON.parse, 1 file (baseline)", parseOne, parseOne, single);
-row("push path on SQLite, 1 file", run("push-sqlite", one), parseOne, single, 3);
-if (await postgresUp()) row("push path on PostgreSQL, 1 file", run("push-postgres", one), parseOne, single, 3);
-else console.log("(PostgreSQL not reachable: its scenario was skipped)");
-
-const pad = (s, n) => String(s).padEnd(n);
-console.log(`${pad("scenario", 38)}${pad("ms", 10)}${pad("× parse", 10)}${pad("target", 12)}peak memory / input`);
-for (const r of rows) {
-  const verdict = r.target === undefined ? "" : r.ratio <= r.target ? `≤ ${r.target} ok` : `≤ ${r.target} MISSED`;
-  const memVerdict = r.memTarget === undefined ? "" : r.mem <= r.memTarget ? `  ≤ ${r.memTarget} ok` : `  ≤ ${r.memTarget} MISSED`;
-  console.log(`${pad(r.label, 38)}${pad(r.ms.toFixed(0), 10)}${pad(r.ratio.toFixed(2), 10)}${pad(verdict, 12)}${r.mem.toFixed(2)}×${memVerdict}`);
+const verdict = (value, target) => (target === undefined ? "" : value <= target ? `≤ ${target}: met` : `≤ ${target}: **missed**`);
+function row(profile, label, ms, base, mem, target, memTarget) {
+  const ratio = ms / base;
+  rows.push({ profile, label, ms, ratio: ratio.toFixed(2), time: verdict(ratio, target), mem, memVerdict: memTarget });
 }
+
+for (const profile of PROFILES) {
+  const files = generate(dir, INSTANCES, ACCOUNTS, profile);
+  const one = files.slice(0, 1);
+  const all = bytesOf(files);
+  const single = bytesOf(one);
+  console.log(`${profile}: ${MB(all)} (${MB(single)} per file)`);
+  const parseAll = run("parse", files);
+  const parseOne = run("parse", one);
+  const memOf = (r, input, target) => `${(r.peakRssDelta / input).toFixed(2)}× ${verdict(r.peakRssDelta / input, target)}`;
+  row(profile, `bare JSON.parse, ${INSTANCES} files (baseline)`, parseAll.median, parseAll.median, memOf(parseAll, all));
+  const validate = run("validate", files);
+  row(profile, `validate, ${INSTANCES} files`, validate.median, parseAll.median, memOf(validate, all));
+  const report = run("report", files);
+  row(profile, `offline report, ${INSTANCES} files`, report.median, parseAll.median, memOf(report, all, 2.5), 1.0);
+  row(profile, "bare JSON.parse, 1 file (baseline)", parseOne.median, parseOne.median, memOf(parseOne, single));
+  for (const d of dialects) {
+    const push = run(`push-${d}`, one);
+    row(profile, `push path on ${d}, 1 file`, push.median, parseOne.median, memOf(push, single, 3), 2);
+  }
+}
+
+for (const profile of LEDGER_PROFILES) {
+  for (const size of LEDGER_SIZES) {
+    const files = [...generate(dir, size, ACCOUNTS, profile), generateReplacement(dir, ACCOUNTS, profile)];
+    const pushed = files.slice(-1);
+    const parse = once("parse", pushed, RUNS);
+    for (const d of dialects) {
+      const env = { BENCH_DB: d === "sqlite" ? `${dir}big-ledger.db` : `bench_ledger_${process.pid}` };
+      once(`ledger-drop-${d}`, [], 1, env);
+      try {
+        console.log(`big ledger: seeding ${size} x ${ACCOUNTS} accounts (${profile}) on ${d}…`);
+        once(`ledger-seed-${d}`, files, 1, env);
+        // first run: right after a restart (nothing cached); the others warm
+        const pushedRuns = once(`ledger-push-${d}`, files, RUNS + 1, env);
+        const base = median(parse.ms);
+        const peak = `${GB(pushedRuns.peakRss)} ${verdict(pushedRuns.peakRss / 2 ** 30, 1.5)}`;
+        row(profile, `big ledger ${size} x ${ACCOUNTS / 1000}k on ${d}: push after restart`, pushedRuns.ms[0], base, peak, 5);
+        row(profile, `big ledger ${size} x ${ACCOUNTS / 1000}k on ${d}: push, warm`, median(pushedRuns.ms.slice(1)), base, "", 5);
+      } finally {
+        once(`ledger-drop-${d}`, [], 1, env);
+      }
+    }
+  }
+}
+
+console.log("\n| Profile | Scenario | Time | × bare parse | Time target | Peak memory |");
+console.log("|---|---|--:|--:|---|---|");
+for (const r of rows) console.log(`| ${r.profile} | ${r.label} | ${(r.ms / 1000).toFixed(2)} s | ${r.ratio} | ${r.time} | ${r.mem} |`);

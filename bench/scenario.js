@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { main as cli } from "../dist/cli/main.js";
 import { readExportFast } from "../dist/domain/fast-read.js";
 import { createIdentityHasher } from "../dist/ledger/identity-key.js";
+import { identifyAccounts } from "../dist/domain/identity.js";
 import { LedgerService } from "../dist/ledger/service.js";
 import { openStore } from "../dist/storage/open-store.js";
 import { peakRss } from "./peak-rss.js";
@@ -63,7 +64,70 @@ async function makePush(dialect) {
   };
 }
 
+/**
+ * The big ledger (issue #13): BENCH_DB names the database (sqlite:<file> or a PostgreSQL schema
+ * under TEST_DATABASE_URL). "seed" records every file but the last as an instance of its own, straight
+ * through the store (setting up, not timed). "push" is the app right after a restart: a fresh store
+ * and LedgerService (nothing cached) take the last file, a replacement of the first instance, through
+ * recordUploads; later runs alternate the first file and the replacement (warm). "drop" cleans up.
+ */
+async function openLedgerDb(dialect) {
+  const db = process.env.BENCH_DB;
+  if (dialect === "sqlite") return openStore(`sqlite:${db}`);
+  return openStore(PG_URL, { postgres: { schema: db } });
+}
+const bigLedger = { repoId: 1, fullName: "bench/big-ledger" };
+
+async function seedLedger(dialect) {
+  const store = await openLedgerDb(dialect);
+  cleanup = () => store.close();
+  return async () => {
+    for (const f of files.slice(0, -1)) {
+      const read = readExportFast(readFileSync(f), f, { maxBytes: MAX });
+      if (!read.ok) throw new Error(`${f} invalid`);
+      const accounts = identifyAccounts(read.export.accounts, hasher);
+      const now = new Date();
+      await store.write(bigLedger, async (tx) => {
+        await tx.replaceAccounts(read.export.instance.serverId, accounts);
+        await tx.upsertInstance({ ...read.export.instance, firstUploadAt: now, lastUploadAt: now, accountCount: accounts.length, contentSha256: `seed-${f}` });
+      });
+    }
+  };
+}
+
+async function pushLedger(dialect) {
+  const store = await openLedgerDb(dialect);
+  cleanup = () => store.close();
+  const ledger = new LedgerService(store, hasher, { maxBytes: MAX });
+  const pushed = [files.at(-1), files[0]];
+  let turn = 0;
+  return async () => {
+    const f = pushed[turn++ % 2];
+    const ctx = { ledger: bigLedger, uploader: "bench", deliveryId: null, options };
+    const out = await ledger.recordUploads(ctx, [{ file: "export.json", bytes: readFileSync(f), source: { kind: "commit", sha: String(turn), path: "export.json" } }]);
+    if (out.results[0].status !== "recorded") throw new Error(`not recorded: ${JSON.stringify(out.results[0]).slice(0, 300)}`);
+  };
+}
+
+async function dropLedger(dialect) {
+  if (dialect === "sqlite") rmSync(process.env.BENCH_DB, { force: true });
+  else {
+    const { default: pg } = await import("pg");
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${process.env.BENCH_DB} CASCADE`);
+    await c.end();
+  }
+  return () => {};
+}
+
 const scenarios = {
+  "ledger-seed-sqlite": () => seedLedger("sqlite"),
+  "ledger-seed-postgres": () => seedLedger("postgres"),
+  "ledger-push-sqlite": () => pushLedger("sqlite"),
+  "ledger-push-postgres": () => pushLedger("postgres"),
+  "ledger-drop-sqlite": () => dropLedger("sqlite"),
+  "ledger-drop-postgres": () => dropLedger("postgres"),
   // The baseline: what any reader has to pay at least, with V8's native parser.
   parse: async () => () => {
     for (const f of files) JSON.parse(new TextDecoder().decode(readFileSync(f)));
@@ -96,4 +160,4 @@ for (let r = 0; r < runs; r++) {
 }
 const peak = peakRss();
 await cleanup();
-process.stdout.write(JSON.stringify({ name, ms, baseRss, peakRssDelta: Math.max(0, peak - baseRss) }) + "\n");
+process.stdout.write(JSON.stringify({ name, ms, baseRss, peakRss: peak, peakRssDelta: Math.max(0, peak - baseRss) }) + "\n");
