@@ -26,7 +26,9 @@ export type CloudFetchOutcome =
   /** Every credential refused or absent. */
   | "refused"
   /** GitHub's answer is not a report the reader accepts. */
-  | "invalid";
+  | "invalid"
+  /** GitHub failed (5xx after Probot's retries): tried again sooner than a refusal. */
+  | "unavailable";
 
 export interface CloudFetchState {
   enterprise: string;
@@ -37,9 +39,13 @@ export interface CloudFetchState {
   sync: { ok: true; servers: ServerSync[] } | { ok: false; status: number } | null;
   /** `invalid`: the reader's first refusal, already free of personal data. */
   problem?: string;
+  /** `unavailable`: the HTTP status GitHub failed with. */
+  status?: number;
 }
 
 const HOURS = 60 * 60 * 1000;
+/** After GitHub failed (5xx), the next summary may try again this soon. */
+export const UNAVAILABLE_RETRY_HOURS = 1;
 
 /**
  * A fetch is due when an enterprise is configured and neither the stored cloud report nor the
@@ -53,13 +59,14 @@ export function cloudFetchDue(input: {
   now: Date;
   /** When the ledger's current cloud report was recorded (any source), if it has one. */
   reportRecordedAt: Date | null;
-  last: Pick<CloudFetchState, "enterprise" | "attemptedAt"> | null;
+  last: Pick<CloudFetchState, "enterprise" | "attemptedAt" | "outcome"> | null;
 }): boolean {
   const { enterprise, refreshHours, now, reportRecordedAt, last } = input;
   if (!enterprise) return false;
-  const fresh = (t: Date | null | undefined) => !!t && now.getTime() - t.getTime() < refreshHours * HOURS;
+  const within = (t: Date | null | undefined, hours: number) => !!t && now.getTime() - t.getTime() < hours * HOURS;
   if (last && last.enterprise.toLowerCase() !== enterprise.toLowerCase()) return true;
-  return !fresh(reportRecordedAt) && !fresh(last?.attemptedAt);
+  const retryHours = last?.outcome === "unavailable" ? Math.min(refreshHours, UNAVAILABLE_RETRY_HOURS) : refreshHours;
+  return !within(reportRecordedAt, refreshHours) && !within(last?.attemptedAt, retryHours);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -142,4 +149,49 @@ export function describeAttempts(attempts: readonly CredentialAttempt[], enterpr
 
 export function credentialName(credential: Credential): string {
   return CREDENTIAL_NAMES[credential];
+}
+
+/** The state as stored (one JSON text per ledger): dates as ISO strings. */
+export function encodeCloudFetch(state: CloudFetchState): string {
+  return JSON.stringify(state);
+}
+
+const OUTCOMES: readonly CloudFetchOutcome[] = ["fetched", "refused", "invalid", "unavailable"];
+
+/** Reads a stored state back; anything unreadable (a hand-edited row, a future format) is no state. */
+export function decodeCloudFetch(text: string): CloudFetchState | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(raw) || typeof raw.enterprise !== "string" || !OUTCOMES.includes(raw.outcome as CloudFetchOutcome)) return undefined;
+  const attemptedAt = date(raw.attemptedAt);
+  if (!attemptedAt) return undefined;
+  const state: CloudFetchState = {
+    enterprise: raw.enterprise,
+    attemptedAt,
+    outcome: raw.outcome as CloudFetchOutcome,
+    attempts: Array.isArray(raw.attempts) ? (raw.attempts as CredentialAttempt[]) : [],
+    sync: null,
+  };
+  const sync = raw.sync;
+  if (isObject(sync) && sync.ok === true && Array.isArray(sync.servers)) {
+    state.sync = {
+      ok: true,
+      servers: (sync.servers as unknown[]).filter(isObject).map((s) => ({
+        serverId: typeof s.serverId === "string" ? s.serverId : null,
+        hostName: String(s.hostName ?? ""),
+        lastSyncAt: date(s.lastSyncAt),
+        status: typeof s.status === "string" ? s.status : null,
+        error: typeof s.error === "string" ? s.error : null,
+      })),
+    };
+  } else if (isObject(sync) && sync.ok === false && typeof sync.status === "number") {
+    state.sync = { ok: false, status: sync.status };
+  }
+  if (typeof raw.problem === "string") state.problem = raw.problem;
+  if (typeof raw.status === "number") state.status = raw.status;
+  return state;
 }

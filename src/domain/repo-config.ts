@@ -11,6 +11,7 @@ export const DEFAULT_EXPORT_PATHS: readonly string[] = Object.freeze([
 ]);
 export const DEFAULT_STALE_AFTER_DAYS = 35;
 export const DEFAULT_DASHBOARD_TITLE = "License usage dashboard";
+export const DEFAULT_CLOUD_REFRESH_HOURS = 24;
 
 export interface RepoConfig {
   /** Globs (`**`, `*`, `?`) of the files that hold exports, relative to the repository root. */
@@ -28,6 +29,10 @@ export interface RepoConfig {
   closeIssuesWhenRecorded: boolean;
   /** The ledger's dashboard issue, kept current by the app. */
   dashboard: { enabled: boolean; title: string };
+  /** GHEC enterprise slug whose license report the app fetches itself; null = no live fetch. */
+  enterprise: string | null;
+  /** The live report is fetched again once the stored cloud report is this old. */
+  cloudRefreshHours: number;
 }
 
 /** One wrong key: `key` is its dotted path in the file (`match.logins`), `message` plain words. */
@@ -148,6 +153,16 @@ function section(switchable: boolean): ValueType<boolean | Record<string, unknow
   };
 }
 
+/** An enterprise slug: letters, digits and single hyphens, as GitHub makes them from the name. */
+const enterpriseSlug: ValueType<string> = {
+  schema: { type: "string", pattern: "^\\s*[A-Za-z0-9]+(-[A-Za-z0-9]+)*\\s*$" },
+  read(value, key) {
+    if (typeof value === "string" && /^[a-z0-9]+(?:-[a-z0-9]+)*$/i.test(value.trim())) return { ok: true, value: value.trim().toLowerCase() };
+    const got = typeof value === "string" ? "text that is not a slug" : typeName(value);
+    return fail(key, `expected the enterprise's slug (as in github.com/enterprises/<slug>), got ${got}`);
+  },
+};
+
 const key = <T>(k: ConfigKey<T>): ConfigKey => k as unknown as ConfigKey;
 
 /** Every key of .github/license-sync.yml, in the order the README lists them. */
@@ -227,6 +242,22 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
     meaning: "Title of the dashboard issue (the app finds its issue by a hidden marker, not by the title).",
     set: (c, v) => (c.dashboard.title = v),
   }),
+  key({
+    name: "enterprise",
+    type: enterpriseSlug,
+    default: null,
+    nullable: true,
+    meaning:
+      "Slug of the GHEC enterprise (`github.com/enterprises/<slug>`): the app fetches its license report from GitHub itself (see \"Live from GitHub\").",
+    set: (c, v) => (c.enterprise = v),
+  }),
+  key({
+    name: "cloud_refresh_hours",
+    type: wholeNumber("hours"),
+    default: DEFAULT_CLOUD_REFRESH_HOURS,
+    meaning: "With `enterprise`: a summary fetches the report again once the stored one (or the last try) is this old.",
+    set: (c, v) => (c.cloudRefreshHours = v),
+  }),
 ]);
 
 function parentOf(name: string): string {
@@ -248,6 +279,8 @@ export function defaultRepoConfig(): RepoConfig {
     showLoginsInSavings: false,
     closeIssuesWhenRecorded: false,
     dashboard: { enabled: true, title: DEFAULT_DASHBOARD_TITLE },
+    enterprise: null,
+    cloudRefreshHours: DEFAULT_CLOUD_REFRESH_HOURS,
   };
 }
 

@@ -1,4 +1,5 @@
 // The domain's vocabulary. Plain data only: no Octokit, no HTTP, no SQL anywhere under src/domain.
+import type { CloudFetchState } from "./cloud-fetch.js";
 import type { EnterpriseFigures } from "./enterprise.js";
 
 /** One problem found in an export file, located by its JSON path (e.g. `users[12].emails[0].email`). */
@@ -202,6 +203,8 @@ export interface LedgerSummary {
   instances: InstanceRecord[];
   totals: Totals;
   generatedAt: Date;
+  /** The last live fetch of the cloud report, when the ledger's config names an enterprise. */
+  cloudFetch?: CloudFetchState;
 }
 
 export type ForgetOutcome =

@@ -2,6 +2,7 @@
 // count. Every write (and the totals it stores) happens inside one LedgerStore.write, under the
 // ledger's lock, so concurrent deliveries or replicas cannot lose each other's accounts.
 import { createHash } from "node:crypto";
+import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import { countUsage } from "../domain/count.js";
 import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
@@ -414,5 +415,13 @@ export class LedgerService implements Ledger {
 
   history(ledger: LedgerKey, limit?: number): Promise<UploadRow[]> {
     return this.store.read(ledger, (tx) => tx.history(limit));
+  }
+
+  cloudFetch(ledger: LedgerKey): Promise<CloudFetchState | undefined> {
+    return this.store.read(ledger, (tx) => tx.cloudFetch());
+  }
+
+  saveCloudFetch(ledger: LedgerKey, state: CloudFetchState): Promise<void> {
+    return this.store.write(ledger, (tx) => tx.saveCloudFetch(state));
   }
 }

@@ -1,5 +1,6 @@
 // What webhook handlers call to record uploads and read a ledger. Implemented by LedgerService
 // (service.ts), which runs parse -> validate -> identify (keyed hash) -> record -> count.
+import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import type { FileResult, ForgetOutcome, LedgerSummary, MatchOptions, UploadRow, UploadSource } from "../domain/types.js";
 import type { LedgerKey } from "../storage/ledger-store.js";
 
@@ -41,4 +42,8 @@ export interface Ledger {
     source: UploadSource,
   ): Promise<ForgetOutcome>;
   history(ledger: LedgerKey, limit?: number): Promise<UploadRow[]>;
+  /** The last live fetch of the ledger's cloud report, if one was tried. */
+  cloudFetch(ledger: LedgerKey): Promise<CloudFetchState | undefined>;
+  /** Remembers a live-fetch attempt (the previous one is replaced). */
+  saveCloudFetch(ledger: LedgerKey, state: CloudFetchState): Promise<void>;
 }

@@ -2,6 +2,7 @@
 // transaction starts and locks, how accounts are bulk-inserted) sits behind DialectOps; sqlite.ts
 // and postgres.ts provide them.
 import { sql, type Kysely, type Selectable } from "kysely";
+import { decodeCloudFetch, encodeCloudFetch, type CloudFetchState } from "../domain/cloud-fetch.js";
 import type { IdentifiedAccount } from "../domain/types.js";
 import {
   IdentityKeyMismatchError,
@@ -209,6 +210,11 @@ class Reader implements LedgerReader {
     const row = await q.orderBy("id", "desc").limit(1).executeTakeFirst();
     return row && toUpload(row);
   }
+
+  async cloudFetch(): Promise<CloudFetchState | undefined> {
+    const row = await this.tx.selectFrom("cloud_fetches").select("state").where("ledger_id", "=", this.repoId).executeTakeFirst();
+    return row && decodeCloudFetch(row.state);
+  }
 }
 
 class Writer extends Reader implements LedgerWriter {
@@ -297,6 +303,20 @@ class Writer extends Reader implements LedgerWriter {
       .returning("id")
       .executeTakeFirstOrThrow();
     return num(inserted.id);
+  }
+
+  async saveCloudFetch(state: CloudFetchState): Promise<void> {
+    const values = {
+      ledger_id: this.repoId,
+      enterprise: state.enterprise,
+      attempted_at: iso(state.attemptedAt),
+      state: encodeCloudFetch(state),
+    };
+    await this.tx
+      .insertInto("cloud_fetches")
+      .values(values)
+      .onConflict((oc) => oc.column("ledger_id").doUpdateSet({ enterprise: values.enterprise, attempted_at: values.attempted_at, state: values.state }))
+      .execute();
   }
 }
 

@@ -1,5 +1,6 @@
 // The one interface between the app and its database. Two adapters implement it:
 // SQLite (default, embedded) and PostgreSQL (shared by replicas). Nothing here knows about GitHub.
+import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import type { IdentifiedAccount, InstanceRecord, UploadRow } from "../domain/types.js";
 
 // The record types live in the domain (the renderers show them); re-exported for storage callers.
@@ -24,6 +25,8 @@ export interface LedgerReader {
   history(limit?: number): Promise<UploadRow[]>;
   /** The newest recorded upload with this delivery id or content hash, if any. */
   findRecorded(query: { deliveryId?: string; serverId?: string; contentSha256?: string }): Promise<UploadRow | undefined>;
+  /** The last live fetch of the ledger's cloud report, if one was tried. */
+  cloudFetch(): Promise<CloudFetchState | undefined>;
 }
 
 /** Write access, only inside `LedgerStore.write`, which holds the ledger's lock. */
@@ -35,6 +38,8 @@ export interface LedgerWriter extends LedgerReader {
   /** Delete the instance and its accounts. */
   removeInstance(serverId: string): Promise<void>;
   appendUpload(row: NewUploadRow): Promise<number>;
+  /** Replaces the ledger's last live-fetch state. */
+  saveCloudFetch(state: CloudFetchState): Promise<void>;
 }
 
 export interface LedgerStore {

@@ -81,6 +81,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The live cloud report's last attempt per ledger (credential outcomes, GitHub's sync status).
+    "0002_cloud_fetch": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("cloud_fetches")
+          .addColumn("ledger_id", big, (c) => c.primaryKey().references("ledgers.repo_id").onDelete("cascade"))
+          .addColumn("enterprise", "text", (c) => c.notNull())
+          .addColumn("attempted_at", time, (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

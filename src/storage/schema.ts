@@ -66,10 +66,19 @@ export interface MetaTable {
   value: string;
 }
 
+/** The last live fetch of a ledger's cloud report; `state` is encodeCloudFetch's JSON (no personal data). */
+export interface CloudFetchesTable {
+  ledger_id: Int;
+  enterprise: string;
+  attempted_at: Time;
+  state: string;
+}
+
 export interface Database {
   ledgers: LedgersTable;
   instances: InstancesTable;
   accounts: AccountsTable;
   uploads: UploadsTable;
   meta: MetaTable;
+  cloud_fetches: CloudFetchesTable;
 }

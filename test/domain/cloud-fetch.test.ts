@@ -1,5 +1,5 @@
 import { describe, it, expect } from "@jest/globals";
-import { cloudFetchDue, describeAttempts, readLicenseSyncStatus } from "../../src/domain/cloud-fetch.js";
+import { cloudFetchDue, decodeCloudFetch, describeAttempts, encodeCloudFetch, readLicenseSyncStatus } from "../../src/domain/cloud-fetch.js";
 
 describe("readLicenseSyncStatus", () => {
   it("reads the plain shape, sorted by host", () => {
@@ -63,12 +63,36 @@ describe("cloudFetchDue", () => {
     expect(cloudFetchDue({ ...base, reportRecordedAt: hoursAgo(24) })).toBe(true);
   });
   it("not again within refreshHours of the last attempt, even a refused one", () => {
-    expect(cloudFetchDue({ ...base, last: { enterprise: "acme", attemptedAt: hoursAgo(2) } })).toBe(false);
-    expect(cloudFetchDue({ ...base, refreshHours: 1, last: { enterprise: "acme", attemptedAt: hoursAgo(2) } })).toBe(true);
+    expect(cloudFetchDue({ ...base, last: { enterprise: "acme", attemptedAt: hoursAgo(2), outcome: "refused" } })).toBe(false);
+    expect(cloudFetchDue({ ...base, refreshHours: 1, last: { enterprise: "acme", attemptedAt: hoursAgo(2), outcome: "refused" } })).toBe(true);
+  });
+  it("after GitHub failed (5xx), again within the hour, not after a day", () => {
+    expect(cloudFetchDue({ ...base, last: { enterprise: "acme", attemptedAt: hoursAgo(0.5), outcome: "unavailable" } })).toBe(false);
+    expect(cloudFetchDue({ ...base, last: { enterprise: "acme", attemptedAt: hoursAgo(1.5), outcome: "unavailable" } })).toBe(true);
   });
   it("at once when the configured enterprise changed", () => {
-    expect(cloudFetchDue({ ...base, reportRecordedAt: hoursAgo(1), last: { enterprise: "other", attemptedAt: hoursAgo(1) } })).toBe(true);
-    expect(cloudFetchDue({ ...base, last: { enterprise: "ACME", attemptedAt: hoursAgo(1) } })).toBe(false);
+    expect(cloudFetchDue({ ...base, reportRecordedAt: hoursAgo(1), last: { enterprise: "other", attemptedAt: hoursAgo(1), outcome: "fetched" } })).toBe(true);
+    expect(cloudFetchDue({ ...base, last: { enterprise: "ACME", attemptedAt: hoursAgo(1), outcome: "fetched" } })).toBe(false);
+  });
+});
+
+describe("encodeCloudFetch / decodeCloudFetch", () => {
+  it("round-trips a state, dates included", () => {
+    const state = {
+      enterprise: "acme",
+      attemptedAt: new Date("2026-11-30T10:00:00Z"),
+      outcome: "fetched" as const,
+      attempts: [{ credential: "installation" as const, outcome: "used" as const }],
+      sync: { ok: true as const, servers: [{ serverId: "s", hostName: "h", lastSyncAt: new Date("2026-11-29T00:00:00Z"), status: "success", error: null }] },
+    };
+    expect(decodeCloudFetch(encodeCloudFetch(state))).toEqual(state);
+    const refused = { ...state, outcome: "unavailable" as const, sync: { ok: false as const, status: 403 }, status: 502 };
+    expect(decodeCloudFetch(encodeCloudFetch(refused))).toEqual(refused);
+  });
+  it("an unreadable row is no state", () => {
+    for (const text of ["", "{", "null", '{"enterprise":"a","outcome":"maybe","attemptedAt":"2026-01-01"}', '{"enterprise":"a","outcome":"fetched"}']) {
+      expect(decodeCloudFetch(text)).toBeUndefined();
+    }
   });
 });
 

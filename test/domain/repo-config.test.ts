@@ -22,6 +22,8 @@ describe("parseRepoConfig", () => {
         showLoginsInSavings: false,
         closeIssuesWhenRecorded: false,
         dashboard: { enabled: true, title: "License usage dashboard" },
+        enterprise: null,
+        cloudRefreshHours: 24,
       },
     });
     expect(parseRepoConfig({})).toEqual(r);
@@ -37,6 +39,8 @@ describe("parseRepoConfig", () => {
       show_logins_in_savings: true,
       close_issues_when_recorded: true,
       dashboard: { title: "Seats" },
+      enterprise: " Acme-Corp ",
+      cloud_refresh_hours: 6,
     });
     expect(r).toEqual({
       ok: true,
@@ -49,6 +53,8 @@ describe("parseRepoConfig", () => {
         showLoginsInSavings: true,
         closeIssuesWhenRecorded: true,
         dashboard: { enabled: true, title: "Seats" },
+        enterprise: "acme-corp",
+        cloudRefreshHours: 6,
       },
     });
   });
@@ -65,6 +71,20 @@ describe("parseRepoConfig", () => {
     expect(parseRepoConfig({ dashboard: { title: "a\nb" } })).toMatchObject({ ok: false, errors: [{ key: "dashboard.title" }] });
     expect(parseRepoConfig({ dashboard: { title: "x".repeat(257) } })).toMatchObject({ ok: false, errors: [{ key: "dashboard.title" }] });
     expect(parseRepoConfig({ dashboard: "no" })).toMatchObject({ ok: false, errors: [{ key: "dashboard", message: "expected true, false or a mapping with title, got text" }] });
+  });
+
+  it("refuses an enterprise that is not a slug and hours that are not a positive whole number", () => {
+    for (const enterprise of ["https://github.com/enterprises/acme", "acme corp", "-acme", 7, ["acme"]]) {
+      expect(parseRepoConfig({ enterprise })).toMatchObject({ ok: false, errors: [{ key: "enterprise" }] });
+    }
+    expect(parseRepoConfig({ enterprise: null })).toMatchObject({ ok: true, config: { enterprise: null } });
+    for (const hours of [0, -1, 1.5, "24", null]) {
+      expect(parseRepoConfig({ cloud_refresh_hours: hours })).toMatchObject({ ok: false, errors: [{ key: "cloud_refresh_hours" }] });
+    }
+    expect(parseRepoConfig({ enterprise: "a b" })).toMatchObject({
+      ok: false,
+      errors: [{ message: "expected the enterprise's slug (as in github.com/enterprises/<slug>), got text that is not a slug" }],
+    });
   });
 
   it("accepts a single glob as paths", () => {

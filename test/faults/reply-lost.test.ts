@@ -103,6 +103,8 @@ describe.each(await adapterCases())("reply lost after recording: $name", ({ make
       summary: (ledger, options) => real.summary(ledger, options),
       forget: (c, target, source) => real.forget(c, target, source),
       history: (ledger, limit) => real.history(ledger, limit),
+      cloudFetch: (ledger) => real.cloudFetch(ledger),
+      saveCloudFetch: (ledger, state) => real.saveCloudFetch(ledger, state),
       recordUploads: async (c, inputs) => {
         await real.recordUploads(c, inputs);
         throw new Killed("killed after recording");

@@ -203,6 +203,36 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect((await service.history(a)).map((h) => h.outcome)).toEqual(["recorded"]);
   });
 
+  it("keeps one live-fetch state per ledger, replaced by the next attempt", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const a = newLedger();
+    const b = newLedger();
+    expect(await service.cloudFetch(a)).toBeUndefined();
+    const refused = {
+      enterprise: "acme",
+      attemptedAt: new Date("2026-11-30T08:00:00.000Z"),
+      outcome: "refused" as const,
+      attempts: [
+        { credential: "installation" as const, outcome: "absent" as const },
+        { credential: "token" as const, outcome: "refused" as const, status: 403, step: "consumed-licenses" as const },
+      ],
+      sync: null,
+    };
+    await service.saveCloudFetch(a, refused);
+    expect(await service.cloudFetch(a)).toEqual(refused);
+    const fetched = {
+      ...refused,
+      attemptedAt: new Date("2026-11-30T09:00:00.000Z"),
+      outcome: "fetched" as const,
+      attempts: [{ credential: "token" as const, outcome: "used" as const }],
+      sync: { ok: true as const, servers: [{ serverId: "s-1", hostName: "ghes.a", lastSyncAt: new Date("2026-11-29T00:00:00.000Z"), status: "success", error: null }] },
+    };
+    await service.saveCloudFetch(a, fetched);
+    expect(await service.cloudFetch(a)).toEqual(fetched);
+    expect(await service.cloudFetch(b)).toBeUndefined();
+  });
+
   it("records uploads: totals, added/removed, seat delta, and the counting engine agrees", async () => {
     const store = await freshStore();
     const service = new LedgerService(store, hasher, LIMITS);
