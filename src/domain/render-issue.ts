@@ -174,9 +174,12 @@ export function renderHelp(input: { marker: string; uploadUrl: string; unknown?:
     `- [commit it to the export folder](${input.uploadUrl}), or`,
     "- attach the `.json` or `.json.gz` file to an issue or comment here, or paste it as a ```` ```json ```` block.",
     "",
+    "**Add the GHEC license report** (the enterprise's Settings → Enterprise licensing → Export license usage): commit or attach the `.csv`, or paste it as a ```` ```csv ```` block; the summary then leads with the enterprise's seats, GHEC and GHES together.",
+    "",
     "**Commands** (in an issue comment, on a line of their own):",
     "- `/license-sync report`: the current seat summary.",
     "- `/license-sync forget <server_id or host name>`: remove a decommissioned instance (maintain or admin role).",
+    "- `/license-sync forget cloud`: remove the GHEC license report (maintain or admin role).",
     "- `/license-sync help`: this message.",
   );
   return lines.join("\n");
@@ -207,7 +210,7 @@ export function renderSeatsOverTime(history: readonly UploadRow[], limit = SEATS
     const change =
       h.outcome === "removed" ? "removed" : h.added === null || h.removed === null ? "first upload" : `+${formatCount(h.added)} / −${formatCount(h.removed)}`;
     lines.push(
-      `| ${formatDate(h.at)} | ${inline(h.hostName ?? "?", 60)} | ${change} | ${formatCount(h.accountCount ?? 0)} | ${formatCount(h.totals!.seats)} |`,
+      `| ${formatDate(h.at)} | ${h.subject === "cloud" ? "GHEC license report" : inline(h.hostName ?? "?", 60)} | ${change} | ${formatCount(h.accountCount ?? 0)} | ${formatCount(h.totals!.seats)} |`,
     );
   }
   return lines.join("\n");
@@ -239,6 +242,21 @@ export function renderForgetReply(input: {
       [marker, `No recorded instance has the server id or host name ${target}; nothing was removed.`, "", renderSummary(outcome.summary, input.options)].join(
         "\n",
       ),
+    );
+  }
+  if (outcome.status === "no-cloud-report") {
+    return fitCommentBody(
+      [marker, "This repository holds no GHEC license report; nothing was removed.", "", renderSummary(outcome.summary, input.options)].join("\n"),
+    );
+  }
+  if (outcome.status === "removed-cloud") {
+    return fitCommentBody(
+      [
+        marker,
+        `Removed the GHEC license report ${code(outcome.report.file)} (recorded ${formatDate(outcome.report.recordedAt)}, ${formatCount(outcome.report.memberCount)} members) from the ledger. The removal is kept in the upload history.`,
+        "",
+        renderSummary(outcome.summary, input.options),
+      ].join("\n"),
     );
   }
   const i = outcome.instance;

@@ -5,6 +5,7 @@ import type { Finding, InstanceUsage, Totals, UsageReport } from "./types.js";
 import { formatFinding } from "./findings.js";
 import { overlapsAmong } from "./count.js";
 import { CONFIG_PATH, formatConfigErrors, type ConfigError } from "./repo-config.js";
+import { cloudFileResultLine, cloudReportHint, renderEnterpriseLead } from "./render-enterprise.js";
 
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 export const MAX_COMMENT_CHARS = 65_536;
@@ -71,7 +72,7 @@ export function inline(text: string, max = 120): string {
 }
 
 /** A file path in a code span (backticks in the path cannot close it). */
-function code(text: string, max = 200): string {
+export function code(text: string, max = 200): string {
   const short = text.length > max ? `${text.slice(0, max)}…` : text;
   return `\`${redact(short).replace(/`/g, "'").replace(/[\r\n]+/g, " ")}\``;
 }
@@ -96,8 +97,9 @@ function more(n: number, what = ""): string {
 // ---- the marker ---------------------------------------------------------------------------
 
 export function summaryMarker(totals: Totals): string {
-  const { seats, accounts, deduplicated, instances } = totals;
-  return `${SUMMARY_MARKER_PREFIX}${JSON.stringify({ seats, accounts, deduplicated, instances })} -->`;
+  const { seats, accounts, deduplicated, instances, enterpriseSeats } = totals;
+  const fields = { seats, accounts, deduplicated, instances, ...(enterpriseSeats !== undefined ? { enterprise_seats: enterpriseSeats } : {}) };
+  return `${SUMMARY_MARKER_PREFIX}${JSON.stringify(fields)} -->`;
 }
 
 /** Reads the totals back from a rendered body (the last summary marker), or null. */
@@ -110,7 +112,9 @@ export function parseSummaryMarker(body: string): Totals | null {
     const v = JSON.parse(body.slice(at + SUMMARY_MARKER_PREFIX.length, end)) as Record<string, unknown>;
     const keys = ["seats", "accounts", "deduplicated", "instances"] as const;
     if (!keys.every((k) => typeof v[k] === "number")) return null;
-    return { seats: v.seats as number, accounts: v.accounts as number, deduplicated: v.deduplicated as number, instances: v.instances as number };
+    const totals: Totals = { seats: v.seats as number, accounts: v.accounts as number, deduplicated: v.deduplicated as number, instances: v.instances as number };
+    if (typeof v.enterprise_seats === "number") totals.enterpriseSeats = v.enterprise_seats;
+    return totals;
   } catch {
     return null;
   }
@@ -156,7 +160,7 @@ function matchingDescription(report: UsageReport): string {
 function changesSection(results: readonly FileResult[], labels: Map<string, string>): string[] {
   const lines: string[] = [];
   for (const r of results) {
-    if (r.status !== "recorded") continue;
+    if (r.status !== "recorded" || "cloud" in r) continue;
     const label = labels.get(r.instance.serverId) ?? inline(r.instance.hostName, 60);
     if (r.added === null || r.removed === null) {
       lines.push(`- **${label}**: first upload, ${plural(r.accounts, "account")}; seats ${signed(r.seatDelta)}`);
@@ -186,7 +190,9 @@ export function renderSummary(
   const labels = instanceLabels(report.instances);
   const k = report.instances.length;
 
-  out.push(`## ${plural(report.seats, "seat")} consumed`, "");
+  // With a GHEC license report, the enterprise's seats lead and the GHES figures follow.
+  const lead = renderEnterpriseLead(summary.enterprise, { seats: report.seats, instances: k }, opts);
+  out.push(...lead, `${lead.length ? "## GHES:" : "##"} ${plural(report.seats, "seat")} consumed`, "");
   if (k === 0) {
     out.push("No instance has been recorded in this repository yet.", "");
   } else {
@@ -196,10 +202,11 @@ export function renderSummary(
       "",
     );
   }
-  if (opts.purchasedSeats !== null && report.seats > opts.purchasedSeats) {
+  const consumed = summary.enterprise?.figures.seats ?? report.seats;
+  if (opts.purchasedSeats !== null && consumed > opts.purchasedSeats) {
     out.push(
       "> [!WARNING]",
-      `> ${formatCount(report.seats)} seats consumed, ${formatCount(opts.purchasedSeats)} purchased: ${formatCount(report.seats - opts.purchasedSeats)} over.`,
+      `> ${formatCount(consumed)} seats consumed, ${formatCount(opts.purchasedSeats)} purchased: ${formatCount(consumed - opts.purchasedSeats)} over.`,
       "",
     );
   }
@@ -275,6 +282,7 @@ export function renderSummary(
   }
 
   for (const section of extraSections) out.push(section, "");
+  if (!summary.enterprise) out.push(cloudReportHint(), "");
   out.push(`<sub>Ledger as of ${formatDate(summary.generatedAt)}.</sub>`, "");
   out.push(summaryMarker(summary.totals));
   return out.join("\n");
@@ -293,7 +301,9 @@ export type ResultWording = "record" | "check";
 
 export function renderFileResult(r: FileResult, limits: RenderLimits = DEFAULT_LIMITS, wording: ResultWording = "record"): string[] {
   const lines: string[] = [];
-  if (r.status === "recorded" && wording === "check") {
+  if (r.status !== "refused" && "cloud" in r) {
+    lines.push(cloudFileResultLine(r, code(r.file), wording));
+  } else if (r.status === "recorded" && wording === "check") {
     lines.push(`- ✅ ${code(r.file)}: **valid**: ${inline(r.instance.hostName, 60)}, ${plural(r.accounts, "account")}`);
   } else if (r.status === "recorded") {
     const change =

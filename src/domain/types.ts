@@ -131,7 +131,9 @@ export interface UsageReport {
 export type UploadSource =
   | { kind: "commit"; sha: string; path: string }
   | { kind: "issue"; issueNumber: number; commentId?: number; file: string }
-  | { kind: "command"; issueNumber: number; commentId?: number };
+  | { kind: "command"; issueNumber: number; commentId?: number }
+  /** Fetched from GitHub's REST API for this enterprise (slug). */
+  | { kind: "api"; enterprise: string };
 
 export interface InstanceRecord extends InstanceInfo {
   firstUploadAt: Date;
@@ -147,6 +149,8 @@ export interface Totals {
   accounts: number;
   deduplicated: number;
   instances: number;
+  /** Enterprise seats (GHEC and GHES together) when the ledger holds a cloud report. */
+  enterpriseSeats?: number;
 }
 
 export type UploadOutcome = "recorded" | "refused" | "removed";
@@ -154,6 +158,8 @@ export type UploadOutcome = "recorded" | "refused" | "removed";
 export interface UploadRow {
   id: number;
   outcome: UploadOutcome;
+  /** "cloud": the row is about the ledger's GHEC license report; absent: a GHES export. */
+  subject?: "cloud";
   /** null for a refused file whose instance could not be read. */
   serverId: string | null;
   hostName: string | null;
@@ -172,6 +178,35 @@ export interface UploadRow {
   totals: Totals | null;
   /** One-line error summary (refused). Never file content. */
   errorSummary: string | null;
+}
+
+/**
+ * The ledger's GHEC license report, as recorded. Its members are stored apart, their verified
+ * e-mails and SAML NameIDs as keyed hashes only.
+ */
+export interface CloudReportRecord {
+  /** The file's name as the user knows it (repo path, attachment name, or "consumed-licenses API"). */
+  file: string;
+  format: "csv" | "json";
+  /** Rows counted as cloud members. */
+  memberCount: number;
+  /** GitHub's own figure (see ghec-license-report.md), null when the report has none. */
+  reportedSeats: number | null;
+  /** Normalized GHES host names the report links accounts on, sorted. */
+  linkedHosts: string[];
+  contentSha256: string;
+  recordedAt: Date;
+  uploader: string;
+  source: UploadSource;
+}
+
+/** What a cloud report upload was, for the per-file results. */
+export interface CloudUploadInfo {
+  format: "csv" | "json";
+  members: number;
+  reportedSeats: number | null;
+  /** When the report it replaced had been recorded; null when the ledger had none. */
+  replaces: Date | null;
 }
 
 export type FileResult =
@@ -195,6 +230,8 @@ export type FileResult =
       accounts: number;
       warnings: Finding[];
     }
+  /** A GHEC license report (recorded, or the same content as the ledger's current one). */
+  | { file: string; status: "recorded" | "unchanged"; cloud: CloudUploadInfo; warnings: Finding[] }
   | { file: string; status: "refused"; errors: Finding[]; warnings: Finding[] };
 
 export interface LedgerSummary {
@@ -205,10 +242,20 @@ export interface LedgerSummary {
   generatedAt: Date;
   /** The last live fetch of the cloud report, when the ledger's config names an enterprise. */
   cloudFetch?: CloudFetchState;
+  /** GHEC and GHES together, when the ledger holds a GHEC license report. */
+  enterprise?: LedgerEnterprise;
+}
+
+export interface LedgerEnterprise {
+  figures: EnterpriseFigures;
+  report: CloudReportRecord;
 }
 
 export type ForgetOutcome =
   | { status: "removed"; instance: InstanceRecord; summary: LedgerSummary }
   | { status: "not-found"; summary: LedgerSummary }
+  /** `forget cloud`: the ledger's GHEC license report was removed, or there was none. */
+  | { status: "removed-cloud"; report: CloudReportRecord; summary: LedgerSummary }
+  | { status: "no-cloud-report"; summary: LedgerSummary }
   /** A host name that several instances share: the caller must name the server_id. */
   | { status: "ambiguous"; candidates: InstanceRecord[] };

@@ -3,11 +3,21 @@
 // ledger's lock, so concurrent deliveries or replicas cannot lose each other's accounts.
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
+import { readUpload, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
 import { countUsage } from "../domain/count.js";
+import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
-import type { Finding, IdentifiedAccount, InstanceAccounts, InstanceInfo, MatchOptions, UsageReport } from "../domain/types.js";
-import { readExportFast } from "../domain/fast-read.js";
+import type {
+  CloudReportRecord,
+  Finding,
+  IdentifiedAccount,
+  InstanceAccounts,
+  InstanceInfo,
+  LedgerEnterprise,
+  MatchOptions,
+  UsageReport,
+} from "../domain/types.js";
 import type { InstanceRecord, LedgerKey, LedgerReader, LedgerStore, Totals, UploadRow, UploadSource } from "../storage/ledger-store.js";
 import type {
   FileResult,
@@ -39,15 +49,23 @@ interface Written {
   accounts?: IdentifiedAccount[];
 }
 
-/** A file read and reduced to identity keys, or its refusal. */
+/** A file read and reduced to identity keys, or its refusal ("cloud": a GHEC license report). */
 type Identified =
   | { ok: true; instance: InstanceInfo; warnings: Finding[]; accounts: IdentifiedAccount[] }
-  | { ok: false; errors: Finding[]; warnings: Finding[] };
+  | { ok: true; cloud: CloudReport }
+  | { ok: false; errors: Finding[]; warnings: Finding[]; cloud?: true };
+
+/** The ledger's cloud report with its members (keys hashed). */
+interface StoredCloud {
+  record: CloudReportRecord;
+  members: CloudMember[];
+}
 
 /** A ledger's state as read (or written) inside one transaction. */
 interface LedgerState {
   instances: InstanceRecord[];
   accounts: Map<string, IdentifiedAccount[]>;
+  cloud: StoredCloud | null;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -115,27 +133,57 @@ function countOf(instances: InstanceRecord[], accounts: Map<string, IdentifiedAc
   return countUsage(input, options);
 }
 
-function summaryOf(instances: InstanceRecord[], accounts: Map<string, IdentifiedAccount[]>, options: MatchOptions): LedgerSummary {
-  const report = countOf(instances, accounts, options);
-  return { report, instances: sortInstances(instances), totals: totalsOf(report), generatedAt: new Date() };
+/** The GHES count, and with a cloud report the enterprise figures over the same instances. */
+function summaryOf(state: LedgerState, options: MatchOptions, generatedAt = new Date()): LedgerSummary {
+  const input: InstanceAccounts[] = state.instances.map((r) => ({ instance: infoOf(r), accounts: state.accounts.get(r.serverId) ?? [] }));
+  const report = countUsage(input, options);
+  const totals = totalsOf(report);
+  const summary: LedgerSummary = { report, instances: sortInstances(state.instances), totals, generatedAt };
+  if (state.cloud) {
+    const enterprise: LedgerEnterprise = {
+      figures: countEnterprise(input, cloudReportOf(state.cloud), options),
+      report: state.cloud.record,
+    };
+    totals.enterpriseSeats = enterprise.figures.seats;
+    summary.enterprise = enterprise;
+  }
+  return summary;
+}
+
+function cloudReportOf(c: StoredCloud): CloudReport {
+  const r = c.record;
+  // rows (members or not) is not kept: counting needs only the members.
+  return { file: r.file, format: r.format, members: c.members, reportedSeats: r.reportedSeats, linkedHosts: r.linkedHosts, rows: c.members.length, warnings: [] };
+}
+
+/** Members added and removed (by login) against the previous report's. */
+function memberChanges(previous: CloudMember[], next: CloudMember[]): { added: number; removed: number } {
+  const before = new Set(previous.map((m) => m.login.toLowerCase()));
+  const after = new Set(next.map((m) => m.login.toLowerCase()));
+  let added = 0;
+  let removed = 0;
+  for (const l of after) if (!before.has(l)) added++;
+  for (const l of before) if (!after.has(l)) removed++;
+  return { added, removed };
+}
+
+/** A content hash for a report that arrived already read (the API fetch): same members, same hash. */
+function reportDigest(report: CloudReport): string {
+  const canonical = JSON.stringify([report.format, report.reportedSeats, report.linkedHosts, report.members]);
+  return createHash("sha256").update(canonical).digest("hex");
 }
 
 /**
- * Current accounts of each instance, keyed by the content hash of its upload: an instance's accounts
- * change only with a new upload (new hash), so an entry is valid for as long as its hash is current,
- * whichever replica wrote it. Saves re-reading (and decoding) every instance on each upload.
+ * Current accounts of each instance (and members of the cloud report), keyed by the content hash of
+ * their upload: they change only with a new upload (new hash), so an entry is valid for as long as
+ * its hash is current, whichever replica wrote it. Saves re-reading (and decoding) them on each upload.
  */
-class AccountsCache {
-  private readonly entries = new Map<string, IdentifiedAccount[]>();
+class ListCache<T> {
+  private readonly entries = new Map<string, T[]>();
   private size = 0;
   constructor(private readonly capacity: number) {}
 
-  private static key(ledger: LedgerKey, r: Pick<InstanceRecord, "serverId" | "contentSha256">): string {
-    return `${ledger.repoId}\n${r.serverId}\n${r.contentSha256}`;
-  }
-
-  get(ledger: LedgerKey, r: InstanceRecord): IdentifiedAccount[] | undefined {
-    const key = AccountsCache.key(ledger, r);
+  get(key: string): T[] | undefined {
     const hit = this.entries.get(key);
     if (hit) {
       // most recently used last
@@ -145,13 +193,12 @@ class AccountsCache {
     return hit;
   }
 
-  set(ledger: LedgerKey, r: Pick<InstanceRecord, "serverId" | "contentSha256">, accounts: IdentifiedAccount[]): void {
-    if (accounts.length > this.capacity) return;
-    const key = AccountsCache.key(ledger, r);
+  set(key: string, list: T[]): void {
+    if (list.length > this.capacity) return;
     const old = this.entries.get(key);
     if (old) this.size -= old.length;
-    this.entries.set(key, accounts);
-    this.size += accounts.length;
+    this.entries.set(key, list);
+    this.size += list.length;
     for (const [k, v] of this.entries) {
       if (this.size <= this.capacity) break;
       this.entries.delete(k);
@@ -160,37 +207,51 @@ class AccountsCache {
   }
 }
 
+const accountsKey = (ledger: LedgerKey, r: Pick<InstanceRecord, "serverId" | "contentSha256">) => `${ledger.repoId}\n${r.serverId}\n${r.contentSha256}`;
+const membersKey = (ledger: LedgerKey, r: Pick<CloudReportRecord, "contentSha256">) => `${ledger.repoId}\n${r.contentSha256}`;
+
 export class LedgerService implements Ledger {
-  private readonly cache: AccountsCache;
+  private readonly cache: ListCache<IdentifiedAccount>;
+  private readonly memberCache: ListCache<CloudMember>;
 
   constructor(
     private readonly store: LedgerStore,
     private readonly identityKey: (normalizedEmail: string) => string,
     private readonly limits: LedgerServiceOptions,
   ) {
-    this.cache = new AccountsCache(limits.cacheAccounts ?? 2_000_000);
+    this.cache = new ListCache(limits.cacheAccounts ?? 2_000_000);
+    this.memberCache = new ListCache(limits.cacheAccounts ?? 2_000_000);
   }
 
-  /** Every instance with its current accounts, from the cache where its content hash still matches. */
+  /** Every instance with its current accounts, and the cloud report, from the caches where their content hash still matches. */
   private async readState(ledger: LedgerKey, tx: LedgerReader): Promise<LedgerState> {
     const instances = await tx.instances();
     const accounts = new Map<string, IdentifiedAccount[]>();
     const missing = instances.filter((r) => {
-      const hit = this.cache.get(ledger, r);
+      const hit = this.cache.get(accountsKey(ledger, r));
       if (hit) accounts.set(r.serverId, hit);
       return !hit;
     });
     for (const r of missing) {
       const list = (await tx.accounts(r.serverId)).get(r.serverId) ?? [];
       accounts.set(r.serverId, list);
-      this.cache.set(ledger, r, list);
+      this.cache.set(accountsKey(ledger, r), list);
     }
-    return { instances, accounts };
+    const record = await tx.cloudReport();
+    let cloud: StoredCloud | null = null;
+    if (record) {
+      let members = this.memberCache.get(membersKey(ledger, record));
+      if (!members) {
+        members = await tx.cloudMembers();
+        this.memberCache.set(membersKey(ledger, record), members);
+      }
+      cloud = { record, members };
+    }
+    return { instances, accounts, cloud };
   }
 
   private async readSummary(ledger: LedgerKey, tx: LedgerReader, options: MatchOptions): Promise<LedgerSummary> {
-    const state = await this.readState(ledger, tx);
-    return summaryOf(state.instances, state.accounts, options);
+    return summaryOf(await this.readState(ledger, tx), options);
   }
 
   async recordUploads(ctx: UploadContext, inputs: UploadInput[]): Promise<RecordOutcome> {
@@ -206,18 +267,43 @@ export class LedgerService implements Ledger {
   }
 
   /**
-   * Reads and identifies one file. The export's Account objects stay local to this call, so they
-   * are garbage as soon as it returns: only the identity keys live on into the write.
+   * Reads and identifies one file: a GHES export or a GHEC license report. The export's Account
+   * objects stay local to this call, so they are garbage as soon as it returns: only the identity
+   * keys live on into the write.
    */
   private identify(input: UploadInput): Identified {
-    const parsed = readExportFast(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+    const read = readUpload(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+    if (read.kind === "cloud") {
+      return read.result.ok ? { ok: true, cloud: read.result.report } : { ...read.result, cloud: true };
+    }
+    const parsed = read.result;
     if (!parsed.ok) return parsed;
     const { instance, warnings } = parsed.export;
     const accounts = identifyAccounts(parsed.export.accounts, this.identityKey);
     // GHES logins cannot hold an '@', but a hand-made file could put an address there: such a login
     // is stored as its keyed hash (lower-cased, so login matching still works), never as written.
-    for (const a of accounts) if (a.login.includes("@")) a.login = `~${this.identityKey(a.login.toLowerCase())}`;
+    for (const a of accounts) if (a.login.includes("@")) a.login = this.safeLogin(a.login);
     return { ok: true, instance, warnings, accounts };
+  }
+
+  private safeLogin(login: string): string {
+    return login.includes("@") ? `~${this.identityKey(login.toLowerCase())}` : login;
+  }
+
+  /**
+   * A cloud report as the ledger keeps it: every key (verified e-mail, NameID) as its keyed hash,
+   * logins and links plain, except anything holding an '@', which no login or host name can.
+   */
+  private hashMembers(report: CloudReport): { members: CloudMember[]; linkedHosts: string[] } {
+    const members = report.members.map(
+      (m): CloudMember => ({
+        login: this.safeLogin(m.login),
+        keys: m.keys.map((k) => this.identityKey(k)),
+        links: m.links.some((l) => l.host.includes("@")) ? m.links.filter((l) => !l.host.includes("@")) : m.links,
+        visualStudio: m.visualStudio,
+      }),
+    );
+    return { members, linkedHosts: report.linkedHosts.filter((h) => !h.includes("@")) };
   }
 
   private async recordOne(ctx: UploadContext, input: UploadInput): Promise<Written> {
@@ -229,6 +315,7 @@ export class LedgerService implements Ledger {
       await this.store.write(ctx.ledger, (tx) =>
         tx.appendUpload({
           ...base,
+          ...(parsed.cloud ? { subject: "cloud" as const } : {}),
           outcome: "refused",
           serverId: null,
           hostName: null,
@@ -242,6 +329,7 @@ export class LedgerService implements Ledger {
       );
       return { result: { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings } };
     }
+    if ("cloud" in parsed) return this.writeCloudReport(ctx, parsed.cloud, { ...base, file: input.file });
 
     const { instance, warnings, accounts } = parsed;
     return this.store.write(ctx.ledger, async (tx): Promise<Written> => {
@@ -297,9 +385,9 @@ export class LedgerService implements Ledger {
         });
         return { result: { file: input.file, status: "refused", errors: [refusal], warnings } };
       }
-      const { instances, accounts: all } = await this.readState(ctx.ledger, tx);
-      const before = countOf(instances, all, ctx.options);
-      const previous = current ? (all.get(instance.serverId) ?? []) : null;
+      const state = await this.readState(ctx.ledger, tx);
+      const before = countOf(state.instances, state.accounts, ctx.options);
+      const previous = current ? (state.accounts.get(instance.serverId) ?? []) : null;
 
       const now = new Date();
       const record: InstanceRecord = {
@@ -312,9 +400,9 @@ export class LedgerService implements Ledger {
       await tx.replaceAccounts(instance.serverId, accounts);
       await tx.upsertInstance(record);
 
-      all.set(instance.serverId, accounts);
-      const afterInstances = [...instances.filter((r) => r.serverId !== instance.serverId), record];
-      const after = countOf(afterInstances, all, ctx.options);
+      state.accounts.set(instance.serverId, accounts);
+      state.instances = [...state.instances.filter((r) => r.serverId !== instance.serverId), record];
+      const after = summaryOf(state, ctx.options, now);
       let added: number | null = null;
       let removed: number | null = null;
       if (previous) {
@@ -331,7 +419,7 @@ export class LedgerService implements Ledger {
         accountCount: accounts.length,
         added,
         removed,
-        totals: totalsOf(after),
+        totals: after.totals,
         errorSummary: null,
         at: now,
       });
@@ -344,17 +432,107 @@ export class LedgerService implements Ledger {
           accounts: accounts.length,
           added,
           removed,
-          seatDelta: after.seats - before.seats,
+          seatDelta: after.report.seats - before.seats,
           warnings,
         },
-        summary: { report: after, instances: sortInstances(afterInstances), totals: totalsOf(after), generatedAt: now },
+        summary: after,
         record,
         accounts,
       };
     }).then(({ record, accounts: written, ...out }) => {
-      if (record && written) this.cache.set(ctx.ledger, record, written);
+      if (record && written) this.cache.set(accountsKey(ctx.ledger, record), written);
       return out;
     });
+  }
+
+  /**
+   * Records a GHEC license report that was already read (the API fetch) as the ledger's one cloud
+   * report: the later one replaces it; identical content is recognised as unchanged.
+   */
+  async recordCloudReport(
+    ctx: UploadContext,
+    report: CloudReport,
+    source: UploadSource,
+    contentSha256 = reportDigest(report),
+  ): Promise<RecordOutcome> {
+    const { result, summary } = await this.writeCloudReport(ctx, report, {
+      source: safeSource(source),
+      uploader: ctx.uploader,
+      deliveryId: ctx.deliveryId,
+      contentSha256,
+      file: report.file,
+    });
+    return { results: [result], summary: summary ?? (await this.summary(ctx.ledger, ctx.options)) };
+  }
+
+  private async writeCloudReport(
+    ctx: UploadContext,
+    report: CloudReport,
+    base: { source: UploadSource; uploader: string; deliveryId: string | null; contentSha256: string; file: string },
+  ): Promise<Written> {
+    const { contentSha256, file } = base;
+    const info = (replaces: Date | null) => ({
+      format: report.format,
+      members: report.members.length,
+      reportedSeats: report.reportedSeats,
+      replaces,
+    });
+    // Hashed before the lock is taken: 300,000 members cost a second of HMACs.
+    const hashed = this.hashMembers(report);
+    const written = await this.store.write(ctx.ledger, async (tx): Promise<Written & { members?: CloudMember[]; stored?: CloudReportRecord }> => {
+      const current = await tx.cloudReport();
+      if (current?.contentSha256 === contentSha256) {
+        return { result: { file, status: "unchanged", cloud: info(null), warnings: report.warnings } };
+      }
+      const earlier =
+        base.deliveryId === null ? undefined : await tx.findRecorded({ deliveryId: base.deliveryId, contentSha256, subject: "cloud" });
+      // A late redelivery of a report superseded since must not bring it back.
+      if (earlier) return { result: { file, status: "unchanged", cloud: info(null), warnings: report.warnings } };
+
+      const state = await this.readState(ctx.ledger, tx);
+      const previous = state.cloud;
+      const now = new Date();
+      const stored: CloudReportRecord = {
+        file: file.replace(/[^\s@<>"'`/\\]+@[^\s@<>"'`/\\]+/g, "<redacted>"),
+        format: report.format,
+        memberCount: hashed.members.length,
+        reportedSeats: report.reportedSeats,
+        linkedHosts: hashed.linkedHosts,
+        contentSha256,
+        recordedAt: now,
+        uploader: base.uploader,
+        source: base.source,
+      };
+      await tx.replaceCloudReport(stored, hashed.members);
+      state.cloud = { record: stored, members: hashed.members };
+      const after = summaryOf(state, ctx.options, now);
+      const changes = previous ? memberChanges(previous.members, hashed.members) : null;
+      await tx.appendUpload({
+        source: base.source,
+        uploader: base.uploader,
+        deliveryId: base.deliveryId,
+        contentSha256,
+        subject: "cloud",
+        outcome: "recorded",
+        serverId: null,
+        hostName: null,
+        accountCount: hashed.members.length,
+        added: changes?.added ?? null,
+        removed: changes?.removed ?? null,
+        totals: after.totals,
+        errorSummary: null,
+        at: now,
+      });
+      return {
+        result: { file, status: "recorded", cloud: info(previous?.record.recordedAt ?? null), warnings: report.warnings },
+        summary: after,
+        members: hashed.members,
+        stored,
+      };
+    });
+    const { members, stored, ...out } = written;
+    if (members && stored) this.memberCache.set(membersKey(ctx.ledger, stored), members);
+    return out;
   }
 
   /**
@@ -363,8 +541,18 @@ export class LedgerService implements Ledger {
    */
   async checkUploads(inputs: UploadInput[]): Promise<FileResult[]> {
     return inputs.map((input): FileResult => {
-      const parsed = readExportFast(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
-      if (!parsed.ok) return { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings };
+      const read = readUpload(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+      if (!read.result.ok) return { file: input.file, status: "refused", errors: read.result.errors, warnings: read.result.warnings };
+      if (read.kind === "cloud") {
+        const { report } = read.result as Extract<typeof read.result, { ok: true; report: unknown }>;
+        return {
+          file: input.file,
+          status: "recorded",
+          cloud: { format: report.format, members: report.members.length, reportedSeats: report.reportedSeats, replaces: null },
+          warnings: report.warnings,
+        };
+      }
+      const parsed = read.result as Extract<typeof read.result, { ok: true; export: unknown }>;
       const accounts = parsed.export.accounts.filter((a) => !a.suspended).length;
       return {
         file: input.file,
@@ -410,6 +598,32 @@ export class LedgerService implements Ledger {
         errorSummary: null,
       });
       return { status: "removed", instance: victim, summary };
+    });
+  }
+
+  /** Removes the ledger's GHEC license report; audited in the history. */
+  async forgetCloud(ctx: UploadContext, source: UploadSource): Promise<ForgetOutcome> {
+    return this.store.write(ctx.ledger, async (tx): Promise<ForgetOutcome> => {
+      const report = await tx.cloudReport();
+      if (!report) return { status: "no-cloud-report", summary: await this.readSummary(ctx.ledger, tx, ctx.options) };
+      await tx.removeCloudReport();
+      const summary = await this.readSummary(ctx.ledger, tx, ctx.options);
+      await tx.appendUpload({
+        subject: "cloud",
+        outcome: "removed",
+        serverId: null,
+        hostName: null,
+        source,
+        uploader: ctx.uploader,
+        deliveryId: ctx.deliveryId,
+        contentSha256: report.contentSha256,
+        accountCount: report.memberCount,
+        added: null,
+        removed: null,
+        totals: summary.totals,
+        errorSummary: null,
+      });
+      return { status: "removed-cloud", report, summary };
     });
   }
 

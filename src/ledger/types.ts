@@ -1,6 +1,7 @@
 // What webhook handlers call to record uploads and read a ledger. Implemented by LedgerService
 // (service.ts), which runs parse -> validate -> identify (keyed hash) -> record -> count.
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
+import type { CloudReport } from "../domain/cloud-report.js";
 import type { FileResult, ForgetOutcome, LedgerSummary, MatchOptions, UploadRow, UploadSource } from "../domain/types.js";
 import type { LedgerKey } from "../storage/ledger-store.js";
 
@@ -30,8 +31,16 @@ export interface RecordOutcome {
 }
 
 export interface Ledger {
-  /** Validates and records each file in order (a later file of the same server_id wins). */
+  /**
+   * Validates and records each file in order (a later file of the same server_id wins). GHEC
+   * license reports among them become the ledger's one cloud report (a later one replaces it).
+   */
   recordUploads(ctx: UploadContext, inputs: UploadInput[]): Promise<RecordOutcome>;
+  /**
+   * Records a GHEC license report already read (e.g. fetched from the API) as the ledger's cloud
+   * report. Identical content (same members, figures and hosts) is "unchanged".
+   */
+  recordCloudReport(ctx: UploadContext, report: CloudReport, source: UploadSource): Promise<RecordOutcome>;
   /** Validates only, records nothing (pull requests). */
   checkUploads(inputs: UploadInput[]): Promise<FileResult[]>;
   summary(ledger: LedgerKey, options: MatchOptions): Promise<LedgerSummary>;
@@ -41,6 +50,8 @@ export interface Ledger {
     target: string,
     source: UploadSource,
   ): Promise<ForgetOutcome>;
+  /** Removes the ledger's GHEC license report (`/license-sync forget cloud`); audited in the history. */
+  forgetCloud(ctx: UploadContext, source: UploadSource): Promise<ForgetOutcome>;
   history(ledger: LedgerKey, limit?: number): Promise<UploadRow[]>;
   /** The last live fetch of the ledger's cloud report, if one was tried. */
   cloudFetch(ledger: LedgerKey): Promise<CloudFetchState | undefined>;

@@ -6,6 +6,8 @@ import { decodeCloudFetch, encodeCloudFetch, type CloudFetchState } from "../dom
 import type { IdentifiedAccount } from "../domain/types.js";
 import {
   IdentityKeyMismatchError,
+  type CloudMember,
+  type CloudReportRecord,
   type InstanceRecord,
   type LedgerKey,
   type LedgerReader,
@@ -16,7 +18,7 @@ import {
   type UploadRow,
   type UploadSource,
 } from "./ledger-store.js";
-import type { Database, InstancesTable, UploadsTable } from "./schema.js";
+import type { CloudMembersTable, CloudReportsTable, Database, InstancesTable, UploadsTable } from "./schema.js";
 
 export interface DialectOps {
   readonly name: "sqlite" | "postgres";
@@ -30,6 +32,8 @@ export interface DialectOps {
   lockLedger(tx: Kysely<Database>, repoId: number): Promise<void>;
   /** Multi-row insert of one instance's accounts, in as few statements as the dialect allows. */
   insertAccounts(tx: Kysely<Database>, repoId: number, serverId: string, accounts: IdentifiedAccount[]): Promise<void>;
+  /** Multi-row insert of a cloud report's members (ordinal = position), likewise. */
+  insertCloudMembers(tx: Kysely<Database>, repoId: number, members: CloudMember[]): Promise<void>;
 }
 
 const FINGERPRINT_KEY = "identity_key_fingerprint";
@@ -47,6 +51,26 @@ export function decodeIdentities(text: string): { primary: string[]; secondary: 
     else if (tagged.startsWith("s:")) secondary.push(tagged.slice(2));
   }
   return { primary, secondary };
+}
+
+/** A cloud member's columns: keys are base64url hashes (no spaces); hosts come from a file, so JSON. */
+export function encodeCloudMember(m: CloudMember): Pick<CloudMembersTable, "login" | "keys" | "links" | "visual_studio"> {
+  return {
+    login: m.login,
+    keys: m.keys.join(" "),
+    links: JSON.stringify(m.links.map((l) => [l.host, l.userId])),
+    visual_studio: m.visualStudio ? 1 : 0,
+  };
+}
+
+function decodeCloudMember(r: Pick<Selectable<CloudMembersTable>, "login" | "keys" | "links" | "visual_studio">): CloudMember {
+  const links = JSON.parse(r.links) as [string, number][];
+  return {
+    login: r.login,
+    keys: r.keys === "" ? [] : r.keys.split(" "),
+    links: links.map(([host, userId]) => ({ host, userId })),
+    visualStudio: Number(r.visual_studio) === 1,
+  };
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -88,10 +112,14 @@ function sourceColumns(s: UploadSource) {
         source_issue: s.issueNumber,
         source_comment: s.commentId ?? null,
       };
+    case "api":
+      return { source_kind: s.kind, source_sha: null, source_path: s.enterprise, source_issue: null, source_comment: null };
   }
 }
 
-function toSource(r: Selectable<UploadsTable>): UploadSource {
+type SourceRow = Pick<Selectable<UploadsTable>, "source_kind" | "source_sha" | "source_path" | "source_issue" | "source_comment">;
+
+function toSource(r: SourceRow): UploadSource {
   const commentId = numOrNull(r.source_comment);
   switch (r.source_kind) {
     case "commit":
@@ -103,6 +131,8 @@ function toSource(r: Selectable<UploadsTable>): UploadSource {
         file: r.source_path ?? "",
         ...(commentId !== null ? { commentId } : {}),
       };
+    case "api":
+      return { kind: "api", enterprise: r.source_path ?? "" };
     default:
       return { kind: "command", issueNumber: num(r.source_issue ?? 0), ...(commentId !== null ? { commentId } : {}) };
   }
@@ -113,6 +143,7 @@ function toUpload(r: Selectable<UploadsTable>): UploadRow {
   return {
     id: num(r.id),
     outcome: r.outcome as UploadOutcome,
+    ...(r.subject === "cloud" ? { subject: "cloud" as const } : {}),
     serverId: r.server_id,
     hostName: r.host_name,
     source: toSource(r),
@@ -129,9 +160,24 @@ function toUpload(r: Selectable<UploadsTable>): UploadRow {
           accounts: num(r.accounts ?? 0),
           deduplicated: num(r.deduplicated ?? 0),
           instances: num(r.instance_count ?? 0),
+          ...(r.enterprise_seats !== null ? { enterpriseSeats: num(r.enterprise_seats) } : {}),
         }
       : null,
     errorSummary: r.error_summary,
+  };
+}
+
+function toCloudReport(r: Selectable<CloudReportsTable>): CloudReportRecord {
+  return {
+    file: r.file,
+    format: r.format === "json" ? "json" : "csv",
+    memberCount: num(r.member_count),
+    reportedSeats: numOrNull(r.reported_seats),
+    linkedHosts: JSON.parse(r.linked_hosts) as string[],
+    contentSha256: r.content_sha256,
+    recordedAt: toDate(r.recorded_at),
+    uploader: r.uploader,
+    source: toSource(r),
   };
 }
 
@@ -198,12 +244,14 @@ class Reader implements LedgerReader {
     deliveryId?: string;
     serverId?: string;
     contentSha256?: string;
+    subject?: "export" | "cloud";
   }): Promise<UploadRow | undefined> {
     let q = this.tx
       .selectFrom("uploads")
       .selectAll()
       .where("ledger_id", "=", this.repoId)
       .where("outcome", "=", "recorded");
+    if (query.subject !== undefined) q = q.where("subject", "=", query.subject);
     if (query.deliveryId !== undefined) q = q.where("delivery_id", "=", query.deliveryId);
     if (query.serverId !== undefined) q = q.where("server_id", "=", query.serverId);
     if (query.contentSha256 !== undefined) q = q.where("content_sha256", "=", query.contentSha256);
@@ -214,6 +262,21 @@ class Reader implements LedgerReader {
   async cloudFetch(): Promise<CloudFetchState | undefined> {
     const row = await this.tx.selectFrom("cloud_fetches").select("state").where("ledger_id", "=", this.repoId).executeTakeFirst();
     return row && decodeCloudFetch(row.state);
+  }
+
+  async cloudReport(): Promise<CloudReportRecord | undefined> {
+    const row = await this.tx.selectFrom("cloud_reports").selectAll().where("ledger_id", "=", this.repoId).executeTakeFirst();
+    return row && toCloudReport(row);
+  }
+
+  async cloudMembers(): Promise<CloudMember[]> {
+    const rows = await this.tx
+      .selectFrom("cloud_members")
+      .select(["login", "keys", "links", "visual_studio"])
+      .where("ledger_id", "=", this.repoId)
+      .orderBy("ordinal")
+      .execute();
+    return rows.map(decodeCloudMember);
   }
 }
 
@@ -278,6 +341,31 @@ class Writer extends Reader implements LedgerWriter {
       .execute();
   }
 
+  async replaceCloudReport(record: CloudReportRecord, members: CloudMember[]): Promise<void> {
+    await this.removeCloudReport();
+    await this.tx
+      .insertInto("cloud_reports")
+      .values({
+        ledger_id: this.repoId,
+        file: record.file,
+        format: record.format,
+        member_count: record.memberCount,
+        reported_seats: record.reportedSeats,
+        linked_hosts: JSON.stringify(record.linkedHosts),
+        content_sha256: record.contentSha256,
+        recorded_at: iso(record.recordedAt),
+        uploader: record.uploader,
+        ...sourceColumns(record.source),
+      })
+      .execute();
+    if (members.length) await this.ops.insertCloudMembers(this.tx, this.repoId, members);
+  }
+
+  async removeCloudReport(): Promise<void> {
+    await this.tx.deleteFrom("cloud_members").where("ledger_id", "=", this.repoId).execute();
+    await this.tx.deleteFrom("cloud_reports").where("ledger_id", "=", this.repoId).execute();
+  }
+
   async appendUpload(row: NewUploadRow): Promise<number> {
     const inserted = await this.tx
       .insertInto("uploads")
@@ -298,7 +386,9 @@ class Writer extends Reader implements LedgerWriter {
         accounts: row.totals?.accounts ?? null,
         deduplicated: row.totals?.deduplicated ?? null,
         instance_count: row.totals?.instances ?? null,
+        enterprise_seats: row.totals?.enterpriseSeats ?? null,
         error_summary: row.errorSummary,
+        subject: row.subject ?? "export",
       })
       .returning("id")
       .executeTakeFirstOrThrow();

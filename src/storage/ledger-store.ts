@@ -1,10 +1,12 @@
 // The one interface between the app and its database. Two adapters implement it:
 // SQLite (default, embedded) and PostgreSQL (shared by replicas). Nothing here knows about GitHub.
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
-import type { IdentifiedAccount, InstanceRecord, UploadRow } from "../domain/types.js";
+import type { CloudMember } from "../domain/cloud-report.js";
+import type { CloudReportRecord, IdentifiedAccount, InstanceRecord, UploadRow } from "../domain/types.js";
 
 // The record types live in the domain (the renderers show them); re-exported for storage callers.
-export type { InstanceRecord, Totals, UploadOutcome, UploadRow, UploadSource } from "../domain/types.js";
+export type { CloudReportRecord, InstanceRecord, Totals, UploadOutcome, UploadRow, UploadSource } from "../domain/types.js";
+export type { CloudMember } from "../domain/cloud-report.js";
 
 /** A ledger: the records of one designated repository, keyed by the repository's id (renames keep it). */
 export interface LedgerKey {
@@ -23,8 +25,17 @@ export interface LedgerReader {
   accounts(serverId?: string): Promise<Map<string, IdentifiedAccount[]>>;
   /** Newest first. */
   history(limit?: number): Promise<UploadRow[]>;
-  /** The newest recorded upload with this delivery id or content hash, if any. */
-  findRecorded(query: { deliveryId?: string; serverId?: string; contentSha256?: string }): Promise<UploadRow | undefined>;
+  /** The newest recorded upload with this delivery id or content hash (of this subject, when given), if any. */
+  findRecorded(query: {
+    deliveryId?: string;
+    serverId?: string;
+    contentSha256?: string;
+    subject?: "export" | "cloud";
+  }): Promise<UploadRow | undefined>;
+  /** The ledger's GHEC license report, if one is recorded. */
+  cloudReport(): Promise<CloudReportRecord | undefined>;
+  /** Its members (keys already keyed hashes), in report order; [] when none. */
+  cloudMembers(): Promise<CloudMember[]>;
   /** The last live fetch of the ledger's cloud report, if one was tried. */
   cloudFetch(): Promise<CloudFetchState | undefined>;
 }
@@ -37,6 +48,9 @@ export interface LedgerWriter extends LedgerReader {
   replaceAccounts(serverId: string, accounts: IdentifiedAccount[]): Promise<void>;
   /** Delete the instance and its accounts. */
   removeInstance(serverId: string): Promise<void>;
+  /** Replaces the ledger's cloud report and all its members. */
+  replaceCloudReport(record: CloudReportRecord, members: CloudMember[]): Promise<void>;
+  removeCloudReport(): Promise<void>;
   appendUpload(row: NewUploadRow): Promise<number>;
   /** Replaces the ledger's last live-fetch state. */
   saveCloudFetch(state: CloudFetchState): Promise<void>;

@@ -93,6 +93,43 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The GHEC license report: one per ledger, its members' keys as keyed hashes only.
+    "0003_cloud_report": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("uploads")
+          .addColumn("subject", "text", (c) => c.notNull().defaultTo("export"))
+          .execute();
+        await db.schema.alterTable("uploads").addColumn("enterprise_seats", "integer").execute();
+        await db.schema
+          .createTable("cloud_reports")
+          .addColumn("ledger_id", big, (c) => c.primaryKey().references("ledgers.repo_id").onDelete("cascade"))
+          .addColumn("file", "text", (c) => c.notNull())
+          .addColumn("format", "text", (c) => c.notNull())
+          .addColumn("member_count", "integer", (c) => c.notNull())
+          .addColumn("reported_seats", "integer")
+          .addColumn("linked_hosts", "text", (c) => c.notNull())
+          .addColumn("content_sha256", "text", (c) => c.notNull())
+          .addColumn("recorded_at", time, (c) => c.notNull())
+          .addColumn("uploader", "text", (c) => c.notNull())
+          .addColumn("source_kind", "text", (c) => c.notNull())
+          .addColumn("source_sha", "text")
+          .addColumn("source_path", "text")
+          .addColumn("source_issue", "integer")
+          .addColumn("source_comment", big)
+          .execute();
+        await db.schema
+          .createTable("cloud_members")
+          .addColumn("ledger_id", big, (c) => c.notNull())
+          .addColumn("ordinal", "integer", (c) => c.notNull())
+          .addColumn("login", "text", (c) => c.notNull())
+          .addColumn("keys", "text", (c) => c.notNull())
+          .addColumn("links", "text", (c) => c.notNull())
+          .addColumn("visual_studio", "integer", (c) => c.notNull())
+          .addPrimaryKeyConstraint("cloud_members_pk", ["ledger_id", "ordinal"])
+          .execute();
+      },
+    },
   };
 }
 

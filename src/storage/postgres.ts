@@ -3,7 +3,7 @@
 // serialise across replicas while other ledgers proceed.
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import { encodeIdentities, type DialectOps } from "./kysely-store.js";
+import { encodeCloudMember, encodeIdentities, type DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
 /** Rows per INSERT … SELECT FROM unnest(): 3 array parameters whatever the size; chunked to bound memory. */
@@ -30,6 +30,20 @@ export const postgresOps: DialectOps = {
         from unnest(${sql.val(chunk.map((a) => a.userId))}::bigint[],
                     ${sql.val(chunk.map((a) => a.login))}::text[],
                     ${sql.val(chunk.map(encodeIdentities))}::text[]) as t(user_id, login, identities)
+      `.execute(tx);
+    }
+  },
+  async insertCloudMembers(tx, repoId, members) {
+    for (let i = 0; i < members.length; i += ROWS_PER_INSERT) {
+      const chunk = members.slice(i, i + ROWS_PER_INSERT).map(encodeCloudMember);
+      await sql`
+        insert into cloud_members (ledger_id, ordinal, login, keys, links, visual_studio)
+        select ${repoId}, t.ordinal, t.login, t.keys, t.links, t.visual_studio
+        from unnest(${sql.val(chunk.map((_, j) => i + j))}::integer[],
+                    ${sql.val(chunk.map((m) => m.login))}::text[],
+                    ${sql.val(chunk.map((m) => m.keys))}::text[],
+                    ${sql.val(chunk.map((m) => m.links))}::text[],
+                    ${sql.val(chunk.map((m) => m.visual_studio))}::integer[]) as t(ordinal, login, keys, links, visual_studio)
       `.execute(tx);
     }
   },

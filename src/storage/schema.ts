@@ -59,6 +59,41 @@ export interface UploadsTable {
   deduplicated: number | null;
   instance_count: number | null;
   error_summary: string | null;
+  /** "export" (a GHES export) or "cloud" (the ledger's GHEC license report). */
+  subject: Generated<string>;
+  enterprise_seats: number | null;
+}
+
+/** The ledger's one GHEC license report (its metadata); its members are in cloud_members. */
+export interface CloudReportsTable {
+  ledger_id: Int;
+  file: string;
+  format: string;
+  member_count: number;
+  reported_seats: number | null;
+  /** JSON array of normalized host names. */
+  linked_hosts: string;
+  content_sha256: string;
+  recorded_at: Time;
+  uploader: string;
+  source_kind: string;
+  source_sha: string | null;
+  /** Commit path, the issue's file name, or the enterprise slug (api). */
+  source_path: string | null;
+  source_issue: number | null;
+  source_comment: Int | null;
+}
+
+export interface CloudMembersTable {
+  ledger_id: Int;
+  /** Position in the report: logins need not be unique in a hand-made file. */
+  ordinal: number;
+  login: string;
+  /** Identity keys (keyed hashes, never e-mails or NameIDs), space-separated; "" when none. */
+  keys: string;
+  /** JSON array of [host, user_id] pairs: GitHub's own links to GHES accounts. */
+  links: string;
+  visual_studio: number;
 }
 
 export interface MetaTable {
@@ -81,4 +116,6 @@ export interface Database {
   uploads: UploadsTable;
   meta: MetaTable;
   cloud_fetches: CloudFetchesTable;
+  cloud_reports: CloudReportsTable;
+  cloud_members: CloudMembersTable;
 }

@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Sqlite from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
-import { encodeIdentities, type DialectOps } from "./kysely-store.js";
+import { encodeCloudMember, encodeIdentities, type DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
 /** Rows per prepared multi-row INSERT: 5 bound values each, well under SQLite's 32,766 variables. */
@@ -24,6 +24,16 @@ export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
       const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ");
       stmt = database.prepare(`insert into accounts (ledger_id, server_id, user_id, login, identities) values ${values}`);
       statements.set(rows, stmt);
+    }
+    return stmt;
+  };
+  const memberStatements = new Map<number, Sqlite.Statement>();
+  const insertMembers = (rows: number) => {
+    let stmt = memberStatements.get(rows);
+    if (!stmt) {
+      const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
+      stmt = database.prepare(`insert into cloud_members (ledger_id, ordinal, login, keys, links, visual_studio) values ${values}`);
+      memberStatements.set(rows, stmt);
     }
     return stmt;
   };
@@ -56,6 +66,18 @@ export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
           params.push(repoId, serverId, a.userId, a.login, encodeIdentities(a));
         }
         insert(end - i).run(params);
+      }
+    },
+    async insertCloudMembers(_tx, repoId, members) {
+      const params: (number | string)[] = [];
+      for (let i = 0; i < members.length; i += ROWS_PER_INSERT) {
+        const end = Math.min(members.length, i + ROWS_PER_INSERT);
+        params.length = 0;
+        for (let j = i; j < end; j++) {
+          const m = encodeCloudMember(members[j]!);
+          params.push(repoId, j, m.login, m.keys, m.links, m.visual_studio);
+        }
+        insertMembers(end - i).run(params);
       }
     },
   };

@@ -102,6 +102,8 @@ describe.each(await adapterCases())("reply lost after recording: $name", ({ make
       checkUploads: (inputs) => real.checkUploads(inputs),
       summary: (ledger, options) => real.summary(ledger, options),
       forget: (c, target, source) => real.forget(c, target, source),
+      forgetCloud: (c, source) => real.forgetCloud(c, source),
+      recordCloudReport: (c, report, source) => real.recordCloudReport(c, report, source),
       history: (ledger, limit) => real.history(ledger, limit),
       cloudFetch: (ledger) => real.cloudFetch(ledger),
       saveCloudFetch: (ledger, state) => real.saveCloudFetch(ledger, state),

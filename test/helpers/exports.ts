@@ -45,3 +45,46 @@ export function blobReply(sha: string, bytes: Buffer | string) {
   const b = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
   return { sha, size: b.length, url: `https://api.github.com/repos/x/y/git/blobs/${sha}`, node_id: "B", encoding: "base64", content: b.toString("base64") };
 }
+
+/** One row of a GHEC license report built for a test (made-up people). */
+export interface TestMember {
+  login: string;
+  /** Verified-domain e-mails. */
+  emails?: string[];
+  nameId?: string;
+  /** enterprise_server_user_ids items, "host:id". */
+  links?: string[];
+  /** github_com_user; default true (a cloud member). */
+  member?: boolean;
+  /** license_type; default "Enterprise". */
+  license?: string;
+}
+
+const csvCell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** A GHEC license report CSV with the columns the contract needs, CRLF line ends. */
+export function cloudCsv(members: readonly TestMember[]): string {
+  const header = "github_com_login,github_com_user,github_com_verified_domain_emails,github_com_saml_name_id,license_type,enterprise_server_user_ids";
+  const rows = members.map((m) =>
+    [m.login, String(m.member ?? true), (m.emails ?? []).join(","), m.nameId ?? "", m.license ?? "Enterprise", (m.links ?? []).join(",")]
+      .map(csvCell)
+      .join(","),
+  );
+  return [header, ...rows, ""].join("\r\n");
+}
+
+/** One page of the consumed-licenses API (`total_seats_consumed` as given). */
+export function cloudJson(members: readonly TestMember[], totalSeatsConsumed: number): string {
+  return JSON.stringify({
+    total_seats_consumed: totalSeatsConsumed,
+    total_seats_purchased: totalSeatsConsumed + 10,
+    users: members.map((m) => ({
+      github_com_login: m.login,
+      github_com_user: m.member ?? true,
+      github_com_verified_domain_emails: m.emails ?? [],
+      github_com_saml_name_id: m.nameId ?? null,
+      license_type: m.license ?? "Enterprise",
+      enterprise_server_user_ids: m.links ?? [],
+    })),
+  });
+}

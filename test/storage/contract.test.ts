@@ -8,7 +8,8 @@ import { readExport } from "../../src/domain/validate.js";
 import { createIdentityHasher, keyFingerprint } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
 import type { UploadContext, UploadInput } from "../../src/ledger/types.js";
-import { IdentityKeyMismatchError, type InstanceRecord, type LedgerKey } from "../../src/storage/ledger-store.js";
+import { IdentityKeyMismatchError, type CloudMember, type CloudReportRecord, type InstanceRecord, type LedgerKey } from "../../src/storage/ledger-store.js";
+import { cloudCsv } from "../helpers/exports.js";
 import {
   exportJson,
   people,
@@ -321,6 +322,138 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect(hist).toHaveLength(5);
     const accounts = await store.read(ledger, (tx) => tx.accounts());
     expect([...accounts.keys()]).toEqual(["srv-2"]);
+  });
+
+  it("round-trips the cloud report and its members; a later one replaces it whole; removal leaves nothing", async () => {
+    const store = await freshStore();
+    const ledger = newLedger();
+    const record: CloudReportRecord = {
+      file: "license-usage/ghec.csv",
+      format: "csv",
+      memberCount: 2,
+      reportedSeats: 47,
+      linkedHosts: ["ghes-a.corp", "odd host"],
+      contentSha256: "c1",
+      recordedAt: new Date("2025-02-03T04:05:06.000Z"),
+      uploader: "mona",
+      source: { kind: "commit", sha: "abc", path: "license-usage/ghec.csv" },
+    };
+    const members: CloudMember[] = [
+      { login: "mona-acme", keys: ["k1", "k2"], links: [{ host: "ghes-a.corp", userId: 9_000_000_001 }, { host: "odd host", userId: 2 }], visualStudio: false },
+      { login: "hubot", keys: [], links: [], visualStudio: true },
+    ];
+    await store.write(ledger, (tx) => tx.replaceCloudReport(record, members));
+    const got = await store.read(ledger, async (tx) => ({ report: await tx.cloudReport(), members: await tx.cloudMembers() }));
+    expect(got).toEqual({ report: record, members });
+
+    const api: CloudReportRecord = { ...record, file: "consumed-licenses API", format: "json", memberCount: 1, reportedSeats: null, linkedHosts: [], contentSha256: "c2", source: { kind: "api", enterprise: "acme" } };
+    await store.write(ledger, async (tx) => {
+      await tx.replaceCloudReport(api, [members[1]!]);
+      await tx.appendUpload({
+        subject: "cloud",
+        outcome: "recorded",
+        serverId: null,
+        hostName: null,
+        source: api.source,
+        uploader: "mona",
+        deliveryId: null,
+        contentSha256: "c2",
+        accountCount: 1,
+        added: 0,
+        removed: 1,
+        totals: { seats: 0, accounts: 0, deduplicated: 0, instances: 0, enterpriseSeats: 1 },
+        errorSummary: null,
+      });
+    });
+    const replaced = await store.read(ledger, async (tx) => ({
+      report: await tx.cloudReport(),
+      members: await tx.cloudMembers(),
+      history: await tx.history(),
+      found: await tx.findRecorded({ contentSha256: "c2", subject: "cloud" }),
+      notExport: await tx.findRecorded({ contentSha256: "c2", subject: "export" }),
+    }));
+    expect(replaced.report).toEqual(api);
+    expect(replaced.members).toEqual([members[1]]);
+    expect(replaced.history[0]).toMatchObject({ subject: "cloud", source: { kind: "api", enterprise: "acme" }, totals: { enterpriseSeats: 1 } });
+    expect(replaced.found?.id).toBe(replaced.history[0]!.id);
+    expect(replaced.notExport).toBeUndefined();
+
+    await store.write(ledger, (tx) => tx.removeCloudReport());
+    expect(await store.read(ledger, async (tx) => [await tx.cloudReport(), await tx.cloudMembers()])).toEqual([undefined, []]);
+  });
+
+  it("writes 100,000 cloud members in one write and reads them back", async () => {
+    const store = await freshStore();
+    const ledger = newLedger();
+    const many: CloudMember[] = Array.from({ length: 100_000 }, (_, i) => ({
+      login: `m${i}`,
+      keys: [`k${i}`],
+      links: [{ host: "ghes.corp", userId: i + 1 }],
+      visualStudio: i % 7 === 0,
+    }));
+    const record: CloudReportRecord = {
+      file: "big.csv", format: "csv", memberCount: many.length, reportedSeats: null, linkedHosts: ["ghes.corp"],
+      contentSha256: "big", recordedAt: new Date(), uploader: "mona", source: { kind: "issue", issueNumber: 1, file: "big.csv" },
+    };
+    await store.write(ledger, (tx) => tx.replaceCloudReport(record, many));
+    const got = await store.read(ledger, (tx) => tx.cloudMembers());
+    expect(got).toHaveLength(100_000);
+    expect(got[99_999]).toEqual(many[99_999]);
+    expect(got[7]).toEqual(many[7]);
+  });
+
+  it("records a cloud report: enterprise figures in the summary and history, replaced, recognised, forgotten; no '@' stored", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const ledger = newLedger();
+    // GHES: person 0..9 on ghes-a (ids 1..10). GHEC: persons 5..14 by verified e-mail, one more by a link.
+    await service.recordUploads(ctxFor(ledger), [commit("a.json", exportJson("srv-a", "ghes-a.corp", people(0, 10)))]);
+    const v1 = cloudCsv([
+      ...Array.from({ length: 10 }, (_, i) => ({ login: `cloud${5 + i}`, emails: [`person.${5 + i}@corp.example`] })),
+      { login: "linked", links: ["GHES-A.corp.:1"] },
+      { login: "vs", license: "Visual Studio Enterprise" },
+    ]);
+    const first = await service.recordUploads(ctxFor(ledger, "d1"), [commit("license-usage/ghec.csv", new TextEncoder().encode(v1))]);
+    expect(first.results[0]).toMatchObject({ status: "recorded", cloud: { format: "csv", members: 12, replaces: null } });
+    // persons: 10 GHES, of whom 6 joined a member (5..9 by e-mail, 0 by link); 5 + 1 cloud-only.
+    expect(first.summary.enterprise?.figures).toMatchObject({ persons: 16, both: 6, serverOnly: 4, cloudOnly: 6, cloudMembers: 12, visualStudio: 1, seats: 15 });
+    expect(first.summary.totals).toEqual({ seats: 10, accounts: 10, deduplicated: 0, instances: 1, enterpriseSeats: 15 });
+    expect(first.summary.enterprise?.report).toMatchObject({ file: "license-usage/ghec.csv", memberCount: 12, reportedSeats: 11, linkedHosts: ["ghes-a.corp"] });
+
+    // A GHES upload afterwards recounts the enterprise figures with the stored report.
+    const again = await service.recordUploads(ctxFor(ledger, "d2"), [commit("b.json", exportJson("srv-b", "ghes-b.corp", people(100, 3)))]);
+    expect(again.summary.totals).toMatchObject({ seats: 13, enterpriseSeats: 18 });
+    expect((await service.summary(ledger, DEFAULT_MATCH_OPTIONS)).enterprise?.figures.seats).toBe(18);
+
+    const same = await service.recordUploads(ctxFor(ledger, "d3"), [commit("copy.csv", new TextEncoder().encode(v1))]);
+    expect(same.results[0]).toMatchObject({ status: "unchanged", cloud: { members: 12 } });
+
+    const v2 = cloudCsv([{ login: "cloud5", emails: ["person.5@corp.example"] }, { login: "new" }]);
+    const second = await service.recordUploads(ctxFor(ledger, "d4"), [commit("license-usage/ghec.csv", new TextEncoder().encode(v2))]);
+    expect(second.results[0]).toMatchObject({ status: "recorded", cloud: { members: 2, replaces: first.summary.enterprise!.report.recordedAt } });
+    expect(second.summary.enterprise?.figures).toMatchObject({ both: 1, cloudOnly: 1, serverOnly: 12, seats: 14 });
+
+    const refused = await service.recordUploads(ctxFor(ledger, "d5"), [commit("bad.csv", new TextEncoder().encode("github_com_login,github_com_user,github_com_saml_name_id\nx,true\n"))]);
+    expect(refused.results[0]).toMatchObject({ status: "refused", errors: [{ path: "line 2" }] });
+    expect(refused.summary.totals.enterpriseSeats).toBe(14);
+
+    const cmd = { kind: "command", issueNumber: 5, commentId: 77 } as const;
+    const forgotten = await service.forgetCloud(ctxFor(ledger), cmd);
+    expect(forgotten).toMatchObject({ status: "removed-cloud", report: { memberCount: 2 }, summary: { totals: { seats: 13 } } });
+    expect(forgotten.status === "removed-cloud" && forgotten.summary.totals.enterpriseSeats).toBeUndefined();
+    expect(await service.forgetCloud(ctxFor(ledger), cmd)).toMatchObject({ status: "no-cloud-report" });
+
+    const hist = await service.history(ledger);
+    expect(hist.map((h) => [h.subject ?? "export", h.outcome])).toEqual([
+      ["cloud", "removed"],
+      ["cloud", "refused"],
+      ["cloud", "recorded"],
+      ["export", "recorded"],
+      ["cloud", "recorded"],
+      ["export", "recorded"],
+    ]);
+    expect(hist[2]).toMatchObject({ accountCount: 2, added: 1, removed: 11, totals: { enterpriseSeats: 14 } });
+    expect((await scanTextColumns(store, "@")).filter((s) => s.hits > 0)).toEqual([]);
   });
 
   it("stores the identity key's fingerprint and refuses another key", async () => {
