@@ -8,6 +8,9 @@ export const CONFIG_PATH = `.github/${CONFIG_FILE}`;
 export const DEFAULT_EXPORT_PATHS: readonly string[] = Object.freeze([
   "license-usage/**/*.json",
   "license-usage/**/*.json.gz",
+  // GHEC license reports (CSV), from the enterprise's licensing page.
+  "license-usage/**/*.csv",
+  "license-usage/**/*.csv.gz",
 ]);
 export const DEFAULT_STALE_AFTER_DAYS = 35;
 export const DEFAULT_DASHBOARD_TITLE = "License usage dashboard";

@@ -14,6 +14,9 @@ export function findingLine(bytes: Uint8Array | undefined, finding: Finding, max
     const m = /\bline (\d+)\b/.exec(finding.message);
     return m ? Number(m[1]) : 1;
   }
+  // A CSV report's findings are placed by their line.
+  const csvLine = /^line (\d+)$/.exec(finding.path);
+  if (csvLine) return Number(csvLine[1]);
   // A gzip file has no meaningful lines to point at.
   if (!bytes || (bytes[0] === 0x1f && bytes[1] === 0x8b)) return 1;
   const decoded = decodeExport(bytes, finding.file, { maxBytes });

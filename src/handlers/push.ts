@@ -92,7 +92,8 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
     results,
     refusedBytes,
     deps.settings.maxExportBytes,
-    `Seats consumed: **${summary.totals.seats}** (${summary.totals.accounts} accounts, ${summary.totals.deduplicated} deduplicated, ${summary.totals.instances} instances).`,
+    (summary.totals.enterpriseSeats !== undefined ? `Enterprise seats (GHEC and GHES together): **${summary.totals.enterpriseSeats}**. GHES seats: ` : "Seats consumed: ") +
+      `**${summary.totals.seats}** (${summary.totals.accounts} accounts, ${summary.totals.deduplicated} deduplicated, ${summary.totals.instances} instances).`,
   );
   await publishCheckRun(context.octokit, { ...params, headSha: p.after, ...check });
 

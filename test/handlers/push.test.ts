@@ -17,7 +17,7 @@ import {
   tagPushPayload,
   type PushOptions,
 } from "../helpers/payloads.js";
-import { rawBlob, exportJson, users } from "../helpers/exports.js";
+import { cloudCsv, cloudJson, exportJson, gzip, rawBlob, users } from "../helpers/exports.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
@@ -169,6 +169,71 @@ describe("push to the designated branch", () => {
     expect(cap.comment).toContain("/license-sync forget");
     expect(cap.check?.conclusion).toBe("failure");
     expect((await ledger.summary(key, DEFAULT_MATCH_OPTIONS)).totals).toEqual({ seats: 3, accounts: 3, deduplicated: 0, instances: 1 });
+  });
+
+  it("records a committed GHEC license report (CSV): the reply leads with the enterprise seats, the marker carries them", async () => {
+    // GHES: users 1..3. GHEC: u2 and u3 by verified e-mail, u1 by GitHub's link, one cloud-only member.
+    const csv = cloudCsv([
+      { login: "cloud-u2", emails: ["U2@corp.example"] },
+      { login: "cloud-u3", nameId: "u3@corp.example" },
+      { login: "cloud-u1", links: ["ghes-a.corp.example:1"] },
+      { login: "only-cloud", emails: ["x@corp.example"] },
+    ]);
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(
+      scope,
+      [
+        { path: "license-usage/a.json", sha: "b1", bytes: A },
+        { path: "license-usage/ghec/report.csv.gz", sha: "c1", bytes: gzip(csv) },
+      ],
+      cap,
+    );
+    await push();
+
+    expect(cap.comment).toContain("`license-usage/ghec/report.csv.gz`: **recorded**: GHEC license report (CSV), 4 members (the ledger's first GHEC license report)");
+    expect(cap.comment).toMatch(/\*\*License usage in 2222222\*\*: 2 recorded\n[\s\S]*\n## 4 enterprise seats consumed\n/);
+    expect(cap.comment).toContain("## GHES: 3 seats consumed");
+    expect(cap.comment).toContain("GitHub's own figure in the report: **4** seats, the same as counted here.");
+    expect(JSON.parse(SUMMARY_LINE.exec(cap.comment!)![1]!)).toEqual({ seats: 3, accounts: 3, deduplicated: 0, instances: 1, enterprise_seats: 4 });
+    expect(cap.comment).not.toMatch(/[\w.]+@[\w.]+/);
+    expect(cap.check).toMatchObject({ conclusion: "success", output: { title: "2 recorded" } });
+    expect(cap.check!.output.summary).toContain("Enterprise seats (GHEC and GHES together): **4**");
+    const history = await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME });
+    expect(history[0]).toMatchObject({ subject: "cloud", outcome: "recorded", source: { kind: "commit", path: "license-usage/ghec/report.csv.gz" } });
+  });
+
+  it("refuses a broken cloud report: failing check annotated on the CSV line, or at the JSON path", async () => {
+    const csv = cloudCsv([{ login: "a" }, { login: "b" }, { login: "c" }]).replace("\r\nb,", "\r\nb,extra,");
+    const json = JSON.stringify(JSON.parse(cloudJson([{ login: "a" }, { login: "b" }], 2)), null, 2).replace('"github_com_user": true,\n      "github_com_verified_domain_emails": []', '"github_com_user": true,\n      "github_com_verified_domain_emails": "b@corp.example"');
+    const jsonLine = json.split("\n").findIndex((l) => l.includes('"b@corp.example"')) + 1;
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(
+      scope,
+      [
+        { path: "license-usage/ghec.csv", sha: "c2", bytes: csv },
+        { path: "license-usage/ghec.json", sha: "c3", bytes: json },
+      ],
+      cap,
+    );
+    await push();
+    expect(cap.comment).toContain("2 refused");
+    expect(cap.comment).toContain("`license-usage/ghec.csv: line 3: 7 cells, the header has 6`");
+    expect(cap.comment).toContain("users[0].github_com_verified_domain_emails: expected an array of strings");
+    expect(cap.comment).not.toContain("b@corp.example");
+    expect(cap.comment).toContain("## 0 seats consumed");
+    expect(cap.check?.conclusion).toBe("failure");
+    expect(cap.check?.output.annotations).toEqual([
+      expect.objectContaining({ path: "license-usage/ghec.csv", start_line: 3 }),
+      expect.objectContaining({ path: "license-usage/ghec.json", start_line: jsonLine }),
+    ]);
+    expect(jsonLine).toBeGreaterThan(1);
+    const history = await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME });
+    expect(history.map((h) => [h.subject, h.outcome])).toEqual([
+      ["cloud", "refused"],
+      ["cloud", "refused"],
+    ]);
   });
 
   it("reads a file over 1 MB through the git blobs API", async () => {
