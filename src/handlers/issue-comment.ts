@@ -58,11 +58,13 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
         log.info({ outcome: "refused-permission", command: "forget", role: permission.roleName }, "issue path: forget refused");
         return;
       }
-      const outcome = await deps.ledger.forget(
-        { ledger: ledgerKey, uploader: issue.login, deliveryId: context.id, options: config.match },
-        command.target,
-        { kind: "command", issueNumber: issue.issueNumber, commentId },
-      );
+      const ctx = { ledger: ledgerKey, uploader: issue.login, deliveryId: context.id, options: config.match };
+      const source = { kind: "command", issueNumber: issue.issueNumber, commentId } as const;
+      // `forget cloud` removes the GHEC license report (an instance named "cloud": use its server_id).
+      const outcome =
+        command.target.toLowerCase() === "cloud"
+          ? await deps.ledger.forgetCloud(ctx, source)
+          : await deps.ledger.forget(ctx, command.target, source);
       await reply(renderForgetReply({ marker, target: command.target, outcome, options }));
       log.info(
         { outcome: `forget-${outcome.status}`, ...(outcome.status === "removed" ? { serverId: outcome.instance.serverId } : {}) },

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
-import { exportJson, users } from "../helpers/exports.js";
+import { cloudCsv, exportJson, users } from "../helpers/exports.js";
 import { API } from "../helpers/probot.js";
 import {
   ISSUE,
@@ -134,6 +134,25 @@ describe("/license-sync commands", () => {
     expect(capture.bodies[0]).toContain('"seats":3,"accounts":3,"deduplicated":0,"instances":1');
     const [last] = await h.ledger.history(LEDGER, 1);
     expect(last).toMatchObject({ outcome: "removed", serverId: "server-b", uploader: "ops-lead", source: { kind: "command", issueNumber: ISSUE } });
+  });
+
+  it("forget cloud by a maintainer removes the GHEC license report; the summary is GHES-only again", async () => {
+    await seed(EXPORT_A);
+    await h.ledger.recordUploads({ ledger: LEDGER, uploader: "seed", deliveryId: null, options: OPTS }, [
+      { file: "ghec.csv", bytes: Buffer.from(cloudCsv([{ login: "cloud-1", emails: ["u1@corp.example"] }, { login: "only-cloud" }])), source: { kind: "commit", sha: "1".repeat(40), path: "ghec.csv" } },
+    ]);
+    expect((await h.ledger.summary(LEDGER, OPTS)).totals.enterpriseSeats).toBe(4);
+    const api = nockEventStart({ role: "maintain", login: "ops-lead" });
+    const capture = captureBody();
+    nockCommandReply(api, capture);
+
+    await receive(h, "issue_comment", commentPayload({ body: "/license-sync forget cloud", login: "ops-lead" }));
+
+    expect(capture.bodies[0]).toContain("Removed the GHEC license report `ghec.csv`");
+    expect(capture.bodies[0]).toContain('<!-- license-sync:summary {"seats":3,"accounts":3,"deduplicated":0,"instances":1} -->');
+    const [last] = await h.ledger.history(LEDGER, 1);
+    expect(last).toMatchObject({ subject: "cloud", outcome: "removed", uploader: "ops-lead", source: { kind: "command", issueNumber: ISSUE } });
+    expect((await h.ledger.summary(LEDGER, OPTS)).instances).toHaveLength(1);
   });
 
   it("forget by host name shared by two instances asks for the exact id and removes nothing", async () => {
