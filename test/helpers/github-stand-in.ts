@@ -34,6 +34,8 @@ export class GitHubStandIn extends EventEmitter {
   /** "owner/name sha" -> comments on that commit */
   readonly comments = new Map<string, StandInComment[]>();
   readonly checkRuns: StandInCheckRun[] = [];
+  /** "owner/name #number" -> comments on that issue (the issue path). */
+  readonly issueComments = new Map<string, StandInComment[]>();
   /** Every request, "METHOD /path". */
   readonly requests: string[] = [];
   /** Requests no route answered. */
@@ -130,6 +132,32 @@ export class GitHubStandIn extends EventEmitter {
       }
       return json(404, { message: "Not Found" });
     }
+    // The issue path: every sender is an admin; labels are accepted and not kept.
+    if (method === "GET" && (r = /^collaborators\/([^/]+)\/permission$/.exec(rest))) {
+      return json(200, { permission: "admin", role_name: "admin", user: { login: r[1] } });
+    }
+    if ((r = /^issues\/(\d+)\/comments$/.exec(rest))) {
+      const key = `${repo} #${r[1]}`;
+      const list = this.issueComments.get(key) ?? [];
+      if (method === "GET") return json(200, list.map((c) => ({ ...c, user: { type: "Bot" } })));
+      if (method === "POST") {
+        const comment = { id: this.nextId++, body: String(body().body) };
+        this.issueComments.set(key, [...list, comment]);
+        json(201, comment);
+        this.emit("issue-comment", key);
+        return;
+      }
+    }
+    if (method === "PATCH" && (r = /^issues\/comments\/(\d+)$/.exec(rest))) {
+      const c = [...this.issueComments.values()].flat().find((x) => x.id === Number(r![1]));
+      if (!c) return json(404, { message: "Not Found" });
+      c.body = String(body().body);
+      json(200, c);
+      this.emit("issue-comment", c.id);
+      return;
+    }
+    if (method === "POST" && rest === "labels") return json(201, {});
+    if (method === "POST" && /^issues\/\d+\/labels$/.test(rest)) return json(200, []);
     if (method === "POST" && rest === "check-runs") {
       const run = { repo, ...(body() as Omit<StandInCheckRun, "repo">) };
       this.checkRuns.push(run);
