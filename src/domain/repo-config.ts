@@ -175,7 +175,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
     type: globs,
     default: [...DEFAULT_EXPORT_PATHS],
     meaning:
-      "Globs (one or a list) of the files that hold exports, from the repository root. `**` spans any number of folders (none included), `*` and `?` stay within one name.",
+      "Globs (one or a list) of the files that hold exports and the GHEC license report, from the repository root. `**` spans any number of folders (none included), `*` and `?` stay within one name.",
     set: (c, v) => (c.paths = v),
   }),
   key({
