@@ -93,6 +93,7 @@ export function parseArgs(argv: string[]): Parsed {
 export const USAGE = `Usage:
   license-sync validate [--max-bytes SIZE] FILE...
   license-sync report [--json] [--match-all-emails] [--match-logins] [--max-bytes SIZE] FILE...
+  license-sync upload --repo OWNER/NAME [--wait] FILE...   (license-sync upload --help)
   license-sync --help | --version`;
 
 export const HELP = `license-sync: check GHES license-usage exports (and GitHub's GHEC license report) and count
@@ -109,6 +110,8 @@ Commands:
                      figures (GHES and GHEC together, next to GitHub's own). Prints a table, or one
                      JSON object with --json. If any file is invalid, nothing is printed on stdout
                      and every file's errors go to stderr.
+  upload FILE...     Commit exports to the ledger repository, where the app records them
+                     (options: license-sync upload --help).
 
 Options:
   --json               report: print exactly one JSON object on stdout (seats, accounts,

@@ -31,7 +31,7 @@ export const processIo: CliIo = {
   },
 };
 
-function version(): string {
+export function version(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
     return typeof pkg.version === "string" ? pkg.version : "unknown";
@@ -61,7 +61,7 @@ function describeFsError(file: string, e: unknown): string {
  * Reads and validates one file, a GHES export or a GHEC license report. A file-system problem is
  * written to stderr as a message naming the file, and gives null.
  */
-async function load(file: string, maxBytes: number, io: CliIo): Promise<UploadRead | null> {
+export async function load(file: string, maxBytes: number, io: CliIo): Promise<UploadRead | null> {
   let bytes: Uint8Array;
   try {
     const s = await io.stat(file);
@@ -90,7 +90,36 @@ function findings(label: string, list: Finding[]): string {
   return list.map((f) => `${label}${formatFinding(f)}\n`).join("");
 }
 
+/** validate's answer for one file read: "FILE: ok (…)" on stdout, or its errors on stderr; true when valid. */
+export function printValidation(file: string, read: UploadRead, io: CliIo): boolean {
+  if (read.kind === "cloud") {
+    const c = read.result;
+    if (!c.ok) {
+      io.stderr(findings("", c.errors) + findings("warning: ", c.warnings));
+      return false;
+    }
+    io.stdout(`${file}: ok (${describeCloud(c.report)})\n`);
+    io.stderr(findings("warning: ", c.report.warnings));
+    return true;
+  }
+  const r = read.result;
+  if (!r.ok) {
+    io.stderr(findings("", r.errors) + findings("warning: ", r.warnings));
+    return false;
+  }
+  const { instance, accounts } = r.export;
+  const seats = accounts.filter((a) => !a.suspended).length;
+  io.stdout(`${file}: ok (${instance.hostName}, server_id ${instance.serverId}, ${seats} ${seats === 1 ? "account" : "accounts"})\n`);
+  io.stderr(findings("warning: ", r.export.warnings));
+  return true;
+}
+
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (argv[0] === "upload") {
+    // Its own options and module; the network client is loaded only for it.
+    const { upload } = await import("./upload.js");
+    return upload(argv.slice(1), io);
+  }
   const parsed = parseArgs(argv);
   if (!parsed.ok) {
     io.stderr(`license-sync: ${parsed.error}\n${USAGE}\nRun "license-sync --help" for details.\n`);
@@ -108,31 +137,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       let failed = false;
       for (const file of command.files) {
         const read = await load(file, command.maxBytes, io);
-        if (read === null) {
-          failed = true;
-          continue;
-        }
-        if (read.kind === "cloud") {
-          const c = read.result;
-          if (c.ok) {
-            io.stdout(`${file}: ok (${describeCloud(c.report)})\n`);
-            io.stderr(findings("warning: ", c.report.warnings));
-          } else {
-            failed = true;
-            io.stderr(findings("", c.errors) + findings("warning: ", c.warnings));
-          }
-          continue;
-        }
-        const r = read.result;
-        if (r.ok) {
-          const { instance, accounts } = r.export;
-          const seats = accounts.filter((a) => !a.suspended).length;
-          io.stdout(`${file}: ok (${instance.hostName}, server_id ${instance.serverId}, ${seats} ${seats === 1 ? "account" : "accounts"})\n`);
-          io.stderr(findings("warning: ", r.export.warnings));
-        } else {
-          failed = true;
-          io.stderr(findings("", r.errors) + findings("warning: ", r.warnings));
-        }
+        if (read === null || !printValidation(file, read, io)) failed = true;
       }
       return failed ? 1 : 0;
     }
