@@ -175,8 +175,9 @@ Options:
   -h, --help          Show this help.
 
 Environment:
-  GITHUB_TOKEN or GH_TOKEN   A token with contents: write on the ledger repository (and
-                             checks: read for --wait).
+  GITHUB_TOKEN or GH_TOKEN   A token with contents: write on the ledger repository, nothing
+                             more. (--wait reads the check run where the token may, else the
+                             app's reply comment.)
   GITHUB_API_URL             The API base URL when --api-url is not given.
 
 Exit codes:

@@ -254,43 +254,62 @@ export async function commitFiles(
 }
 
 export type Answer =
-  | { kind: "answer"; conclusion: string; title: string; htmlUrl: string | null; totals: Totals | null }
+  | { kind: "answer"; recorded: boolean; title: string; htmlUrl: string | null; totals: Totals | null }
   | { kind: "none" };
 
 export interface Waiting {
   timeoutMs: number;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
+  /** Told once when the check runs cannot be read and the reply comment is read instead. */
+  onNote: (text: string) => void;
 }
 
 /** Pauses between polls: short first (the app answers within seconds), then every 5 s. */
 const POLL_MS = [2000, 3000, 5000];
 
-/** Polls the app's completed "license usage" check run on `sha` until it appears or time is up. */
+interface Reply {
+  body: string;
+  htmlUrl: string | null;
+}
+
+/**
+ * Polls the app's completed "license usage" check run on `sha` until it appears or time is up.
+ * Fine-grained tokens cannot be granted checks: read; for them (403) the app's reply comment on
+ * the commit, readable with contents: read, gives the outcome instead.
+ */
 export async function waitForAnswer(octokit: Octokit, ledger: Ledger, sha: string, waiting: Waiting): Promise<Answer> {
   const repo = { owner: ledger.owner, repo: ledger.repo };
   const deadline = waiting.now() + waiting.timeoutMs;
+  let checksReadable = true;
   for (let poll = 0; ; poll++) {
-    const { data } = await call(ledger, "read the check runs of", async () => {
+    if (checksReadable) {
       try {
-        return await octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: CHECK_NAME, filter: "latest", per_page: 10 });
+        const { data } = await octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: CHECK_NAME, filter: "latest", per_page: 10 });
+        const run = data.check_runs.find((r) => r.status === "completed");
+        if (run) {
+          const reply = await findReply(octokit, ledger, sha);
+          return {
+            kind: "answer",
+            recorded: run.conclusion === "success",
+            title: run.output?.title || (run.conclusion ?? ""),
+            htmlUrl: run.html_url ?? null,
+            totals: reply ? parseSummaryMarker(reply.body) : null,
+          };
+        }
       } catch (e) {
         const api = asApiError(e);
-        if (api?.status === 403 && api.response) {
-          throw new UploadError(`cannot read the check runs of ${repo.owner}/${repo.repo} (403 ${githubMessage(api)}): --wait needs a token with checks: read`);
-        }
-        throw e;
+        if (api?.status !== 403 || !api.response || /rate limit/i.test(githubMessage(api))) throw describeFailure(e, ledger, "read the check runs of");
+        checksReadable = false;
+        waiting.onNote("the token cannot read check runs (fine-grained tokens never can): reading the app's reply comment instead");
       }
-    });
-    const run = data.check_runs.find((r) => r.status === "completed");
-    if (run) {
-      return {
-        kind: "answer",
-        conclusion: run.conclusion ?? "unknown",
-        title: run.output?.title ?? "",
-        htmlUrl: run.html_url ?? null,
-        totals: await replyTotals(octokit, ledger, sha),
-      };
+    }
+    if (!checksReadable) {
+      const reply = await findReply(octokit, ledger, sha);
+      if (reply) {
+        const outcome = replyOutcome(reply.body);
+        return { kind: "answer", recorded: outcome.recorded, title: outcome.tally, htmlUrl: reply.htmlUrl, totals: parseSummaryMarker(reply.body) };
+      }
     }
     const left = deadline - waiting.now();
     if (left <= 0) return { kind: "none" };
@@ -298,13 +317,21 @@ export async function waitForAnswer(octokit: Octokit, ledger: Ledger, sha: strin
   }
 }
 
-/** The seat summary in the marker of the app's reply on the commit, if it is there. */
-async function replyTotals(octokit: Octokit, ledger: Ledger, sha: string): Promise<Totals | null> {
+/** The app's reply to the push on the commit, found by its marker, if it is there yet. */
+async function findReply(octokit: Octokit, ledger: Ledger, sha: string): Promise<Reply | null> {
   const { data } = await call(ledger, "read the comments of", () =>
     octokit.rest.repos.listCommentsForCommit({ owner: ledger.owner, repo: ledger.repo, commit_sha: sha, per_page: 100 }),
   );
-  for (const c of data) {
-    if (c.body.includes(PUSH_REPLY_MARKER)) return parseSummaryMarker(c.body);
-  }
-  return null;
+  const c = data.find((comment) => comment.body.includes(PUSH_REPLY_MARKER));
+  return c ? { body: c.body, htmlUrl: c.html_url ?? null } : null;
+}
+
+/**
+ * The outcome in a reply's heading line, `**License usage in abc1234**: 2 recorded, 1 refused`
+ * (renderUploadReply), or a configuration error's `**…**: nothing was recorded`.
+ */
+export function replyOutcome(body: string): { recorded: boolean; tally: string } {
+  const line = body.split("\n").find((l) => /^\*\*[^*]+\*\*: /.test(l)) ?? "";
+  const tally = line.replace(/^\*\*[^*]+\*\*: /, "").trim();
+  return { recorded: tally !== "" && !/\brefused\b|nothing was recorded/.test(tally), tally };
 }

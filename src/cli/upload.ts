@@ -170,15 +170,20 @@ export async function upload(argv: string[], baseIo: CliIo = processIo, extra?: 
     if (!options.wait) return 0;
 
     io.stderr(`waiting up to ${formatDuration(options.timeoutMs)} for the app's "license usage" check run…\n`);
-    const answer = await waitForAnswer(octokit, ledger, outcome.sha, { timeoutMs: options.timeoutMs, sleep: io.sleep, now: io.now });
+    const answer = await waitForAnswer(octokit, ledger, outcome.sha, {
+      timeoutMs: options.timeoutMs,
+      sleep: io.sleep,
+      now: io.now,
+      onNote: (text) => io.stderr(`note: ${text}\n`),
+    });
     if (answer.kind === "none") {
       io.stderr(
         `no answer from the app within ${formatDuration(options.timeoutMs)}: is license-sync installed on ${name}, and is "${head.branch}" the branch it records (.github/license-sync.yml)?\n`,
       );
       return 3;
     }
-    const recorded = answer.conclusion === "success";
-    io.stdout(`license usage: ${recorded ? "recorded" : "refused"} (${answer.title || answer.conclusion})${answer.htmlUrl ? ` ${answer.htmlUrl}` : ""}\n`);
+    const { recorded } = answer;
+    io.stdout(`license usage: ${recorded ? "recorded" : "refused"}${answer.title ? ` (${answer.title})` : ""}${answer.htmlUrl ? ` ${answer.htmlUrl}` : ""}\n`);
     if (answer.totals) {
       const t = answer.totals;
       io.stdout(`seats consumed: ${t.seats} (${t.accounts} accounts, ${t.deduplicated} deduplicated, ${t.instances} instances)\n`);

@@ -13,7 +13,9 @@ import { processIo } from "../../src/cli/main.js";
 import { upload, type UploadIo } from "../../src/cli/upload.js";
 import { parseDuration, parseUploadArgs } from "../../src/cli/upload-args.js";
 import { GITHUB_BLOB_LIMIT_BYTES, gitBlobSha, instanceFileName, planProblems, type PlannedFile } from "../../src/cli/upload-files.js";
-import { summaryMarker } from "../../src/domain/render.js";
+import { resultTally, summaryMarker } from "../../src/domain/render.js";
+import type { FileResult } from "../../src/domain/types.js";
+import { replyOutcome } from "../../src/cli/upload-git.js";
 import { exportJson, gzip, users } from "../helpers/exports.js";
 
 const API = "https://api.github.com";
@@ -120,6 +122,8 @@ function write(scope: nock.Scope, posted: Posted, blobs: number, commit = "c2", 
     .patch(`${REPO}/git/refs/heads%2Fmain`, { sha: commit, force: false })
     .reply(...refReply);
 }
+
+const refusedResult: FileResult = { file: "license-usage/a.json", status: "refused", errors: [], warnings: [] };
 
 const newPosted = (): Posted => ({ blobs: [], trees: [], commits: [] });
 
@@ -473,15 +477,37 @@ describe("license-sync upload --wait", () => {
     expect(r.err).toContain('no answer from the app within 15s: is license-sync installed on acme/ledger, and is "main" the branch it records');
   });
 
-  it("a token that may not read check runs: says --wait needs checks: read", async () => {
+  it("a fine-grained token (no checks permission exists for it): reads the app's reply comment instead", async () => {
     const scope = nock(API);
     head(scope);
     write(scope, newPosted(), 1);
     scope.get(checkRuns).query(query).reply(403, { message: "Resource not accessible by personal access token" });
+    scope
+      .get(`${REPO}/commits/c2/comments`)
+      .query(true)
+      .reply(200, [])
+      .get(`${REPO}/commits/c2/comments`)
+      .query(true)
+      .reply(200, [
+        {
+          id: 1,
+          html_url: "https://github.com/acme/ledger/commit/c2#commitcomment-1",
+          body: `<!-- license-sync:push -->\n**License usage in c2**: ${resultTally([refusedResult])}\n\n${summaryMarker({ seats: 9, accounts: 9, deduplicated: 0, instances: 1 })}`,
+        },
+      ]);
     const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain("commit/c2");
-    expect(r.err).toContain("--wait needs a token with checks: read");
+    expect(r.err).toContain("note: the token cannot read check runs (fine-grained tokens never can): reading the app's reply comment instead");
+    expect(r.out).toContain("license usage: refused (1 refused) https://github.com/acme/ledger/commit/c2#commitcomment-1");
+    expect(r.out).toContain("seats consumed: 9");
+  });
+
+  it("reads the outcome from the reply's heading as the app renders it", () => {
+    const recorded: FileResult = { file: "b.json", status: "recorded", instance: { serverId: B, hostName: "b" }, accounts: 3, added: null, removed: null, seatDelta: 3, warnings: [] };
+    const heading = (results: FileResult[]) => `<!-- license-sync:push -->\n**License usage in abc1234**: ${resultTally(results)}\n\nmore`;
+    expect(replyOutcome(heading([recorded]))).toEqual({ recorded: true, tally: "1 recorded" });
+    expect(replyOutcome(heading([recorded, refusedResult]))).toEqual({ recorded: false, tally: "1 recorded, 1 refused" });
+    expect(replyOutcome("<!-- license-sync:push -->\n**license-sync could not use `.github/license-sync.yml`**: nothing was recorded. Fix this key").recorded).toBe(false);
   });
 });
 
