@@ -156,8 +156,9 @@ ${UPLOAD_USAGE}
 
 Every FILE is validated first, with the same rules and messages as "license-sync validate"; when
 any is invalid nothing is sent. Each export goes to a path named after its instance,
-DIR/<host_name>.json (.json.gz for files over 10 MB, compressed on the way), so a monthly upload
-replaces last month's file. All files go in one commit; if the branch moves meanwhile, the commit
+DIR/<host_name>.json, and a GHEC license report (CSV or JSON, at most one) to
+DIR/ghec-license-report.csv or .json; files over 10 MB are compressed on the way (.gz). A
+monthly upload thus replaces last month's files. All files go in one commit; if the branch moves meanwhile, the commit
 is made again on top of it.
 
 Options:
