@@ -1,5 +1,5 @@
 // The recipes in examples/ run as written: the cron script against a stand-in `ssh` and a stand-in
-// GitHub API on 127.0.0.1, the workflow parses and calls the script, the example exports give the
+// GitHub API on 127.0.0.1, the workflow parses and calls the script, the example files give the
 // report the README shows; and `npm start` in setup mode finds smee-client.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execFile, spawn, spawnSync } from "node:child_process";
@@ -172,14 +172,16 @@ describe("examples/workflows/license-usage.yml", () => {
 });
 
 describe("examples/exports", () => {
-  it("gives the report the README's first section shows, with `license-sync report examples/exports/*`", () => {
+  it("three exports and a GHEC license report give the report the README's first section shows, with `license-sync report examples/exports/*`", () => {
     const files = readdirSync("examples/exports")
       .sort()
       .map((f) => `examples/exports/${f}`);
-    expect(files.length).toBeGreaterThanOrEqual(3);
+    expect(files.filter((f) => f.endsWith(".json"))).toHaveLength(3);
+    expect(files).toContain("examples/exports/ghec-license-report.csv");
     const r = spawnSync(process.execPath, ["bin/license-sync.js", "report", ...files], { encoding: "utf8", timeout: 20_000 });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^Seats: +\d+/);
+    expect(r.stdout).toMatch(/^Enterprise \(GHES and GHEC together/);
+    expect(r.stdout).toMatch(/On both sides +4 /);
     expect(r.stdout).toContain("Overlaps (people with accounts on both instances)");
     const readme = readFileSync("README.md", "utf8");
     const first = readme.slice(0, readme.indexOf("\n## "));
