@@ -39,10 +39,6 @@ export interface FoundExports {
 const EXPORT_NAME = /\.json(\.gz)?$/i;
 // user-attachments/files/<id>/<name>, or <owner>/<repo>/files/<id>/<name> (the older form).
 const ATTACHMENT_PATH = /^\/(?:user-attachments|[\w.-]+\/[\w.-]+)\/files\/\d+\/[^/]+$/;
-// Fence lines, matched one line at a time: a whole-text regex for "opening … closing" backtracks
-// quadratically on many unclosed fences, which anyone who can comment could post.
-const OPENING_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*$/;
-const CLOSING_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>()[\]"'`]+/gi;
 
 /** True when `host` (URL.host form, port included) is github.com or the configured GHE host. */
@@ -102,6 +98,51 @@ function looksLikeExport(text: string): boolean {
   }
 }
 
+/**
+ * Cheap rejection before any scan: a text that never says "json" can hold neither a ```json block
+ * nor a .json / .json.gz link. One indexOf-like pass, no backtracking.
+ */
+export function mayHoldExports(markdown: string | null | undefined): boolean {
+  return markdown != null && /json/i.test(markdown);
+}
+
+/** Trailing sentence punctuation is not part of a link ("see https://…/a.json."). Linear. */
+export function stripTrailingPunctuation(raw: string): string {
+  let end = raw.length;
+  while (end > 0 && ".,;:!?".includes(raw[end - 1]!)) end--;
+  return raw.slice(0, end);
+}
+
+/**
+ * A fence line: up to 3 spaces, then 3 or more of one fence character. Read by hand, not by a
+ * regex: the former `(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*$` was cubic on a line of `~` ending in a
+ * backtick (a 6,000-character comment blocked the event loop for 40 s).
+ */
+function fenceRun(line: string): { fence: string; rest: string } | null {
+  let i = 0;
+  while (i < 3 && line.charCodeAt(i) === 0x20) i++;
+  const c = line[i];
+  if (c !== "`" && c !== "~") return null;
+  let j = i;
+  while (line[j] === c) j++;
+  if (j - i < 3) return null;
+  return { fence: line.slice(i, j), rest: line.slice(j) };
+}
+
+/** An opening fence and its info word (the language); no backtick may follow the fence. */
+function openingFence(line: string): { fence: string; lang: string } | null {
+  const run = fenceRun(line);
+  if (!run || run.rest.includes("`")) return null;
+  const info = run.rest.replace(/^[ \t]+/, "");
+  const space = info.search(/\s/);
+  return { fence: run.fence, lang: space === -1 ? info : info.slice(0, space) };
+}
+
+function closesFence(line: string, fence: string): boolean {
+  const run = fenceRun(line);
+  return run !== null && run.fence[0] === fence[0] && run.fence.length >= fence.length && /^[ \t]*$/.test(run.rest);
+}
+
 interface FencedBlock {
   /** Offsets of the opening fence line's start and the closing fence line's end. */
   start: number;
@@ -123,11 +164,10 @@ function fencedBlocks(text: string): FencedBlock[] {
     const lineEnd = nl === -1 ? text.length : nl;
     const line = text.slice(lineStart, lineEnd);
     if (open === null) {
-      const m = OPENING_FENCE.exec(line);
-      if (m && nl !== -1) open = { fence: m[1]!, lang: m[2]!, start: lineStart, bodyStart: lineEnd + 1 };
+      const m = nl === -1 ? null : openingFence(line);
+      if (m) open = { ...m, start: lineStart, bodyStart: lineEnd + 1 };
     } else {
-      const m = CLOSING_FENCE.exec(line);
-      if (m && m[1]![0] === open.fence[0] && m[1]!.length >= open.fence.length) {
+      if (closesFence(line, open.fence)) {
         if (lineStart > open.bodyStart) {
           out.push({ start: open.start, end: lineEnd, lang: open.lang, body: text.slice(open.bodyStart, lineStart - 1) });
         }
@@ -145,6 +185,7 @@ function fencedBlocks(text: string): FencedBlock[] {
  * ("issue body" → "issue body block 1").
  */
 export function findExports(markdown: string | null | undefined, hosts: GitHubHosts, origin: string): FoundExports {
+  if (!mayHoldExports(markdown)) return { attachments: [], blocks: [], ignored: [] };
   const text = (markdown ?? "").replace(/\r\n?/g, "\n");
   const blocks: InlineBlock[] = [];
   let outside = "";
@@ -162,7 +203,7 @@ export function findExports(markdown: string | null | undefined, hosts: GitHubHo
   const ignored: IgnoredLink[] = [];
   const seen = new Set<string>();
   for (const m of outside.matchAll(URL_IN_TEXT)) {
-    const raw = m[0].replace(/[.,;:!?]+$/, "");
+    const raw = stripTrailingPunctuation(m[0]);
     const c = classifyLink(raw, hosts);
     if (c === null) continue;
     const key = "url" in c ? c.url : `${c.host}/${c.name}/${c.reason}`;

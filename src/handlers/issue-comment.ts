@@ -12,6 +12,7 @@ import {
   SEATS_OVER_TIME_ROWS,
 } from "../domain/render-issue.js";
 import { upsertComment } from "../github/comments.js";
+import { designatedByEnvironment } from "../github/designation.js";
 import { canForget, canUpload, describePermission, getPermission } from "../github/permissions.js";
 import { githubHosts, summaryOptions, uploadUrl } from "../answer/options.js";
 import { designatedIssue, processUploads, type CommentContext, type DesignatedIssue } from "../answer/issue-uploads.js";
@@ -86,6 +87,8 @@ export async function onIssueComment(context: CommentContext, deps: AppDeps): Pr
     log.debug({ outcome: "pull-request" }, "issue path: pull request comment, ignored");
     return;
   }
+  // Cheap rejections before any scan of the text: a repository outside LICENSE_SYNC_REPOS.
+  if (designatedByEnvironment(deps.settings, payload.repository.full_name) === false) return;
   const command = parseCommand(payload.comment.body);
   const found = findExports(payload.comment.body, githubHosts(deps.settings), "comment");
   // A plain comment: no API call at all.

@@ -3,6 +3,7 @@
 import type { AppDeps } from "../deps.js";
 import { findExports, hasAnything } from "../domain/issue-exports.js";
 import { githubHosts } from "../answer/options.js";
+import { designatedByEnvironment } from "../github/designation.js";
 import { designatedIssue, processUploads, type IssueContext } from "../answer/issue-uploads.js";
 
 export async function onIssue(context: IssueContext, deps: AppDeps): Promise<void> {
@@ -14,6 +15,11 @@ export async function onIssue(context: IssueContext, deps: AppDeps): Promise<voi
   }
   if (payload.action === "edited" && !payload.changes.body) {
     log.debug({ outcome: "no-body-change" }, "issue path: edit without a body change, ignored");
+    return;
+  }
+  // Cheap rejections before any scan of the text: a repository outside LICENSE_SYNC_REPOS.
+  if (designatedByEnvironment(deps.settings, payload.repository.full_name) === false) {
+    log.debug({ outcome: "not-designated" }, "issue path: repository not designated, ignored");
     return;
   }
   const found = findExports(payload.issue.body, githubHosts(deps.settings), "issue body");

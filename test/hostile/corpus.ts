@@ -196,3 +196,29 @@ export function millionUsers(n = 1_000_000): Buffer {
   at += b.write("]}", at, "latin1");
   return b.subarray(0, at);
 }
+
+/** GitHub's limit on an issue body or a comment: anyone who can comment can send this much. */
+export const COMMENT_LIMIT = 65_536;
+const fill = (head: string, unit: string, tail = ""): string => head + unit.repeat(Math.floor((COMMENT_LIMIT - head.length - tail.length) / unit.length)) + tail;
+
+/**
+ * Hostile comment and issue texts: each says "json" so it passes the cheap rejection and reaches
+ * the scans (fences, links, commands). Each must be read in well under a second.
+ */
+export const HOSTILE_TEXTS: { name: string; text: () => string }[] = [
+  // Issue #12 item 2's reproducers: cubic in the former opening-fence regex (4.6 s at 3,000).
+  { name: "3,000 '~' ending in a backtick", text: () => "json\n" + "~".repeat(3000) + "`" },
+  { name: "a 65,536-character line of '~' ending in a backtick", text: () => fill("json\n", "~", "`") },
+  { name: "a 65,536-character line of '`' ending in a backtick after a space", text: () => fill("json\n", "`", " `") },
+  { name: "a tilde fence, 65,000 spaces and a backtick", text: () => fill("json\n~~~", " ", "json`") },
+  { name: "an open ```json fence, then a closing-looking line of spaces", text: () => fill("```json\n```", " ", "x") },
+  { name: "'~~~`' lines to the limit", text: () => fill("json\n", "~~~~~`\n") },
+  // Quadratic in the former trailing-punctuation regex (2.3 s).
+  { name: "a link followed by 65,000 dots and a letter", text: () => fill("json https://a", ".", "x") },
+  { name: "a link followed by 65,000 dots", text: () => fill("json https://a", ".") },
+  { name: "a .json link followed by mixed punctuation", text: () => fill("https://github.com/user-attachments/files/1/a.json", ".,;:!?", "x") },
+  { name: "thousands of export-looking links", text: () => fill("", "https://evil.example/f/1/a.json\n") },
+  { name: "a broken ```json block: \"users\", 65,000 spaces, no colon", text: () => fill('```json\n"users"', " ", "x\n```") },
+  { name: "a command line with 65,000 spaces", text: () => fill("json\n/license-sync", " ", "x") },
+  { name: "thousands of unclosed ```json fences", text: () => fill("", "```json\n") },
+];
