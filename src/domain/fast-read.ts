@@ -7,7 +7,7 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import type { ReadLimits } from "./decode.js";
-import { MAX_ERRORS, WarningTally, accountWarnings, mergeInto, readExport, tooLongForAnEmail } from "./validate.js";
+import { DuplicateMerger, MAX_ERRORS, WarningTally, accountWarnings, readExport, tooLongForAnEmail } from "./validate.js";
 import type { Account, AccountEmail, Finding, InstanceInfo, ValidationResult } from "./types.js";
 
 const enum B {
@@ -100,6 +100,7 @@ class Reader {
   private byId: Map<number, number> | undefined;
   private lastId = 0;
   dupIds = new WarningTally();
+  private merger = new DuplicateMerger();
 
   constructor(
     buf: Buffer,
@@ -491,6 +492,7 @@ class Reader {
     this.byId = undefined;
     this.lastId = 0;
     this.dupIds = new WarningTally();
+    this.merger = new DuplicateMerger();
     if (!this.firstElement()) return;
     let index = 0;
     do {
@@ -629,7 +631,7 @@ class Reader {
       const at = this.byId.get(userId);
       if (at !== undefined) {
         this.dupIds.note(`users[${i}].user_id`, `users[${this.firstRecord[at]}]`);
-        mergeInto(accounts[at], emails, suspended);
+        this.merger.merge(accounts[at], emails, suspended);
         return;
       }
       this.byId.set(userId, accounts.length);
@@ -643,6 +645,7 @@ class Reader {
     this.users = undefined;
     this.firstRecord = [];
     this.byId = undefined;
+    this.merger = new DuplicateMerger();
   }
 
   /** Warnings exactly as validate.ts words them (the same function). */

@@ -222,3 +222,13 @@ export const HOSTILE_TEXTS: { name: string; text: () => string }[] = [
   { name: "a command line with 65,000 spaces", text: () => fill("json\n/license-sync", " ", "x") },
   { name: "thousands of unclosed ```json fences", text: () => fill("", "```json\n") },
 ];
+
+/**
+ * One user_id repeated `n` times, each record with an address of its own (a small file anyone who
+ * can open a pull request can send): merging the repeats was quadratic (20,000 repeats: 10.8 s).
+ */
+export function repeatedUserId(n: number): Buffer {
+  const records: string[] = [];
+  for (let i = 0; i < n; i++) records.push(`{"user_id":7,"login":"carol","emails":[{"email":"c${i}@corp.example","primary":${i === 0}}]}`);
+  return utf8(exportText(records));
+}
