@@ -1,5 +1,6 @@
 // The issue path's answering steps, shared by the issues and issue_comment handlers: designation
 // check, permission check, download, recording, and the issue's one status reply (label, closing).
+import { createHash } from "node:crypto";
 import type { Context } from "probot";
 import type { AppDeps } from "../deps.js";
 import type { FileResult, UploadInput } from "../ledger/types.js";
@@ -53,7 +54,21 @@ export interface UploadRequest {
   origin: string;
   heading: string;
   found: FoundExports;
+  /** Everything the text holds now, when `found` is only part of it (an edit's additions). */
+  present?: FoundExports;
   commentId?: number;
+}
+
+/**
+ * The state key of an attachment (its URL) or an inline block (its content: a position would move
+ * when an edit adds a block above).
+ */
+function stateKey(origin: string, item: FoundExports["attachments"][number] | FoundExports["blocks"][number]): string {
+  return "url" in item ? `${origin}:${item.url}` : `${origin}:block-${createHash("sha256").update(item.text).digest("hex").slice(0, 16)}`;
+}
+
+function stateKeys(origin: string, found: FoundExports): string[] {
+  return [...found.attachments, ...found.blocks].map((item) => stateKey(origin, item));
 }
 
 export interface DesignatedIssue {
@@ -111,7 +126,10 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   if (!canUpload(permission)) {
     // The file is not read at all. A comment gets its own answer so the issue's status stays intact.
     const existing = req.commentId === undefined ? await findMarkedComment(octokit, target, ISSUE_MARKER) : null;
-    const marker = req.commentId === undefined ? ISSUE_MARKER + stateMarker(parseStateMarker(existing?.body)) : commandMarker(req.commentId);
+    // The body's exports are refused, and stay so until someone with write access adds them again.
+    const refused: IssueState = { ...parseStateMarker(existing?.body) };
+    for (const k of stateKeys(req.origin, req.found)) refused[k] = "refused";
+    const marker = req.commentId === undefined ? ISSUE_MARKER + stateMarker(refused) : commandMarker(req.commentId);
     const body = renderPermissionRefusal({ marker, login: issue.login, action: "upload", permission: describePermission(permission) });
     if (req.commentId === undefined) await writeComment(octokit, target, existing, body);
     else await upsertComment(octokit, target, marker, body);
@@ -139,7 +157,7 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
         timeoutMs: deps.settings.attachmentTimeoutMs,
         maxBytes: deps.settings.maxExportBytes,
       });
-      const key = `${req.origin}:${a.url}`;
+      const key = stateKey(req.origin, a);
       if (got.ok) {
         inputs.push({ file: a.name, bytes: got.bytes, source: source(a.name) });
         keys.push(key);
@@ -151,7 +169,7 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   }
   for (const b of req.found.blocks) {
     inputs.push({ file: b.name, bytes: new TextEncoder().encode(b.text), source: source(b.name) });
-    keys.push(`${req.origin}:${b.name}`);
+    keys.push(stateKey(req.origin, b));
   }
 
   const ledgerKey = { repoId: repo.id, fullName: repo.fullName };
@@ -168,8 +186,10 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
 
   const existing = await findMarkedComment(octokit, target, ISSUE_MARKER);
   const previous = parseStateMarker(existing?.body);
-  // An edited issue body replaces what the body held before; comments add to the issue's state.
-  const state: IssueState = Object.fromEntries(Object.entries(previous).filter(([k]) => !k.startsWith(`${req.origin}:`)));
+  // An edited issue body replaces what the body held before, but what it still holds keeps its
+  // status; comments add to the issue's state.
+  const still = new Set(req.present ? stateKeys(req.origin, req.present) : []);
+  const state: IssueState = Object.fromEntries(Object.entries(previous).filter(([k]) => !k.startsWith(`${req.origin}:`) || still.has(k)));
   results.forEach((r, i) => {
     state[keys[i] ?? `${req.origin}:${r.file}`] = r.status === "refused" ? "refused" : "recorded";
   });

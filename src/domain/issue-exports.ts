@@ -215,6 +215,22 @@ export function findExports(markdown: string | null | undefined, hosts: GitHubHo
   return { attachments, blocks, ignored };
 }
 
+/**
+ * What `now` holds that `before` did not: the exports an edit added (attachments by URL, blocks by
+ * content, ignored links by host and name). Blocks keep their names in `now`.
+ */
+export function addedExports(now: FoundExports, before: FoundExports): FoundExports {
+  const ignoredKey = (i: IgnoredLink) => `${i.host}/${i.name}/${i.reason}`;
+  const urls = new Set(before.attachments.map((a) => a.url));
+  const texts = new Set(before.blocks.map((b) => b.text));
+  const ignored = new Set(before.ignored.map(ignoredKey));
+  return {
+    attachments: now.attachments.filter((a) => !urls.has(a.url)),
+    blocks: now.blocks.filter((b) => !texts.has(b.text)),
+    ignored: now.ignored.filter((i) => !ignored.has(ignoredKey(i))),
+  };
+}
+
 export function hasAnything(found: FoundExports): boolean {
   return found.attachments.length > 0 || found.blocks.length > 0 || found.ignored.length > 0;
 }

@@ -1,7 +1,7 @@
 // issues.opened / issues.edited: exports attached to or pasted in the issue body are recorded and
 // answered in the issue's one status reply (the upload flow in answer/issue-uploads.ts).
 import type { AppDeps } from "../deps.js";
-import { findExports, hasAnything } from "../domain/issue-exports.js";
+import { addedExports, findExports, hasAnything } from "../domain/issue-exports.js";
 import { githubHosts } from "../answer/options.js";
 import { designatedByEnvironment } from "../github/designation.js";
 import { designatedIssue, processUploads, type IssueContext } from "../answer/issue-uploads.js";
@@ -22,10 +22,18 @@ export async function onIssue(context: IssueContext, deps: AppDeps): Promise<voi
     log.debug({ outcome: "not-designated" }, "issue path: repository not designated, ignored");
     return;
   }
-  const found = findExports(payload.issue.body, githubHosts(deps.settings), "issue body");
+  const hosts = githubHosts(deps.settings);
+  const found = findExports(payload.issue.body, hosts, "issue body");
   // Nothing export-like in the body: no API call at all.
   if (!hasAnything(found)) {
     log.debug({ outcome: "no-exports" }, "issue path: no export in the issue body");
+    return;
+  }
+  // An edit is the editor's upload of what it added only: exports already in the body keep their
+  // author's status (a writer ticking a task box must not upload a reader's refused export).
+  const added = payload.action === "edited" ? addedExports(found, findExports(payload.changes.body!.from, hosts, "issue body")) : found;
+  if (!hasAnything(added)) {
+    log.debug({ outcome: "no-new-exports" }, "issue path: the edit added no export");
     return;
   }
   const issue = await designatedIssue(context, deps, log);
@@ -33,6 +41,7 @@ export async function onIssue(context: IssueContext, deps: AppDeps): Promise<voi
   await processUploads(context, deps, issue, {
     origin: "body",
     heading: payload.action === "edited" ? "Issue edited" : "Issue opened",
-    found,
+    found: added,
+    present: found,
   });
 }

@@ -283,6 +283,50 @@ describe("issues.edited", () => {
     expect(await h.ledger.history(LEDGER)).toEqual([]);
   });
 
+  it("a writer ticking a task box in a reader's issue uploads nothing: no API call, nothing recorded", async () => {
+    const reader = nockEventStart({ role: "read", login: "visitor" });
+    const capture = captureBody();
+    nockNewStatusComment(reader, capture);
+    const pasted = "```json\n" + EXPORT_A + "\n```";
+    await receive(h, "issues", issuesPayload("opened", { body: `- [ ] counted\n${pasted}`, login: "visitor" }));
+    expect(capture.bodies[0]).toContain("you have read access, so nothing was read or recorded");
+
+    // The writer's edit: GitHub sends the writer as sender, the reader's export still in the body.
+    // disableNetConnect and no mock: any request would fail the delivery.
+    const tick = issuesPayload("edited", { body: `- [x] counted\n${pasted}`, previousBody: `- [ ] counted\n${pasted}`, login: "octo-admin" });
+    await receive(h, "issues", tick);
+    expect(await h.ledger.history(LEDGER)).toEqual([]);
+  });
+
+  it("an edit adding an export reads only that one, as the editor's; the reader's export stays refused", async () => {
+    const reader = nockEventStart({ role: "read", login: "visitor" });
+    const capture = captureBody();
+    nockNewStatusComment(reader, capture);
+    const pastedA = "```json\n" + EXPORT_A + "\n```";
+    await receive(h, "issues", issuesPayload("opened", { body: pastedA, login: "visitor" }));
+
+    const api = nock(API);
+    nockNoConfig(api);
+    api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "write", role_name: "write" });
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [{ id: 9001, body: capture.bodies[0], user: { type: "Bot" } }]);
+    const edits: string[] = [];
+    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
+    const labels: string[] = [];
+    nockLabel(api, "license-usage: refused", labels);
+    // No mock closes the issue: the reader's export is still not recorded.
+
+    // The writer adds export B above the reader's A.
+    const body = "```json\n" + EXPORT_B + "\n```\n" + pastedA;
+    await receive(h, "issues", issuesPayload("edited", { body, previousBody: pastedA, login: "octo-admin" }));
+
+    const history = await h.ledger.history(LEDGER);
+    expect(history.map((r) => [r.outcome, r.uploader, r.serverId])).toEqual([["recorded", "octo-admin", "server-b"]]);
+    expect(edits).toHaveLength(1);
+    expect(edits[0]).toMatch(/`issue body block 1`: \*\*recorded\*\*/);
+    expect(edits[0]).not.toContain("block 2");
+    expect(labels).toEqual(["license-usage: refused"]);
+  });
+
   it("ignores another repository without an API call", async () => {
     await h.store.close();
     h = await harness({ designatedRepos: ["acme/other"] });
