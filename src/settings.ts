@@ -6,6 +6,9 @@ export interface Settings {
   designatedRepos: string[] | null;
   /** MAX_EXPORT_BYTES: largest export accepted, uncompressed. */
   maxExportBytes: number;
+  /** MAX_PUSH_FILES / MAX_PUSH_BYTES: export files one push or pull request may carry, and their total size. */
+  maxPushFiles: number;
+  maxPushBytes: number;
   /** DATABASE_URL: sqlite:<path> (default ./data/license-sync.db) or postgres://… */
   databaseUrl: string;
   /** ATTACHMENT_HOSTS: extra host patterns attachments may be downloaded from (besides GitHub's own). */
@@ -20,6 +23,8 @@ export interface Settings {
 }
 
 export const DEFAULT_MAX_EXPORT_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_MAX_PUSH_FILES = 50;
+export const DEFAULT_MAX_PUSH_BYTES = 200 * 1024 * 1024;
 export const DEFAULT_DATABASE_URL = "sqlite:./data/license-sync.db";
 
 export class SettingsError extends Error {
@@ -65,6 +70,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     designatedRepos: repos.length ? repos : null,
     maxExportBytes: positiveInt(env, "MAX_EXPORT_BYTES", DEFAULT_MAX_EXPORT_BYTES),
+    maxPushFiles: positiveInt(env, "MAX_PUSH_FILES", DEFAULT_MAX_PUSH_FILES),
+    maxPushBytes: positiveInt(env, "MAX_PUSH_BYTES", DEFAULT_MAX_PUSH_BYTES),
     databaseUrl: env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL,
     attachmentHosts: list(env.ATTACHMENT_HOSTS).map((h) => h.toLowerCase()),
     attachmentTimeoutMs: positiveInt(env, "ATTACHMENT_TIMEOUT_MS", 60_000),

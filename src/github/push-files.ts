@@ -2,6 +2,7 @@
 // payload's `commits` array (truncated for large pushes): asks the compare API, or diffs trees.
 import type { Context } from "probot";
 import { matchesExportPath } from "../domain/repo-config.js";
+import type { FileResult } from "../domain/types.js";
 
 type Octokit = Context["octokit"];
 
@@ -79,17 +80,110 @@ export async function changedExportFiles(
  * A server that answers with the JSON form anyway is still understood.
  */
 export async function readBlob(octokit: Octokit, repo: RepoParams, blobSha: string): Promise<Uint8Array> {
+  const bytes = await readBlobWithin(octokit, repo, blobSha, Number.POSITIVE_INFINITY);
+  return bytes!;
+}
+
+/** readBlob, but null (and the download stopped) as soon as the blob is over `maxBytes`. */
+export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha: string, maxBytes: number): Promise<Uint8Array | null> {
   const response = await octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", {
     ...repo,
     file_sha: blobSha,
     headers: { accept: "application/vnd.github.raw+json" },
     request: { parseSuccessResponseBody: false },
   });
-  const bytes = new Uint8Array(await new Response(response.data as unknown as ReadableStream<Uint8Array> | null).arrayBuffer());
   const type = String(response.headers["content-type"] ?? "").toLowerCase();
-  if (!type.startsWith("application/json")) return bytes;
-  const data = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as { encoding?: string; content?: string };
-  if (data.encoding === "base64" && typeof data.content === "string") return Buffer.from(data.content, "base64");
-  if ((data.encoding === "utf-8" || data.encoding === "utf8") && typeof data.content === "string") return Buffer.from(data.content, "utf8");
-  throw new Error(`unexpected blob encoding "${String(data.encoding)}"`);
+  const json = type.startsWith("application/json");
+  const stream = response.data as unknown as ReadableStream<Uint8Array> | null;
+  const declared = Number(response.headers["content-length"] ?? NaN);
+  // The JSON form is base64 (4/3 the size): its limit is on the decoded bytes.
+  if (!json && declared > maxBytes) {
+    await stream?.cancel();
+    return null;
+  }
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  if (stream) {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      length += value.byteLength;
+      if (length > (json ? maxBytes * 1.4 + 1024 : maxBytes)) {
+        await reader.cancel();
+        return null;
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = Buffer.concat(chunks, length);
+  if (!json) return bytes;
+  const data = JSON.parse(bytes.toString("utf8")) as { encoding?: string; content?: string };
+  let decoded: Buffer;
+  if (data.encoding === "base64" && typeof data.content === "string") decoded = Buffer.from(data.content, "base64");
+  else if ((data.encoding === "utf-8" || data.encoding === "utf8") && typeof data.content === "string") decoded = Buffer.from(data.content, "utf8");
+  else throw new Error(`unexpected blob encoding "${String(data.encoding)}"`);
+  return decoded.length > maxBytes ? null : decoded;
+}
+
+export interface PushCaps {
+  /** At most this many export files are read and validated per push or pull request. */
+  maxFiles: number;
+  /** Their total size: reading stops once it is reached. */
+  maxBytes: number;
+}
+
+export function pushCaps(settings: { maxPushFiles: number; maxPushBytes: number }): PushCaps {
+  return { maxFiles: settings.maxPushFiles, maxBytes: settings.maxPushBytes };
+}
+
+export interface ReadExportFiles {
+  files: { path: string; bytes: Uint8Array }[];
+  /** Files not read, with the cap that stopped them, in path order. */
+  skipped: { path: string; cap: "files" | "bytes" }[];
+}
+
+/**
+ * Reads the changed export files within the caps, each blob sha once (identical files share their
+ * bytes). The caps bound a push's and a pull request's work alike; past a cap, files are skipped
+ * (and named in the reply), never read.
+ */
+export async function readExportFiles(octokit: Octokit, repo: RepoParams, changed: readonly ChangedFile[], caps: PushCaps): Promise<ReadExportFiles> {
+  const out: ReadExportFiles = { files: [], skipped: [] };
+  const bySha = new Map<string, Uint8Array>();
+  let total = 0;
+  let stopped: "files" | "bytes" | null = null;
+  for (const f of changed) {
+    if (stopped === null && out.files.length >= caps.maxFiles) stopped = "files";
+    if (stopped === null) {
+      let bytes = bySha.get(f.blobSha);
+      if (bytes === undefined) {
+        bytes = (await readBlobWithin(octokit, repo, f.blobSha, caps.maxBytes - total)) ?? undefined;
+        if (bytes !== undefined) bySha.set(f.blobSha, bytes);
+      }
+      // Every file counts against the total, a shared blob too: each one is validated.
+      if (bytes !== undefined && total + bytes.length <= caps.maxBytes) {
+        total += bytes.length;
+        out.files.push({ path: f.path, bytes });
+        continue;
+      }
+      stopped = "bytes";
+    }
+    out.skipped.push({ path: f.path, cap: stopped });
+  }
+  return out;
+}
+
+const MB = 1024 * 1024;
+const size = (bytes: number): string => (bytes >= MB ? `${Math.round(bytes / MB)} MB` : `${bytes} bytes`);
+
+/** Skipped files as refusals, so the reply and the check run name each one and say what to do. */
+export function skippedResults(skipped: ReadExportFiles["skipped"], caps: PushCaps): FileResult[] {
+  return skipped.map(({ path, cap }) => {
+    const why =
+      cap === "files"
+        ? `more than ${caps.maxFiles} export files arrived at once (the app's MAX_PUSH_FILES)`
+        : `the export files arriving at once exceed ${size(caps.maxBytes)} together (the app's MAX_PUSH_BYTES)`;
+    return { file: path, status: "refused", errors: [{ file: path, path: "", message: `was not read: ${why}; send it in a push or pull request of its own` }], warnings: [] };
+  });
 }

@@ -4,7 +4,7 @@ import type { Context } from "probot";
 import type { AppDeps } from "../deps.js";
 import type { UploadInput } from "../ledger/types.js";
 import { loadDesignation, designatedByEnvironment, repoRef } from "../github/designation.js";
-import { readBlob } from "../github/push-files.js";
+import { pushCaps, readExportFiles, skippedResults } from "../github/push-files.js";
 import { publishCheckRun } from "../github/checks.js";
 import { checkContent } from "../github/check-results.js";
 import { matchesExportPath } from "../domain/repo-config.js";
@@ -28,7 +28,7 @@ export async function onPullRequest(context: PullRequestContext, deps: AppDeps):
   const params = { owner: repo.owner, repo: repo.repo };
   const listed = await context.octokit.paginate(context.octokit.rest.pulls.listFiles, { ...params, pull_number: p.number, per_page: 100 });
   const files = listed.flatMap((f) =>
-    f.status !== "removed" && f.status !== "unchanged" && f.sha && matchesExportPath(f.filename, config.paths) ? [{ path: f.filename, sha: f.sha }] : [],
+    f.status !== "removed" && f.status !== "unchanged" && f.sha && matchesExportPath(f.filename, config.paths) ? [{ path: f.filename, blobSha: f.sha }] : [],
   );
   if (files.length === 0) {
     log.info({ outcome: "no-exports" }, "pull request changes no export file");
@@ -36,12 +36,12 @@ export async function onPullRequest(context: PullRequestContext, deps: AppDeps):
   }
 
   const headSha = p.pull_request.head.sha;
-  const inputs: UploadInput[] = [];
-  for (const f of files) {
-    // The head's objects are reachable from the base repository, forks included (refs/pull/N/head).
-    inputs.push({ file: f.path, bytes: await readBlob(context.octokit, params, f.sha), source: { kind: "commit", sha: headSha, path: f.path } });
-  }
-  const results = await deps.ledger.checkUploads(inputs);
+  // The head's objects are reachable from the base repository, forks included (refs/pull/N/head).
+  // Anyone who can open a pull request gets no more reading and validating than a push: same caps.
+  const caps = pushCaps(deps.settings);
+  const read = await readExportFiles(context.octokit, params, files, caps);
+  const inputs: UploadInput[] = read.files.map((f) => ({ file: f.path, bytes: f.bytes, source: { kind: "commit", sha: headSha, path: f.path } }));
+  const results = [...(await deps.ledger.checkUploads(inputs)), ...skippedResults(read.skipped, caps)];
 
   const refusedBytes = new Map(inputs.filter((i) => results.some((r) => r.file === i.file && r.status === "refused")).map((i) => [i.file, i.bytes]));
   const check = checkContent(

@@ -4,7 +4,7 @@ import type { Context } from "probot";
 import type { AppDeps } from "../deps.js";
 import type { UploadInput } from "../ledger/types.js";
 import { loadDesignation, designatedByEnvironment, repoRef } from "../github/designation.js";
-import { changedExportFiles, readBlob, NULL_SHA } from "../github/push-files.js";
+import { changedExportFiles, pushCaps, readExportFiles, skippedResults, NULL_SHA } from "../github/push-files.js";
 import { replyMarker, upsertComment } from "../github/comments.js";
 import { publishCheckRun } from "../github/checks.js";
 import { checkContent } from "../github/check-results.js";
@@ -66,16 +66,17 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
     return;
   }
 
-  const inputs: UploadInput[] = [];
-  for (const f of files) {
-    inputs.push({ file: f.path, bytes: await readBlob(context.octokit, params, f.blobSha), source: { kind: "commit", sha: p.after, path: f.path } });
-  }
+  const caps = pushCaps(deps.settings);
+  const read = await readExportFiles(context.octokit, params, files, caps);
+  const inputs: UploadInput[] = read.files.map((f) => ({ file: f.path, bytes: f.bytes, source: { kind: "commit", sha: p.after, path: f.path } }));
 
   const uploader = p.sender?.login ?? p.pusher.name;
-  const { results, summary } = await deps.ledger.recordUploads(
+  const recorded = await deps.ledger.recordUploads(
     { ledger: { repoId: repo.id, fullName: repo.fullName }, uploader, deliveryId: context.id, options: config.match },
     inputs,
   );
+  const results = [...recorded.results, ...skippedResults(read.skipped, caps)];
+  const summary = recorded.summary;
 
   const shortSha = p.after.slice(0, 7);
   const body = renderUploadReply({
@@ -105,6 +106,7 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
       recorded: count("recorded"),
       unchanged: count("unchanged"),
       refused: count("refused"),
+      skipped: read.skipped.length,
       seats: summary.totals.seats,
       comment: comment.action,
     },

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import { gzipSync } from "node:zlib";
 import nock from "nock";
 import type { Context } from "probot";
-import { readBlob } from "../../src/github/push-files.js";
+import { readBlob, readExportFiles, skippedResults } from "../../src/github/push-files.js";
 import { API, TestOctokit } from "../helpers/probot.js";
 import { blobReply, rawBlob } from "../helpers/exports.js";
 
@@ -87,5 +87,53 @@ describe("the app's Octokit", () => {
   it("passes errors through as Octokit request errors", async () => {
     nock(API).get(BLOB).reply(404, { message: "Not Found" });
     await expect(readBlob(octokit(), REPO, "b1")).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe("readExportFiles: each blob once, within the push caps", () => {
+  const files = (...specs: [string, string][]) => specs.map(([path, blobSha]) => ({ path, blobSha }));
+  const blob = (sha: string) => `/repos/acme/license-usage/git/blobs/${sha}`;
+
+  it("reads a blob shared by several paths once; each path gets its bytes", async () => {
+    // One interceptor each: a second GET of b1 would find none and fail.
+    nock(API).get(blob("b1")).reply(...rawBlob("x".repeat(100))).get(blob("b2")).reply(...rawBlob("y".repeat(10)));
+    const read = await readExportFiles(octokit(), REPO, files(["a.json", "b1"], ["b.json", "b2"], ["c.json", "b1"]), { maxFiles: 10, maxBytes: 1000 });
+    expect(read.files.map((f) => [f.path, f.bytes.length])).toEqual([
+      ["a.json", 100],
+      ["b.json", 10],
+      ["c.json", 100],
+    ]);
+    expect(read.skipped).toEqual([]);
+  });
+
+  it("stops at the file count: the rest are named, never requested", async () => {
+    nock(API).get(blob("b1")).reply(...rawBlob("1")).get(blob("b2")).reply(...rawBlob("2"));
+    const read = await readExportFiles(octokit(), REPO, files(["a.json", "b1"], ["b.json", "b2"], ["c.json", "b3"], ["d.json", "b4"]), { maxFiles: 2, maxBytes: 1000 });
+    expect(read.files.map((f) => f.path)).toEqual(["a.json", "b.json"]);
+    expect(read.skipped).toEqual([
+      { path: "c.json", cap: "files" },
+      { path: "d.json", cap: "files" },
+    ]);
+    expect(skippedResults(read.skipped, { maxFiles: 2, maxBytes: 1000 })[0]).toEqual({
+      file: "c.json",
+      status: "refused",
+      errors: [{ file: "c.json", path: "", message: "was not read: more than 2 export files arrived at once (the app's MAX_PUSH_FILES); send it in a push or pull request of its own" }],
+      warnings: [],
+    });
+  });
+
+  it("stops at the total bytes: a blob over what is left is not kept, and nothing after it is requested", async () => {
+    nock(API).get(blob("b1")).reply(...rawBlob("x".repeat(600))).get(blob("b2")).reply(...rawBlob(binary(2 * 1024 * 1024)));
+    const caps = { maxFiles: 10, maxBytes: 1024 * 1024 };
+    const read = await readExportFiles(octokit(), REPO, files(["a.json", "b1"], ["b.json", "b2"], ["c.json", "b3"], ["d.json", "b1"]), caps);
+    expect(read.files.map((f) => f.path)).toEqual(["a.json"]);
+    expect(read.skipped.map((s) => [s.path, s.cap])).toEqual([
+      ["b.json", "bytes"],
+      ["c.json", "bytes"],
+      ["d.json", "bytes"],
+    ]);
+    expect(skippedResults(read.skipped, caps)[0]).toMatchObject({
+      errors: [{ message: "was not read: the export files arriving at once exceed 1 MB together (the app's MAX_PUSH_BYTES); send it in a push or pull request of its own" }],
+    });
   });
 });

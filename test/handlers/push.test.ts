@@ -236,6 +236,31 @@ describe("push to the designated branch", () => {
     ]);
   });
 
+  it("reads a blob shared by two paths once and stops at MAX_PUSH_FILES: the reply names the file not read", async () => {
+    await store.close();
+    await setup({ maxPushFiles: 2 });
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(
+      scope,
+      [
+        { path: "license-usage/a.json", sha: "b1", bytes: A },
+        // The same blob again: one GET of b1 is mocked, a second would be an unmocked request.
+        { path: "license-usage/copy.json", sha: "b1", bytes: A, read: false },
+        { path: "license-usage/z.json", sha: "b2", bytes: B, read: false },
+      ],
+      cap,
+    );
+    await push();
+
+    expect(cap.comment).toContain("`license-usage/a.json`: **recorded**");
+    expect(cap.comment).toContain("`license-usage/copy.json`: **already recorded**");
+    expect(cap.comment).toContain("`license-usage/z.json`: **refused**");
+    expect(cap.comment).toContain("license-usage/z.json: was not read: more than 2 export files arrived at once (the app's MAX_PUSH_FILES)");
+    expect(cap.check?.conclusion).toBe("failure");
+    expect(cap.check?.output.annotations).toEqual([expect.objectContaining({ path: "license-usage/z.json", start_line: 1 })]);
+  });
+
   it("reads a file over 1 MB through the git blobs API", async () => {
     const big = exportJson("srv-big", "big.example", users(1, 12_000));
     expect(big.length).toBeGreaterThan(1024 * 1024);

@@ -18,6 +18,8 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
   return {
     designatedRepos: ["acme/license-usage"],
     maxExportBytes: 100 * 1024 * 1024,
+    maxPushFiles: 50,
+    maxPushBytes: 200 * 1024 * 1024,
     databaseUrl: "sqlite::memory:",
     attachmentHosts: [],
     attachmentTimeoutMs: 5_000,
