@@ -36,7 +36,8 @@ export interface FoundExports {
   ignored: IgnoredLink[];
 }
 
-const EXPORT_NAME = /\.json(\.gz)?$/i;
+// GHES exports (.json) and GHEC license reports (.csv, or the API's .json), maybe gzip-compressed.
+const EXPORT_NAME = /\.(json|csv)(\.gz)?$/i;
 // user-attachments/files/<id>/<name>, or <owner>/<repo>/files/<id>/<name> (the older form).
 const ATTACHMENT_PATH = /^\/(?:user-attachments|[\w.-]+\/[\w.-]+)\/files\/\d+\/[^/]+$/;
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>()[\]"'`]+/gi;
@@ -87,23 +88,27 @@ export function isAttachmentLink(raw: string, hosts: GitHubHosts): boolean {
   return c !== null && "url" in c;
 }
 
-/** An export-looking object: has `users` or `instance`. */
+/**
+ * An export-looking object (has `users` or `instance`), or a GHEC license report in its API form
+ * (`total_seats_consumed`, or `gh api --paginate --slurp`'s array of page objects).
+ */
 function looksLikeExport(text: string): boolean {
   try {
     const v: unknown = JSON.parse(text.replace(/^\uFEFF/, ""));
-    return typeof v === "object" && v !== null && !Array.isArray(v) && ("users" in v || "instance" in v);
+    if (Array.isArray(v)) return v.length > 0 && v.every((p) => typeof p === "object" && p !== null && !Array.isArray(p));
+    return typeof v === "object" && v !== null && ("users" in v || "instance" in v || "total_seats_consumed" in v);
   } catch {
     // Broken JSON that was clearly meant as an export still goes to validation, which names the error.
-    return /"(users|instance)"\s*:/.test(text);
+    return /"(users|instance|total_seats_consumed)"\s*:/.test(text);
   }
 }
 
 /**
- * Cheap rejection before any scan: a text that never says "json" can hold neither a ```json block
- * nor a .json / .json.gz link. One indexOf-like pass, no backtracking.
+ * Cheap rejection before any scan: a text that never says "json" or "csv" can hold neither a
+ * ```json / ```csv block nor a .json / .csv (.gz) link. One indexOf-like pass, no backtracking.
  */
 export function mayHoldExports(markdown: string | null | undefined): boolean {
-  return markdown != null && /json/i.test(markdown);
+  return markdown != null && /json|csv/i.test(markdown);
 }
 
 /** Trailing sentence punctuation is not part of a link ("see https://…/a.json."). Linear. */
@@ -141,6 +146,12 @@ function openingFence(line: string): { fence: string; lang: string } | null {
 function closesFence(line: string, fence: string): boolean {
   const run = fenceRun(line);
   return run !== null && run.fence[0] === fence[0] && run.fence.length >= fence.length && /^[ \t]*$/.test(run.rest);
+}
+
+/** A pasted GHEC license report CSV: its header row names GitHub's columns. */
+function looksLikeCloudCsv(text: string): boolean {
+  const nl = text.indexOf("\n");
+  return /github/i.test(nl === -1 ? text : text.slice(0, nl));
 }
 
 interface FencedBlock {
@@ -194,8 +205,10 @@ export function findExports(markdown: string | null | undefined, hosts: GitHubHo
   for (const block of fencedBlocks(text)) {
     outside += text.slice(last, block.start) + "\n";
     last = block.end;
-    if (block.lang.toLowerCase() !== "json") continue;
-    if (looksLikeExport(block.body)) blocks.push({ name: `${origin} block ${++n}`, text: block.body });
+    const lang = block.lang.toLowerCase();
+    if (lang === "json" && looksLikeExport(block.body)) blocks.push({ name: `${origin} block ${++n}`, text: block.body });
+    // The name tells the reader it is a CSV report.
+    else if (lang === "csv" && looksLikeCloudCsv(block.body)) blocks.push({ name: `${origin} block ${++n}.csv`, text: block.body });
   }
   outside += text.slice(last);
 

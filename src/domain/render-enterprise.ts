@@ -36,9 +36,10 @@ function gitHubFigure(e: LedgerEnterprise, ghesInstances: number): string[] {
     return ["GitHub's own seat figure is not in this report (a CSV without `license_type`, or a JSON without `total_seats_consumed`).", ""];
   }
   const diff = f.reportedSeats - f.seats;
-  if (diff === 0) return [`GitHub's own figure in the report: **${n(f.reportedSeats)}** seats, the same as counted here.`, ""];
+  const figure = `GitHub's own figure in the report: **${n(f.reportedSeats)}** ${f.reportedSeats === 1 ? "seat" : "seats"}`;
+  if (diff === 0) return [`${figure}, the same as counted here.`, ""];
   const lines = [
-    `GitHub's own figure in the report: **${n(f.reportedSeats)}** seats, ${n(Math.abs(diff))} ${diff > 0 ? "more" : "fewer"} than counted here. Why they can differ:`,
+    `${figure}, ${n(Math.abs(diff))} ${diff > 0 ? "more" : "fewer"} than counted here. Why they can differ:`,
   ];
   if (f.hostsUnknownToGithub.length > 0) {
     lines.push(

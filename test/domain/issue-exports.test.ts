@@ -71,6 +71,33 @@ describe("findExports", () => {
     expect(found.attachments).toEqual([]);
   });
 
+  it("finds GHEC license reports: ```csv blocks with GitHub's header, the API's JSON (one page or slurped pages), .csv attachments", () => {
+    const csv = "github_com_login,github_com_user,github_com_saml_name_id\nmona,true,\n";
+    const page = JSON.stringify({ total_seats_consumed: 1, users: [{ github_com_login: "mona", github_com_user: true }] });
+    const body = [
+      "```csv",
+      csv,
+      "```",
+      "```CSV",
+      "name,amount\nx,1",
+      "```",
+      "```json",
+      page,
+      "```",
+      "```json",
+      `[${page},${page}]`,
+      "```",
+      "```json",
+      "[1, 2]",
+      "```",
+      "[report](https://github.com/user-attachments/files/7/ghec-license-report.csv) and https://github.com/user-attachments/files/8/r.csv.gz",
+    ].join("\n");
+    const found = findExports(body, dotcom, "comment");
+    expect(found.blocks.map((b) => b.name)).toEqual(["comment block 1.csv", "comment block 2", "comment block 3"]);
+    expect(found.blocks[0]!.text).toBe(csv);
+    expect(found.attachments.map((a) => a.name)).toEqual(["ghec-license-report.csv", "r.csv.gz"]);
+  });
+
   it("handles an empty or missing body and CRLF line endings", () => {
     expect(findExports(null, dotcom, "issue body")).toEqual({ attachments: [], blocks: [], ignored: [] });
     const crlf = "```json\r\n" + EXPORT.replace(/\n/g, "\r\n") + "\r\n```\r\n";

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
-import { exportJson, gzip, users } from "../helpers/exports.js";
+import { cloudCsv, exportJson, gzip, users } from "../helpers/exports.js";
 import {
   API,
   ISSUE,
@@ -73,6 +73,37 @@ describe("issues.opened", () => {
     expect(labels).toEqual(["license-usage: recorded"]);
     const history = await h.ledger.history(LEDGER);
     expect(history[0]).toMatchObject({ outcome: "recorded", uploader: "octo-admin", source: { kind: "issue", issueNumber: ISSUE } });
+  });
+
+  it("records a pasted ```csv GHEC license report and an attached one (.csv.gz): the later replaces the earlier, enterprise seats lead", async () => {
+    const api = nockEventStart();
+    const attached = cloudCsv([{ login: "c1", emails: ["u1@corp.example"] }, { login: "c2", emails: ["u2@corp.example"] }, { login: "cloud-only" }]);
+    nock("https://github.com").get("/user-attachments/files/321/ghec.csv.gz").reply(200, gzip(attached));
+    const capture = captureBody();
+    const labels: string[] = [];
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: recorded", labels);
+    const pasted = cloudCsv([{ login: "c1", emails: ["u1@corp.example"] }]);
+    await h.ledger.recordUploads({ ledger: LEDGER, uploader: "seed", deliveryId: null, options: OPTS }, [
+      { file: "a.json", bytes: Buffer.from(EXPORT_A), source: { kind: "commit", sha: "0", path: "a.json" } },
+    ]);
+
+    await receive(
+      h,
+      "issues",
+      issuesPayload("opened", { body: ["The report:", "```csv", pasted.trimEnd(), "```", "[ghec.csv.gz](https://github.com/user-attachments/files/321/ghec.csv.gz)"].join("\n") }),
+    );
+
+    const body = capture.bodies[0]!;
+    // Attachments are read first, then the pasted block, which replaces the attached report.
+    expect(body).toContain("`ghec.csv.gz`: **recorded**: GHEC license report (CSV), 3 members (the ledger's first GHEC license report)");
+    expect(body).toContain("`issue body block 1.csv`: **recorded**: GHEC license report (CSV), 1 member (replaces the report recorded");
+    // GHES u1..u3, GHEC c1 = u1: 3 people.
+    expect(body).toContain("## 3 enterprise seats consumed");
+    expect(body).toContain("GitHub's own figure in the report: **1** seat, 2 fewer than counted here.");
+    expect(body).toContain('"enterprise_seats":3} -->');
+    expect(body).not.toMatch(/[\w.]+@[\w.]+/);
+    expect(labels).toEqual(["license-usage: recorded"]);
   });
 
   it("answers a 404 attachment (private repository) with the upload link and the paste alternative", async () => {
