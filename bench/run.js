@@ -2,7 +2,7 @@
 // its own process, timed as a ratio against the same run's bare JSON.parse of the same bytes.
 // Environment: BENCH_PROFILES (today,directory,worst), BENCH_INSTANCES (10), BENCH_ACCOUNTS (100000),
 // BENCH_RUNS (5), BENCH_LEDGER_SIZES (20; e.g. 5,20,50: instances of the big-ledger scenario, "" for
-// none), BENCH_LEDGER_PROFILES (directory), BENCH_LEDGER_DIALECTS (sqlite,postgres), TEST_DATABASE_URL (PostgreSQL, skipped when unreachable).
+// none), BENCH_LEDGER_PROFILES (directory), TEST_DATABASE_URL (PostgreSQL, skipped when unreachable).
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PROFILES = (process.env.BENCH_PROFILES ?? "today,directory,worst").split(",").filter(Boolean);
 const LEDGER_SIZES = (process.env.BENCH_LEDGER_SIZES ?? "20").split(",").filter(Boolean).map(Number);
 const LEDGER_PROFILES = (process.env.BENCH_LEDGER_PROFILES ?? "directory").split(",").filter(Boolean);
-const LEDGER_DIALECTS = (process.env.BENCH_LEDGER_DIALECTS ?? "sqlite,postgres").split(",").filter(Boolean);
 const dir = fileURLToPath(new URL("./out/", import.meta.url));
 
 const bytesOf = (list) => list.reduce((s, f) => s + statSync(f).size, 0);
@@ -89,7 +88,7 @@ for (const profile of LEDGER_PROFILES) {
     const files = [...generate(dir, size, ACCOUNTS, profile), generateReplacement(dir, ACCOUNTS, profile)];
     const pushed = files.slice(-1);
     const parse = once("parse", pushed, RUNS);
-    for (const d of dialects.filter((x) => LEDGER_DIALECTS.includes(x))) {
+    for (const d of dialects) {
       const env = { BENCH_DB: d === "sqlite" ? `${dir}big-ledger.db` : `bench_ledger_${process.pid}` };
       once(`ledger-drop-${d}`, [], 1, env);
       try {

@@ -1,9 +1,12 @@
 // What the app's handlers and answering steps are given: injected so tests can run the app against
 // an in-memory ledger; main.ts builds them from the environment.
+import type { EnterpriseReportClient } from "./github/enterprise-report.js";
 import type { Ledger } from "./ledger/types.js";
 import type { Settings } from "./settings.js";
 
 export interface AppDeps {
   ledger: Ledger;
   settings: Settings;
+  /** Live cloud report; licenseSync() builds it from the Probot app when not given. */
+  enterpriseReports?: EnterpriseReportClient;
 }

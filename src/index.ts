@@ -6,11 +6,14 @@ import { onPush } from "./handlers/push.js";
 import { onPullRequest } from "./handlers/pull-request.js";
 import { onIssue } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comment.js";
+import { EnterpriseReportClient, probotEnterpriseAuth } from "./github/enterprise-report.js";
 
 export type { AppDeps } from "./deps.js";
 
 export function licenseSync(deps: AppDeps): ApplicationFunction {
   return (app) => {
+    // One client per app: its enterprise-installation look-up is cached across deliveries.
+    deps = { ...deps, enterpriseReports: deps.enterpriseReports ?? new EnterpriseReportClient(probotEnterpriseAuth(app, deps.settings.enterpriseToken ?? null)) };
     app.on("push", (context) => onPush(context, deps));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], (context) =>
       onPullRequest(context, deps),

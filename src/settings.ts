@@ -20,6 +20,11 @@ export interface Settings {
   gheProtocol: "https" | "http";
   /** MAX_INSTANCES_PER_LEDGER: instances one ledger records at most (at least 1,000). */
   maxInstancesPerLedger: number;
+  /**
+   * ENTERPRISE_TOKEN: a token with enterprise read access, tried for the live cloud report when the
+   * app's own enterprise installation is absent or refused. Never logged.
+   */
+  enterpriseToken?: string | null;
 }
 
 export const DEFAULT_MAX_EXPORT_BYTES = 100 * 1024 * 1024;
@@ -78,5 +83,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     gheHost: gheHost(env.GHE_HOST, protocol),
     gheProtocol: protocol,
     maxInstancesPerLedger: atLeast(env, "MAX_INSTANCES_PER_LEDGER", 1000),
+    enterpriseToken: env.ENTERPRISE_TOKEN?.trim() || null,
   };
 }

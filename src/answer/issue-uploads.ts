@@ -25,6 +25,7 @@ import { loadDesignation, type RepoRef } from "../github/designation.js";
 import { LABEL_RECORDED, LABEL_REFUSED, setOutcomeLabel } from "../github/labels.js";
 import { canUpload, describePermission, getPermission } from "../github/permissions.js";
 import { githubHosts, summaryOptions, uploadUrl } from "./options.js";
+import { withLiveCloudReport } from "./cloud-refresh.js";
 
 export type IssueContext = Context<"issues.opened" | "issues.edited">;
 export type CommentContext = Context<"issue_comment.created">;
@@ -183,6 +184,7 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   } else {
     summary = await deps.ledger.summary(ledgerKey, match);
   }
+  summary = await withLiveCloudReport(deps, { ledger: ledgerKey, config, summary, uploader: issue.login, deliveryId: context.id, log });
 
   const existing = await findMarkedComment(octokit, target, ISSUE_MARKER);
   const previous = parseStateMarker(existing?.body);

@@ -3,6 +3,8 @@
 
 export type Command =
   | { kind: "report" }
+  /** Fetch the enterprise's license report from GitHub now (needs `enterprise` in the config). */
+  | { kind: "refresh" }
   | { kind: "forget"; target: string }
   | { kind: "help" }
   /** `/license-sync` with a word we do not know (or `forget` without a target): answered with help. */
@@ -28,6 +30,7 @@ export function parseCommand(body: string | null | undefined): Command | null {
     const words = (m[1] ?? "").trim().split(/\s+/).filter(Boolean);
     const word = (words[0] ?? "").toLowerCase();
     if (word === "report" && words.length === 1) return { kind: "report" };
+    if (word === "refresh" && words.length === 1) return { kind: "refresh" };
     if (word === "help" || word === "") return { kind: "help" };
     if (word === "forget") {
       const target = words.slice(1).join(" ").replace(/^`|`$/g, "").trim();

@@ -3,6 +3,7 @@
 // replies. Pure; the shared summary and per-file rendering come from render.ts.
 import type { FileResult, ForgetOutcome, LedgerSummary, UploadRow } from "./types.js";
 import type { IgnoredLink } from "./issue-exports.js";
+import { CONFIG_PATH } from "./repo-config.js";
 import {
   DEFAULT_LIMITS,
   fitCommentBody,
@@ -178,6 +179,7 @@ export function renderHelp(input: { marker: string; uploadUrl: string; unknown?:
     "",
     "**Commands** (in an issue comment, on a line of their own):",
     "- `/license-sync report`: the current seat summary.",
+    "- `/license-sync refresh`: fetch the enterprise's license report from GitHub now (needs `enterprise:` in `.github/license-sync.yml`).",
     "- `/license-sync forget <server_id or host name>`: remove a decommissioned instance (maintain or admin role).",
     "- `/license-sync forget cloud`: remove the GHEC license report (maintain or admin role).",
     "- `/license-sync help`: this message.",
@@ -191,10 +193,20 @@ export function renderReportReply(input: {
   options: SummaryOptions;
   /** The ledger's upload history, newest first. */
   history?: readonly UploadRow[];
+  /** A line above the summary (e.g. why a refresh fetched nothing). */
+  notice?: string;
 }): string {
   const trend = input.history ? renderSeatsOverTime(input.history) : "";
   return fitCommentBody(
-    [input.marker, renderSummary(input.summary, input.options, [], DEFAULT_LIMITS, trend ? [trend] : [])].join("\n"),
+    [input.marker, ...(input.notice ? [input.notice, ""] : []), renderSummary(input.summary, input.options, [], DEFAULT_LIMITS, trend ? [trend] : [])].join("\n"),
+  );
+}
+
+/** `/license-sync refresh` in a ledger whose config names no enterprise. */
+export function renderRefreshWithoutEnterprise(): string {
+  return (
+    `Nothing to refresh: \`${CONFIG_PATH}\` names no \`enterprise\`. Add \`enterprise: <your enterprise's slug>\` there and the app ` +
+    "fetches GitHub's license report itself; or commit the license report CSV (your enterprise → **Settings** → **Enterprise licensing** → **Export license usage**)."
   );
 }
 

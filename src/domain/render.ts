@@ -3,6 +3,7 @@
 import type { FileResult, LedgerSummary } from "./types.js";
 import type { Finding, InstanceUsage, Totals, UsageReport } from "./types.js";
 import { formatFinding } from "./findings.js";
+import { renderCloudFetch } from "./render-cloud-fetch.js";
 import { overlapsAmong } from "./count.js";
 import { CONFIG_PATH, formatConfigErrors, type ConfigError } from "./repo-config.js";
 import { cloudFileResultLine, cloudReportHint, renderEnterpriseLead } from "./render-enterprise.js";
@@ -281,6 +282,7 @@ export function renderSummary(
     }
   }
 
+  if (summary.cloudFetch) out.push(renderCloudFetch(summary.cloudFetch, opts.now), "");
   for (const section of extraSections) out.push(section, "");
   if (!summary.enterprise) out.push(cloudReportHint(), "");
   out.push(`<sub>Ledger as of ${formatDate(summary.generatedAt)}.</sub>`, "");

@@ -8,6 +8,7 @@ import {
   renderForgetReply,
   renderHelp,
   renderPermissionRefusal,
+  renderRefreshWithoutEnterprise,
   renderReportReply,
   SEATS_OVER_TIME_ROWS,
 } from "../domain/render-issue.js";
@@ -15,6 +16,7 @@ import { upsertComment } from "../github/comments.js";
 import { designatedByEnvironment } from "../github/designation.js";
 import { canForget, canUpload, describePermission, getPermission } from "../github/permissions.js";
 import { githubHosts, summaryOptions, uploadUrl } from "../answer/options.js";
+import { withLiveCloudReport } from "../answer/cloud-refresh.js";
 import { designatedIssue, processUploads, type CommentContext, type DesignatedIssue } from "../answer/issue-uploads.js";
 
 async function runCommand(context: CommentContext, deps: AppDeps, issue: DesignatedIssue, command: Command): Promise<void> {
@@ -46,11 +48,17 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
       );
       log.info({ outcome: command.kind === "help" ? "help" : "unknown-command" }, "issue path: help sent");
       return;
-    case "report": {
-      const summary = await deps.ledger.summary(ledgerKey, config.match);
+    case "report":
+    case "refresh": {
+      // refresh: the live cloud report is fetched whatever its age (report: when it is due).
+      const force = command.kind === "refresh";
+      const stored = await deps.ledger.summary(ledgerKey, config.match);
+      const live = { ledger: ledgerKey, config, summary: stored, uploader: issue.login, deliveryId: context.id, force, log };
+      const summary = await withLiveCloudReport(deps, live);
       const history = await deps.ledger.history(ledgerKey, SEATS_OVER_TIME_ROWS * 4);
-      await reply(renderReportReply({ marker, summary, options, history }));
-      log.info({ outcome: "report", seats: summary.totals.seats }, "issue path: report sent");
+      const notice = force && !config.enterprise ? renderRefreshWithoutEnterprise() : undefined;
+      await reply(renderReportReply({ marker, summary, options, history, ...(notice ? { notice } : {}) }));
+      log.info({ outcome: command.kind, seats: summary.totals.seats }, `issue path: ${command.kind} sent`);
       return;
     }
     case "forget": {

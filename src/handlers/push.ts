@@ -9,6 +9,7 @@ import { replyMarker, upsertComment } from "../github/comments.js";
 import { publishCheckRun } from "../github/checks.js";
 import { checkContent } from "../github/check-results.js";
 import { renderConfigErrorReply, renderUploadReply } from "../domain/render.js";
+import { withLiveCloudReport } from "../answer/cloud-refresh.js";
 import { CONFIG_PATH, DEFAULT_EXPORT_PATHS } from "../domain/repo-config.js";
 import { summaryOptions } from "../answer/options.js";
 
@@ -71,12 +72,10 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
   const inputs: UploadInput[] = read.files.map((f) => ({ file: f.path, bytes: f.bytes, source: { kind: "commit", sha: p.after, path: f.path } }));
 
   const uploader = p.sender?.login ?? p.pusher.name;
-  const recorded = await deps.ledger.recordUploads(
-    { ledger: { repoId: repo.id, fullName: repo.fullName }, uploader, deliveryId: context.id, options: config.match },
-    inputs,
-  );
+  const ledger = { repoId: repo.id, fullName: repo.fullName };
+  const recorded = await deps.ledger.recordUploads({ ledger, uploader, deliveryId: context.id, options: config.match }, inputs);
   const results = [...recorded.results, ...skippedResults(read.skipped, caps)];
-  const summary = recorded.summary;
+  const summary = await withLiveCloudReport(deps, { ledger, config, summary: recorded.summary, uploader, deliveryId: context.id, log, now: now() });
 
   const shortSha = p.after.slice(0, 7);
   const body = renderUploadReply({

@@ -9,3 +9,11 @@ describe("MAX_INSTANCES_PER_LEDGER", () => {
     expect(() => readSettings({ MAX_INSTANCES_PER_LEDGER: "lots" })).toThrow("must be a positive whole number");
   });
 });
+
+describe("ENTERPRISE_TOKEN", () => {
+  it("is optional, trimmed, and empty means none", () => {
+    expect(readSettings({}).enterpriseToken).toBeNull();
+    expect(readSettings({ ENTERPRISE_TOKEN: "  " }).enterpriseToken).toBeNull();
+    expect(readSettings({ ENTERPRISE_TOKEN: " ghp_abc \n" }).enterpriseToken).toBe("ghp_abc");
+  });
+});

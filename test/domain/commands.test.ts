@@ -13,6 +13,9 @@ describe("parseCommand", () => {
     ["/license-sync forget", { kind: "unknown", word: "forget (without a target)" }],
     ["/license-sync forget a b", { kind: "unknown", word: "forget (one server id or host name)" }],
     ["/license-sync report now", { kind: "unknown", word: "report" }],
+    ["/license-sync refresh", { kind: "refresh" }],
+    ["/License-Sync Refresh", { kind: "refresh" }],
+    ["/license-sync refresh please", { kind: "unknown", word: "refresh" }],
   ])("%j", (body, expected) => {
     expect(parseCommand(body)).toEqual(expected);
   });
