@@ -422,12 +422,17 @@ describe("license-sync upload: errors a person can act on", () => {
 describe("license-sync upload --wait", () => {
   const checkRuns = `${REPO}/commits/c2/check-runs`;
   const query = { check_name: "license usage", filter: "latest", per_page: "10" };
-  const reply = (body: string) => [{ id: 1, body: `<!-- license-sync:push -->\n${body}`, user: { type: "Bot" } }];
-
-  it("polls the license usage check run, prints its outcome and the seat summary of the reply (exit 0)", async () => {
+  /** The upload up to commit c2; the answer is mocked on the scope returned. */
+  const committed = () => {
     const scope = nock(API);
     head(scope);
     write(scope, newPosted(), 1);
+    return scope;
+  };
+  const reply = (body: string) => [{ id: 1, body: `<!-- license-sync:push -->\n${body}`, user: { type: "Bot" } }];
+
+  it("polls the license usage check run, prints its outcome and the seat summary of the reply (exit 0)", async () => {
+    const scope = committed();
     scope
       .get(checkRuns)
       .query(query)
@@ -449,9 +454,7 @@ describe("license-sync upload --wait", () => {
   });
 
   it("a refused file: exit 1 with the check's title", async () => {
-    const scope = nock(API);
-    head(scope);
-    write(scope, newPosted(), 1);
+    const scope = committed();
     scope
       .get(checkRuns)
       .query(query)
@@ -466,9 +469,7 @@ describe("license-sync upload --wait", () => {
   });
 
   it("no answer within --timeout: exit 3, saying what to check", async () => {
-    const scope = nock(API);
-    head(scope);
-    write(scope, newPosted(), 1);
+    const scope = committed();
     // 2 s, 3 s, 5 s, 5 s, then the 15 s deadline: five polls.
     scope.get(checkRuns).query(query).times(5).reply(200, { total_count: 0, check_runs: [] });
     const r = await run([fileA, "--repo", "acme/ledger", "--wait", "--timeout", "15s"]);
@@ -478,9 +479,7 @@ describe("license-sync upload --wait", () => {
   });
 
   it("a fine-grained token (no checks permission exists for it): reads the app's reply comment instead", async () => {
-    const scope = nock(API);
-    head(scope);
-    write(scope, newPosted(), 1);
+    const scope = committed();
     scope.get(checkRuns).query(query).reply(403, { message: "Resource not accessible by personal access token" });
     scope
       .get(`${REPO}/commits/c2/comments`)
