@@ -1,6 +1,7 @@
 // What the app's handlers and answering steps are given: injected so tests can run the app against
 // an in-memory ledger; main.ts builds them from the environment.
 import type { EnterpriseReportClient } from "./github/enterprise-report.js";
+import type { OwnBot } from "./github/own-bot.js";
 import type { Ledger } from "./ledger/types.js";
 import type { Settings } from "./settings.js";
 
@@ -9,4 +10,9 @@ export interface AppDeps {
   settings: Settings;
   /** Live cloud report; licenseSync() builds it from the Probot app when not given. */
   enterpriseReports?: EnterpriseReportClient;
+  /** This app's bot account, looked up once (GET /app) when first needed. */
+  ownBot: OwnBot;
 }
+
+/** What the composition root passes; the rest is made from the Probot app. */
+export type AppOptions = Omit<AppDeps, "ownBot"> & Partial<Pick<AppDeps, "ownBot">>;

@@ -1,19 +1,24 @@
 // The Probot app: registers one thin handler per webhook event. Dependencies are injected so tests
 // can run the app against an in-memory ledger; main.ts builds them from the environment.
 import type { ApplicationFunction } from "probot";
-import type { AppDeps } from "./deps.js";
+import type { AppDeps, AppOptions } from "./deps.js";
+import { ownBotAccount } from "./github/own-bot.js";
 import { onPush } from "./handlers/push.js";
 import { onPullRequest } from "./handlers/pull-request.js";
 import { onIssue } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comment.js";
 import { EnterpriseReportClient, probotEnterpriseAuth } from "./github/enterprise-report.js";
 
-export type { AppDeps } from "./deps.js";
+export type { AppDeps, AppOptions } from "./deps.js";
 
-export function licenseSync(deps: AppDeps): ApplicationFunction {
+export function licenseSync(options: AppOptions): ApplicationFunction {
   return (app) => {
     // One client per app: its enterprise-installation look-up is cached across deliveries.
-    deps = { ...deps, enterpriseReports: deps.enterpriseReports ?? new EnterpriseReportClient(probotEnterpriseAuth(app, deps.settings.enterpriseToken ?? null)) };
+    const deps: AppDeps = {
+      ...options,
+      enterpriseReports: options.enterpriseReports ?? new EnterpriseReportClient(probotEnterpriseAuth(app, options.settings.enterpriseToken ?? null)),
+      ownBot: options.ownBot ?? ownBotAccount(() => app.auth()),
+    };
     app.on("push", (context) => onPush(context, deps));
     app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], (context) =>
       onPullRequest(context, deps),

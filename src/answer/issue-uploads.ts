@@ -20,7 +20,7 @@ import {
   type IssueState,
 } from "../domain/render-issue.js";
 import { downloadAttachment } from "../github/attachments.js";
-import { findMarkedComment, upsertComment, type CommentTarget } from "../github/comments.js";
+import { upsertComment } from "../github/comments.js";
 import { loadDesignation, type RepoRef } from "../github/designation.js";
 import { LABEL_RECORDED, LABEL_REFUSED, setOutcomeLabel } from "../github/labels.js";
 import { canUpload, describePermission, getPermission } from "../github/permissions.js";
@@ -33,16 +33,6 @@ type AnyIssueContext = IssueContext | CommentContext;
 type Octokit = Context["octokit"];
 type Log = Context["log"];
 
-/** Edits `existing` (when given) or creates the comment. */
-async function writeComment(octokit: Octokit, target: Extract<CommentTarget, { kind: "issue" }>, existing: { id: number; body?: string | null } | null, body: string) {
-  const { owner, repo, issueNumber } = target;
-  if (existing) {
-    if (existing.body !== body) await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
-    return existing.body === body ? "unchanged" : "updated";
-  }
-  await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
-  return "created";
-}
 
 async function installationToken(octokit: Octokit): Promise<string | null> {
   // Probot 14 (octokit-auth-probot → @octokit/auth-app) answers { type: "token", tokenType: "installation", token }.
@@ -96,7 +86,7 @@ export async function designatedIssue(context: AnyIssueContext, deps: AppDeps, l
   const { issue, repository, sender } = context.payload;
   const target = { kind: "issue", owner: designation.repo.owner, repo: designation.repo.repo, issueNumber: issue.number } as const;
   if (designation.status === "config-error") {
-    await upsertComment(context.octokit, target, ISSUE_MARKER, renderConfigErrorReply(ISSUE_MARKER, designation.errors));
+    await upsertComment(context.octokit, deps, target, ISSUE_MARKER, renderConfigErrorReply(ISSUE_MARKER, designation.errors));
     log.info({ outcome: "config-error", errors: designation.errors.length }, "issue path: configuration invalid, replied");
     return null;
   }
@@ -126,14 +116,18 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   const permission = await getPermission(octokit, repo.owner, repo.repo, issue.login);
   if (!canUpload(permission)) {
     // The file is not read at all. A comment gets its own answer so the issue's status stays intact.
-    const existing = req.commentId === undefined ? await findMarkedComment(octokit, target, ISSUE_MARKER) : null;
-    // The body's exports are refused, and stay so until someone with write access adds them again.
-    const refused: IssueState = { ...parseStateMarker(existing?.body) };
-    for (const k of stateKeys(req.origin, req.found)) refused[k] = "refused";
-    const marker = req.commentId === undefined ? ISSUE_MARKER + stateMarker(refused) : commandMarker(req.commentId);
-    const body = renderPermissionRefusal({ marker, login: issue.login, action: "upload", permission: describePermission(permission) });
-    if (req.commentId === undefined) await writeComment(octokit, target, existing, body);
-    else await upsertComment(octokit, target, marker, body);
+    const refusal = (marker: string) => renderPermissionRefusal({ marker, login: issue.login, action: "upload", permission: describePermission(permission) });
+    if (req.commentId === undefined) {
+      // The body's exports are refused, and stay so until someone with write access adds them again.
+      await upsertComment(octokit, deps, target, ISSUE_MARKER, (current) => {
+        const refused: IssueState = { ...parseStateMarker(current) };
+        for (const k of stateKeys(req.origin, req.found)) refused[k] = "refused";
+        return refusal(ISSUE_MARKER + stateMarker(refused));
+      });
+    } else {
+      const marker = commandMarker(req.commentId);
+      await upsertComment(octokit, deps, target, marker, refusal(marker));
+    }
     log.info({ outcome: "refused-permission", role: permission.roleName }, "issue path: uploader lacks write access, nothing read");
     return;
   }
@@ -186,28 +180,29 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   }
   summary = await withLiveCloudReport(deps, { ledger: ledgerKey, config, summary, uploader: issue.login, deliveryId: context.id, log });
 
-  const existing = await findMarkedComment(octokit, target, ISSUE_MARKER);
-  const previous = parseStateMarker(existing?.body);
-  // An edited issue body replaces what the body held before, but what it still holds keeps its
-  // status; comments add to the issue's state.
+  // One read-merge-write of the status comment (held like every reply): an edited issue body
+  // replaces what the body held before, but what it still holds keeps its status; comments add to
+  // the issue's state.
   const still = new Set(req.present ? stateKeys(req.origin, req.present) : []);
-  const state: IssueState = Object.fromEntries(Object.entries(previous).filter(([k]) => !k.startsWith(`${req.origin}:`) || still.has(k)));
-  results.forEach((r, i) => {
-    state[keys[i] ?? `${req.origin}:${r.file}`] = r.status === "refused" ? "refused" : "recorded";
+  let state: IssueState = {};
+  const { action } = await upsertComment(octokit, deps, target, ISSUE_MARKER, (current) => {
+    const previous = parseStateMarker(current);
+    state = Object.fromEntries(Object.entries(previous).filter(([k]) => !k.startsWith(`${req.origin}:`) || still.has(k)));
+    results.forEach((r, i) => {
+      state[keys[i] ?? `${req.origin}:${r.file}`] = r.status === "refused" ? "refused" : "recorded";
+    });
+    for (const k of problemKeys) state[k] = "refused";
+    return renderIssueReply({
+      heading: req.heading,
+      results,
+      problems,
+      ignored: req.found.ignored,
+      summary,
+      options: summaryOptions(config),
+      state,
+      uploadUrl: uploadUrl(issue.htmlUrl, repo, config),
+    });
   });
-  for (const k of problemKeys) state[k] = "refused";
-
-  const body = renderIssueReply({
-    heading: req.heading,
-    results,
-    problems,
-    ignored: req.found.ignored,
-    summary,
-    options: summaryOptions(config),
-    state,
-    uploadUrl: uploadUrl(issue.htmlUrl, repo, config),
-  });
-  const action = await writeComment(octokit, target, existing, body);
 
   const done = allRecorded(state);
   if (Object.keys(state).length) {

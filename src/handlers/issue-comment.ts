@@ -25,7 +25,7 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
   const commentId = payload.comment.id;
   const marker = commandMarker(commentId);
   const target = { kind: "issue", owner: repo.owner, repo: repo.repo, issueNumber: issue.issueNumber } as const;
-  const reply = (body: string) => upsertComment(octokit, target, marker, body);
+  const reply = (body: string) => upsertComment(octokit, deps, target, marker, body);
 
   const permission = await getPermission(octokit, repo.owner, repo.repo, issue.login);
   const role = describePermission(permission);

@@ -29,7 +29,9 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
   // Everything decidable from the payload alone is decided before any API call.
   if (!p.ref.startsWith("refs/heads/")) return ignore("not a branch");
   if (p.deleted || p.after === NULL_SHA) return ignore("branch deletion");
-  if (p.sender?.type === "Bot") return ignore("pushed by a bot");
+  // Automated pushes (Actions, other apps' bots) are answered like a person's; only the app's own
+  // commits are not, so it never answers itself.
+  if (await deps.ownBot.isOwn(p.sender)) return ignore("pushed by this app");
   if (designatedByEnvironment(deps.settings, repo.fullName) === false) return ignore("repository not designated");
 
   const designation = await loadDesignation(context, deps.settings);
@@ -44,7 +46,7 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
     const touched = await changedExportFiles(context.octokit, params, p.before, p.after, [CONFIG_PATH, ...DEFAULT_EXPORT_PATHS]);
     if (touched.length === 0) return ignore("config error, push touches neither the config nor an export");
     const body = renderConfigErrorReply(PUSH_REPLY_MARKER, designation.errors);
-    await upsertComment(context.octokit, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
+    await upsertComment(context.octokit, deps, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
     await publishCheckRun(context.octokit, {
       ...params,
       headSha: p.after,
@@ -85,7 +87,7 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
     summary,
     options: summaryOptions(config, now()),
   });
-  const comment = await upsertComment(context.octokit, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
+  const comment = await upsertComment(context.octokit, deps, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
 
   const refusedBytes = new Map(inputs.filter((i) => results.some((r) => r.file === i.file && r.status === "refused")).map((i) => [i.file, i.bytes]));
   const check = checkContent(

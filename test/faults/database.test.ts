@@ -8,7 +8,7 @@ import { sql, type Kysely } from "kysely";
 import nock from "nock";
 import pg from "pg";
 import type { Probot } from "probot";
-import { licenseSync, type AppDeps } from "../../src/index.js";
+import { licenseSync, type AppOptions } from "../../src/index.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
 import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
@@ -16,7 +16,7 @@ import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
 import type { LedgerWriter } from "../../src/storage/ledger-store.js";
 import type { Database } from "../../src/storage/schema.js";
 import { PG_URL, type Adapter, type Location } from "../storage/support.js";
-import { createTestProbot } from "../helpers/probot.js";
+import { API, createTestProbot, nockInstallationToken } from "../helpers/probot.js";
 import { FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
 import { exportJson, users } from "../helpers/exports.js";
 import { testSettings } from "../helpers/ledger.js";
@@ -48,7 +48,7 @@ describe.each(cases)("database failure mid-ingest: $name", ({ name, make }) => {
   let adapter: Adapter;
   let location: Location;
   let faulty: FaultyStore;
-  let deps: AppDeps;
+  let deps: AppOptions;
   let probot: Probot;
 
   const serviceOver = (store: FaultyStore | KyselyLedgerStore) =>
@@ -145,7 +145,10 @@ describe.each(cases)("database failure mid-ingest: $name", ({ name, make }) => {
 
     // "Restart": the same database opened again, a new service.
     faulty = new FaultyStore(await adapter.open(location));
-    deps.ledger = serviceOver(faulty);
+    deps = { ...deps, ledger: serviceOver(faulty) };
+    probot = createTestProbot();
+    await probot.load(licenseSync(deps));
+    nockInstallationToken(nock(API));
     await expectUntouched();
     expect(await deliverA2("d-1", sha("2"))).toContain("**recorded**: ghes-a.corp.example, 50 accounts");
     await expectRecordedOnce();

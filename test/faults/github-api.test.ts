@@ -6,9 +6,9 @@ import { describe, it, expect } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
 import type { LedgerService } from "../../src/ledger/service.js";
-import { API, nockInstallationToken } from "../helpers/probot.js";
+import { API, nockInstallationToken, nockOwnApp } from "../helpers/probot.js";
 import { createResilientProbot, RETRIES } from "../helpers/resilient-probot.js";
-import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
+import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, listedComment, pushPayload } from "../helpers/payloads.js";
 import { rawBlob, exportJson, users } from "../helpers/exports.js";
 import { useTestApp } from "../helpers/app.js";
 
@@ -117,8 +117,9 @@ function github(
   step(
     "list comments",
     (s) => s.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query({ per_page: "100" }),
-    (i) => i.reply(200, o.existingComment ? [{ id: 70, body: o.existingComment }] : []),
+    (i) => i.reply(200, o.existingComment ? [listedComment(70, o.existingComment)] : []),
   );
+  if (o.existingComment !== undefined && !stopped) nockOwnApp(scope);
   if (o.existingComment === undefined) {
     step(
       "create comment",

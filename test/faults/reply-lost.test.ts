@@ -5,10 +5,10 @@
 import { describe, it, expect, beforeAll, beforeEach, afterEach, afterAll } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
-import { licenseSync, type AppDeps } from "../../src/index.js";
+import { licenseSync, type AppOptions } from "../../src/index.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
-import type { Ledger, UploadContext } from "../../src/ledger/types.js";
+import type { UploadContext } from "../../src/ledger/types.js";
 import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
 import { sqliteAdapter, type Adapter } from "../storage/support.js";
 import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
@@ -33,7 +33,7 @@ describe.each(await adapterCases())("reply lost after recording: $name", ({ make
   let adapter: Adapter;
   let store: KyselyLedgerStore;
   let service: LedgerService;
-  let deps: AppDeps;
+  let deps: AppOptions;
   let probot: Probot;
 
   beforeAll(() => {
@@ -97,26 +97,19 @@ describe.each(await adapterCases())("reply lost after recording: $name", ({ make
   });
 
   it("the process dies right after the ledger committed: the redelivery posts the reply, says recorded, counts nothing twice", async () => {
-    const real: Ledger = service;
-    deps.ledger = {
-      checkUploads: (inputs) => real.checkUploads(inputs),
-      summary: (ledger, options) => real.summary(ledger, options),
-      forget: (c, target, source) => real.forget(c, target, source),
-      forgetCloud: (c, source) => real.forgetCloud(c, source),
-      recordCloudReport: (c, report, source) => real.recordCloudReport(c, report, source),
-      history: (ledger, limit) => real.history(ledger, limit),
-      cloudFetch: (ledger) => real.cloudFetch(ledger),
-      saveCloudFetch: (ledger, state) => real.saveCloudFetch(ledger, state),
-      recordUploads: async (c, inputs) => {
-        await real.recordUploads(c, inputs);
-        throw new Killed("killed after recording");
-      },
+    // The app holds on to its ledger: the "crash" is switched on for the first delivery only.
+    const real = service.recordUploads.bind(service);
+    let crash = true;
+    service.recordUploads = async (c, inputs) => {
+      const outcome = await real(c, inputs);
+      if (crash) throw new Killed("killed after recording");
+      return outcome;
     };
     nockPush({ after: sha("2"), files: [A2], reply: "none" }, noReplies());
     await expect(push("d-1", sha("2"))).rejects.toThrow("killed after recording");
     expect(await recordedRows(sha("2"))).toHaveLength(1);
 
-    deps.ledger = real;
+    crash = false;
     await expectMissingReplyPosted("d-1");
   });
 

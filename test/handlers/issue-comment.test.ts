@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
 import { cloudCsv, exportJson, users } from "../helpers/exports.js";
-import { API } from "../helpers/probot.js";
+import { API, nockOwnApp } from "../helpers/probot.js";
+import { PERSON, listedComment } from "../helpers/payloads.js";
 import {
   ISSUE,
   REPO_API,
@@ -43,7 +44,7 @@ async function seed(...files: string[]): Promise<void> {
 
 /** A command reply: the list of comments (to find an earlier reply to this comment), then the new one. */
 function nockCommandReply(scope: nock.Scope, capture: ReturnType<typeof captureBody>): void {
-  scope.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [{ id: 1, body: "please count" }]);
+  scope.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(1, "please count", PERSON())]);
   scope.post(`${REPO_API}/issues/${ISSUE}/comments`, capture.match).reply(201, { id: 9100 });
 }
 
@@ -115,7 +116,8 @@ describe("/license-sync commands", () => {
     api
       .get(`${REPO_API}/issues/${ISSUE}/comments`)
       .query(true)
-      .reply(200, [{ id: 9100, body: `<!-- license-sync:command ${COMMENT_ID} -->\nold` }]);
+      .reply(200, [listedComment(9100, `<!-- license-sync:command ${COMMENT_ID} -->\nold`)]);
+    nockOwnApp(api);
     const capture = captureBody();
     api.patch(`${REPO_API}/issues/comments/9100`, capture.match).reply(200, { id: 9100 });
     await receive(h, "issue_comment", commentPayload({ body: "/license-sync help" }));

@@ -1,6 +1,9 @@
 import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
 import { cloudCsv, exportJson, gzip, users } from "../helpers/exports.js";
+import { nockOwnApp } from "../helpers/probot.js";
+import { OTHER_APP_BOT, PERSON, listedComment } from "../helpers/payloads.js";
+import { ISSUE_MARKER, stateMarker } from "../../src/domain/render-issue.js";
 import {
   API,
   ISSUE,
@@ -267,9 +270,10 @@ describe("issues.edited", () => {
     nockNoConfig(api);
     api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "admin", role_name: "admin" });
     api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [
-      { id: 41, body: "a human comment" },
-      { id: 9001, body: capture.bodies[0] },
+      listedComment(41, "a human comment", PERSON()),
+      listedComment(9001, capture.bodies[0]!),
     ]);
+    nockOwnApp(api);
     const edits: string[] = [];
     api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
 
@@ -283,10 +287,32 @@ describe("issues.edited", () => {
     expect(capture.bodies).toHaveLength(1);
   });
 
+  it("a person's or another app's comment carrying the status marker is never edited, nor its state trusted", async () => {
+    const api = nockEventStart();
+    // Planted state: an upload that failed. Trusted, it would make this issue "refused".
+    const planted = `${ISSUE_MARKER}${stateMarker({ "comment-1:x.json": "refused" })}\nplanted`;
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [
+      listedComment(50, planted, PERSON()),
+      listedComment(51, planted, OTHER_APP_BOT()),
+    ]);
+    nockOwnApp(api);
+    const capture = captureBody();
+    api.post(`${REPO_API}/issues/${ISSUE}/comments`, capture.match).reply(201, { id: 9001 });
+    const added: string[] = [];
+    nockLabel(api, "license-usage: recorded", added);
+    // No PATCH is mocked: editing either planted comment would fail the delivery.
+
+    await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + EXPORT_A + "\n```" }));
+
+    expect(capture.bodies).toHaveLength(1);
+    expect(capture.bodies[0]).not.toContain("x.json");
+    expect(added).toEqual(["license-usage: recorded"]);
+  });
+
   it("finds its status comment on page 2 of the issue's comments and edits it, creating none", async () => {
     const api = nockEventStart();
     const commentsPath = `${REPO_API}/issues/${ISSUE}/comments`;
-    const page1 = Array.from({ length: 100 }, (_, i) => ({ id: 100 + i, body: `chatter ${i}`, user: { type: "User" } }));
+    const page1 = Array.from({ length: 100 }, (_, i) => listedComment(100 + i, `chatter ${i}`, PERSON()));
     api
       .get(commentsPath)
       .query({ per_page: "100" })
@@ -294,7 +320,8 @@ describe("issues.edited", () => {
     api
       .get(commentsPath)
       .query({ per_page: "100", page: "2" })
-      .reply(200, [{ id: 9001, body: "<!-- license-sync:issue -->\nold status", user: { type: "Bot" } }]);
+      .reply(200, [listedComment(9001, "<!-- license-sync:issue -->\nold status")]);
+    nockOwnApp(api);
     const edits: string[] = [];
     api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
     nockLabel(api, "license-usage: recorded", []);

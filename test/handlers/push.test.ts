@@ -6,13 +6,18 @@ import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import type { LedgerService } from "../../src/ledger/service.js";
 import type { Settings } from "../../src/settings.js";
-import { API, createTestProbot, nockInstallationToken } from "../helpers/probot.js";
+import { API, createTestProbot, nockInstallationToken, nockOwnApp } from "../helpers/probot.js";
 import {
   AFTER_SHA,
   BEFORE_SHA,
   FULL_NAME,
   REPO_ID,
+  ACTIONS_BOT,
+  OTHER_APP_BOT,
+  OWN_BOT,
+  PERSON,
   branchDeletionPayload,
+  listedComment,
   pushPayload,
   tagPushPayload,
   type PushOptions,
@@ -26,8 +31,11 @@ const SUMMARY_LINE = /\n<!-- license-sync:summary (\{.*\}) -->$/;
 let probot: Probot;
 let ledger: LedgerService;
 let store: LedgerStore;
+/** Whether this test's app has looked up its own bot account yet (it does so once). */
+let appLookedUp: boolean;
 
 async function setup(settings: Partial<Settings> = {}, maxInstances?: number) {
+  appLookedUp = false;
   ({ ledger, store } = await memoryLedger(undefined, maxInstances));
   probot = createTestProbot();
   await probot.load(licenseSync({ ledger, settings: testSettings(settings) }));
@@ -84,12 +92,16 @@ function expectFullFlow(
   scope
     .get(`${REPO_PATH}/commits/${after}/comments`)
     .query({ per_page: "100" })
-    // A person's comment carrying the marker (anyone can paste it) must never be taken for the app's.
+    // A person's or another app's comment carrying the marker (anyone can paste it) must never be
+    // taken for the app's.
     .reply(200, [
-      { id: 1, body: "someone else", user: { type: "User" } },
-      { id: 2, body: "<!-- license-sync:push -->\nplanted by a person", user: { type: "User" } },
-      ...(opts.existingComment ? [{ ...opts.existingComment, user: { type: "Bot" } }] : []),
+      listedComment(1, "someone else", PERSON()),
+      listedComment(2, "<!-- license-sync:push -->\nplanted by a person", PERSON()),
+      listedComment(3, "<!-- license-sync:push -->\nplanted by another app", OTHER_APP_BOT()),
+      ...(opts.existingComment ? [listedComment(opts.existingComment.id, opts.existingComment.body)] : []),
     ]);
+  if (!appLookedUp) nockOwnApp(scope);
+  appLookedUp = true;
   if (opts.existingComment) {
     scope.patch(`${REPO_PATH}/comments/${opts.existingComment.id}`, (b: { body: string }) => ((cap.commentPatch = b.body), true)).reply(200, { id: opts.existingComment.id });
   } else {
@@ -302,7 +314,7 @@ describe("push to the designated branch", () => {
       files: [{ filename: "license-usage/a.json", sha: "b1", status: "added" }],
     });
     scope.get(`${REPO_PATH}/git/blobs/b1`).reply(...rawBlob(A));
-    const page1 = Array.from({ length: 100 }, (_, i) => ({ id: 1000 + i, body: `chatter ${i}`, user: { type: "User" } }));
+    const page1 = Array.from({ length: 100 }, (_, i) => listedComment(1000 + i, `chatter ${i}`, PERSON()));
     scope
       .get(commentsPath)
       .query({ per_page: "100" })
@@ -310,7 +322,8 @@ describe("push to the designated branch", () => {
     scope
       .get(commentsPath)
       .query({ per_page: "100", page: "2" })
-      .reply(200, [{ id: 77, body: "<!-- license-sync:push -->\nold", user: { type: "Bot" } }]);
+      .reply(200, [listedComment(77, "<!-- license-sync:push -->\nold")]);
+    nockOwnApp(scope);
     let patched = "";
     scope.patch(`${REPO_PATH}/comments/77`, (b: { body: string }) => ((patched = b.body), true)).reply(200, { id: 77 });
     scope.post(`${REPO_PATH}/check-runs`).reply(201, { id: 5 });
@@ -447,8 +460,9 @@ describe("pushes that are ignored", () => {
     await expect(probot.receive({ id: "d", name: "push", payload: branchDeletionPayload() } as never)).resolves.toBeUndefined();
   });
 
-  it("a bot's push (this app included): no API call at all", async () => {
-    await expect(push({ senderType: "Bot", senderLogin: "license-sync[bot]" })).resolves.toBeUndefined();
+  it("this app's own push: only the app's own account is looked up, nothing read or written", async () => {
+    nockOwnApp(nock(API));
+    await expect(push({ sender: OWN_BOT() })).resolves.toBeUndefined();
   });
 
   it("another branch: only the configuration is read (it names the branch), nothing written", async () => {
@@ -480,5 +494,31 @@ describe("pushes that are ignored", () => {
     expectFullFlow(github("match:\n  logins: true\n"), [{ path: "license-usage/a.json", sha: "b1", bytes: A }], cap);
     await push();
     expect(cap.comment).toContain("by their primary e-mail address or their login");
+  });
+});
+
+describe("automated pushes are answered (issue #10)", () => {
+  // Real sender shapes: a person, another app's bot, Actions' bot; only this app's own is ignored.
+  const senders = [
+    ["a person", PERSON],
+    ["another app's bot", OTHER_APP_BOT],
+    ["github-actions[bot]", ACTIONS_BOT],
+  ] as const;
+  it.each(senders)("a push by %s is recorded and answered", async (_name, sender) => {
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(scope, [{ path: "license-usage/a.json", sha: "b1", bytes: A }], cap);
+    await push({ sender: sender() });
+    expect(cap.comment).toContain("## 3 seats consumed");
+    expect(cap.check?.conclusion).toBe("success");
+    const [row] = await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME });
+    expect(row).toMatchObject({ outcome: "recorded", uploader: sender().login });
+  });
+
+  it("the app's own push is the only one ignored, and its bot account is looked up once", async () => {
+    nockOwnApp(nock(API));
+    await push({ sender: OWN_BOT() }, "own-1");
+    await push({ sender: OWN_BOT() }, "own-2");
+    expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
   });
 });

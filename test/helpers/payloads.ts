@@ -38,6 +38,8 @@ export interface PushOptions {
   repoId?: number;
   senderType?: "User" | "Bot";
   senderLogin?: string;
+  /** The whole sender (a real account shape, see githubAccount); wins over senderType/senderLogin. */
+  sender?: Json;
 }
 
 export const BEFORE_SHA = "1111111111111111111111111111111111111111";
@@ -56,6 +58,10 @@ export function pushPayload(o: PushOptions = {}): Json {
   sender.type = o.senderType ?? "User";
   sender.login = o.senderLogin ?? "octo-admin";
   (p.pusher as Json).name = o.senderLogin ?? "octo-admin";
+  if (o.sender) {
+    p.sender = o.sender;
+    (p.pusher as Json).name = o.sender.login;
+  }
   if (p.head_commit) (p.head_commit as Json).id = p.after;
   return p;
 }
@@ -87,4 +93,35 @@ export function pullRequestPayload(action: "opened" | "synchronize" | "reopened"
   (pr.head as Json).sha = PR_HEAD_SHA;
   (p.sender as Json).type = "User";
   return p;
+}
+
+// ---- accounts and comments as GitHub sends them ----------------------------------------------
+
+/** This app's slug (GET /app answers it) and so its bot account's login. */
+export const APP_SLUG = "license-sync";
+export const OWN_BOT_LOGIN = `${APP_SLUG}[bot]`;
+
+/** A real bot sender from the examples (another app: octocoders-linter[bot]). */
+function exampleBot(): Json {
+  return structuredClone(example("check_suite", (x) => (x.sender as Json | undefined)?.type === "Bot").sender as Json);
+}
+
+/** `login` as GitHub describes that account: a real example user or bot, renamed. */
+export function githubAccount(login: string, type: "User" | "Bot", id: number): Json {
+  const account = type === "Bot" ? exampleBot() : structuredClone((example("issue_comment", (x) => x.action === "created").comment as Json).user as Json);
+  const path = encodeURIComponent(login);
+  Object.assign(account, { login, id, type, url: `https://api.github.com/users/${path}` });
+  account.html_url = type === "Bot" ? `https://github.com/apps/${login.replace(/\[bot\]$/, "")}` : `https://github.com/${login}`;
+  return account;
+}
+
+export const PERSON = () => githubAccount("octo-admin", "User", 21031067);
+export const OWN_BOT = () => githubAccount(OWN_BOT_LOGIN, "Bot", 1_000_001);
+export const OTHER_APP_BOT = () => exampleBot();
+export const ACTIONS_BOT = () => githubAccount("github-actions[bot]", "Bot", 41898282);
+
+/** A comment as the REST API lists it (the real example's shape, `user` included). */
+export function listedComment(id: number, body: string, user: Json = OWN_BOT()): Json {
+  const c = structuredClone((example("issue_comment", (x) => x.action === "created").comment as Json));
+  return { ...c, id, body, user, url: `https://api.github.com/repos/${FULL_NAME}/issues/comments/${id}`, html_url: `https://github.com/${FULL_NAME}#comment-${id}` };
 }

@@ -46,3 +46,8 @@ export function nockInstallationToken(scope: nock.Scope): nock.Scope {
     permissions: { contents: "read", checks: "write", issues: "write", metadata: "read", pull_requests: "read" },
   });
 }
+
+/** GET /app (app JWT): the app's own slug, looked up once per app to know its bot account. */
+export function nockOwnApp(scope: nock.Scope, slug = "license-sync"): nock.Scope {
+  return scope.get("/app").reply(200, { id: TEST_APP_ID, slug, name: slug, owner: { login: "acme", type: "Organization" }, permissions: {}, events: [] });
+}

@@ -1,8 +1,8 @@
 // The GitHub side of one push delivery at nock: config, compare, blobs, then the reply (comment
 // upsert and check run), with what the app sends captured. Fault tests cut or break the reply.
 import nock from "nock";
-import { API, nockInstallationToken } from "./probot.js";
-import { BEFORE_SHA, FULL_NAME } from "./payloads.js";
+import { API, nockInstallationToken, nockOwnApp } from "./probot.js";
+import { BEFORE_SHA, FULL_NAME, listedComment } from "./payloads.js";
 import { rawBlob } from "./exports.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
@@ -33,7 +33,7 @@ export interface PushFlow {
   files: PushedFile[];
   /** First event of this Probot instance: the installation token is asked for. */
   token?: boolean;
-  /** A comment already on the commit (a redelivery finds and edits it). */
+  /** The app's comment already on the commit (a redelivery finds and edits it); first use per app. */
   existing?: { id: number; body: string };
   /**
    * "ok": comment and check run succeed; "comment-lost": the comment POST dies with a network error
@@ -58,7 +58,9 @@ export function nockPush(flow: PushFlow, replies: Replies): nock.Scope {
   scope
     .get(`${REPO_PATH}/commits/${flow.after}/comments`)
     .query({ per_page: "100" })
-    .reply(200, flow.existing ? [flow.existing] : []);
+    .reply(200, flow.existing ? [listedComment(flow.existing.id, flow.existing.body)] : []);
+  // The app's own comment is told by its author: the app looks its bot account up (once).
+  if (flow.existing) nockOwnApp(scope);
   if (reply === "comment-lost") {
     scope.post(`${REPO_PATH}/commits/${flow.after}/comments`).replyWithError({ code: "ECONNRESET", message: "socket hang up" });
     return scope;
