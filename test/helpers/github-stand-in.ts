@@ -15,6 +15,8 @@ export interface StandInFile {
 export interface StandInComment {
   id: number;
   body: string;
+  /** The author, as GitHub sends it: the app's bot account for comments the app creates. */
+  user: { login: string; type: string };
 }
 
 export interface StandInCheckRun {
@@ -27,6 +29,8 @@ export interface StandInCheckRun {
 export class GitHubStandIn extends EventEmitter {
   private server: Server | null = null;
   url = "";
+  /** The app's slug (GET /app); its comments are written by `<slug>[bot]`. */
+  slug = "license-sync";
   /** owner/name -> raw .github/license-sync.yml */
   readonly configs = new Map<string, string>();
   /** "owner/name after" -> files of the comparison before...after */
@@ -88,6 +92,7 @@ export class GitHubStandIn extends EventEmitter {
     if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
       return json(201, { token: "ghs_stand_in", expires_at: "2099-01-01T00:00:00Z" });
     }
+    if (method === "GET" && path === "/app") return json(200, { id: 1, slug: this.slug, name: this.slug });
     const m = /^\/repos\/([^/]+\/[^/]+)\/(.*)$/.exec(path);
     const repo = m?.[1] ?? "";
     const rest = m?.[2] ?? "";
@@ -116,7 +121,7 @@ export class GitHubStandIn extends EventEmitter {
       const list = this.comments.get(key) ?? [];
       if (method === "GET") return json(200, list);
       if (method === "POST") {
-        const comment = { id: this.nextId++, body: String(body().body) };
+        const comment = { id: this.nextId++, body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
         this.comments.set(key, [...list, comment]);
         return json(201, comment);
       }
