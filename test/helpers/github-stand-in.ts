@@ -144,9 +144,9 @@ export class GitHubStandIn extends EventEmitter {
     if ((r = /^issues\/(\d+)\/comments$/.exec(rest))) {
       const key = `${repo} #${r[1]}`;
       const list = this.issueComments.get(key) ?? [];
-      if (method === "GET") return json(200, list.map((c) => ({ ...c, user: { type: "Bot" } })));
+      if (method === "GET") return json(200, list);
       if (method === "POST") {
-        const comment = { id: this.nextId++, body: String(body().body) };
+        const comment = { id: this.nextId++, body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
         this.issueComments.set(key, [...list, comment]);
         json(201, comment);
         this.emit("issue-comment", key);
