@@ -366,7 +366,8 @@ describe("issues.edited", () => {
     const api = nock(API);
     nockNoConfig(api);
     api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "write", role_name: "write" });
-    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [{ id: 9001, body: capture.bodies[0], user: { type: "Bot" } }]);
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(9001, capture.bodies[0]!)]);
+    nockOwnApp(api);
     const edits: string[] = [];
     api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
     const labels: string[] = [];
