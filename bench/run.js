@@ -59,7 +59,10 @@ const rows = [];
 const verdict = (value, target) => (target === undefined ? "" : value <= target ? `≤ ${target}: met` : `≤ ${target}: **missed**`);
 function row(profile, label, ms, base, mem, target, memTarget) {
   const ratio = ms / base;
-  rows.push({ profile, label, ms, ratio: ratio.toFixed(2), time: verdict(ratio, target), mem, memVerdict: memTarget });
+  const r = { profile, label, ms, ratio: ratio.toFixed(2), time: verdict(ratio, target), mem, memVerdict: memTarget };
+  rows.push(r);
+  // each row as it comes, so a long run that is cut short still leaves its figures
+  console.log(`  ${profile}: ${label}: ${(ms / 1000).toFixed(2)} s, ${r.ratio}× parse ${r.time}; memory ${mem}`);
 }
 
 for (const profile of PROFILES) {
