@@ -15,6 +15,11 @@ function rng(seed) {
   };
 }
 
+function exportOf(serverId, host, users) {
+  const features = [{ name: "license_usage_sync", enabled_at: "2025-01-01T00:00:00Z" }];
+  return { version: 1, instance: { server_id: serverId, host_name: host, http_only: false, version: "3.17.4", features }, users };
+}
+
 /**
  * One export. Realistic overlap: a shared core of people is on most instances, the rest are local.
  * Some e-mails differ in case or spacing, some accounts have no primary, some have noreply addresses.
@@ -47,17 +52,7 @@ export function makeExport(index, accounts, { corePeople = 60_000, coreShare = 0
       emails,
     });
   }
-  return {
-    version: 1,
-    instance: {
-      server_id: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`,
-      host_name: host,
-      http_only: false,
-      version: "3.17.4",
-      features: [{ name: "license_usage_sync", enabled_at: "2025-01-01T00:00:00Z" }],
-    },
-    users,
-  };
+  return exportOf(`00000000-0000-4000-8000-${String(index).padStart(12, "0")}`, host, users);
 }
 
 /**
@@ -93,17 +88,7 @@ export function makeFleetExport(index, accounts, { worst = false, population = a
     if (random() < 1 / 3) emails.push({ email: `${person}+${name}@users.noreply.${host}`, primary: false });
     users.push({ user_id: i + 1, login: name, profile_name: `Person ${person}`, site_admin: i === 0, created_at: "2021-01-01 00:00:00 +0000", emails });
   }
-  return {
-    version: 1,
-    instance: {
-      server_id: `00000000-0000-4000-9000-${String(index).padStart(12, "0")}`,
-      host_name: host,
-      http_only: false,
-      version: "3.17.4",
-      features: [{ name: "license_usage_sync", enabled_at: "2025-01-01T00:00:00Z" }],
-    },
-    users,
-  };
+  return exportOf(`00000000-0000-4000-9000-${String(index).padStart(12, "0")}`, host, users);
 }
 
 export const PROFILES = {
