@@ -80,6 +80,14 @@ export async function loadDesignation(context: RepoContext, settings: Pick<Setti
       const why = /not an object/i.test(message) ? "it is not a mapping of keys" : "it is not valid YAML";
       return unparseable(repo, why);
     }
+    // `_extends` naming no repository, or a chain coming back to a file already read (itself): a
+    // mistake in the file, answered like any other, not a failed delivery.
+    if (/Invalid value .* for _extends/is.test(message)) {
+      return { status: "config-error", repo, errors: [{ key: "_extends", message: "expected a repository (name, owner/name or owner/name:path.yml)" }] };
+    }
+    if (/Recursion detected/i.test(message)) {
+      return { status: "config-error", repo, errors: [{ key: "_extends", message: "extends a file already read (the file itself, or a loop); remove it or name another repository" }] };
+    }
     throw error;
   }
   const own = files[0]?.config ?? null;

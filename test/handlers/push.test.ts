@@ -430,6 +430,20 @@ describe("push to the designated branch", () => {
     expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
   });
 
+  it.each([
+    ["an invalid value", "_extends: [not, a, repo]\n", 1, "- `_extends`: expected a repository (name, owner/name or owner/name:path.yml)"],
+    ["itself", "_extends: license-usage\n", 2, "- `_extends`: extends a file already read (the file itself, or a loop)"],
+  ])("answers a config file that _extends %s like any config error: a reply, no failed delivery", async (_what, yaml, reads, line) => {
+    const scope = github(yaml);
+    // The plugin reads the repository's own file again when it extends itself.
+    for (let i = 1; i < reads; i++) scope.get(`${REPO_PATH}/contents/.github%2Flicense-sync.yml`).reply(200, yaml, { "content-type": "application/vnd.github.raw; charset=utf-8" });
+    const sent = expectConfigErrorReply(scope, [".github/license-sync.yml"]);
+    await push();
+    expect(sent.body).toContain(line);
+    expect(sent.check).toMatchObject({ conclusion: "failure", output: { title: ".github/license-sync.yml cannot be used" } });
+    expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
+  });
+
   it("honours the configured paths and branch", async () => {
     const scope = github("paths: [exports/*.json]\nbranch: usage\n");
     const cap: Captured = {};
