@@ -383,3 +383,15 @@ export function renderConfigErrorReply(marker: string, errors: readonly ConfigEr
     ].join("\n"),
   );
 }
+
+/** A push whose changed files GitHub cannot list (its tree is truncated): nothing was read. */
+export function renderTruncatedPushReply(marker: string, shortSha: string): string {
+  return [
+    marker,
+    `**License usage in ${shortSha}**: not read`,
+    "",
+    "This push changes more files than GitHub lists in one answer (the commit's file tree is truncated), so license-sync could not tell which export files it holds and read none of them. Nothing was recorded.",
+    "",
+    "Push the export files in a commit of their own (or upload them in an issue); a push of only those files is read as usual.",
+  ].join("\n");
+}

@@ -37,10 +37,18 @@ function keep(files: readonly DiffEntry[], globs: readonly string[]): ChangedFil
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** GitHub lists only part of the tree: which files a push changed cannot be known. */
+export class TruncatedTreeError extends Error {
+  override name = "TruncatedTreeError";
+  constructor(readonly sha: string) {
+    super(`git tree of ${sha} is too large to list (truncated by the API)`);
+  }
+}
+
 /** path -> blob sha of every matching file in a commit's tree. */
 async function exportBlobsInTree(octokit: Octokit, repo: RepoParams, sha: string, globs: readonly string[]): Promise<Map<string, string>> {
   const { data } = await octokit.rest.git.getTree({ ...repo, tree_sha: sha, recursive: "true" });
-  if (data.truncated) throw new Error(`git tree of ${sha} is too large to list (truncated by the API)`);
+  if (data.truncated) throw new TruncatedTreeError(sha);
   const out = new Map<string, string>();
   for (const e of data.tree) {
     if (e.type === "blob" && e.path && e.sha && matchesExportPath(e.path, globs)) out.set(e.path, e.sha);

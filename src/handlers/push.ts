@@ -4,11 +4,11 @@ import type { Context } from "probot";
 import type { AppDeps } from "../deps.js";
 import type { UploadInput } from "../ledger/types.js";
 import { loadDesignation, designatedByEnvironment, repoRef } from "../github/designation.js";
-import { changedExportFiles, pushCaps, readExportFiles, skippedResults, NULL_SHA } from "../github/push-files.js";
+import { changedExportFiles, pushCaps, readExportFiles, skippedResults, NULL_SHA, TruncatedTreeError } from "../github/push-files.js";
 import { replyMarker, upsertComment } from "../github/comments.js";
 import { publishCheckRun } from "../github/checks.js";
 import { checkContent } from "../github/check-results.js";
-import { renderConfigErrorReply, renderUploadReply } from "../domain/render.js";
+import { renderConfigErrorReply, renderTruncatedPushReply, renderUploadReply } from "../domain/render.js";
 import { withLiveCloudReport } from "../answer/cloud-refresh.js";
 import { CONFIG_PATH, DEFAULT_EXPORT_PATHS } from "../domain/repo-config.js";
 import { summaryOptions } from "../answer/options.js";
@@ -63,7 +63,18 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
   if (branch !== (config.branch ?? repo.defaultBranch)) return ignore("not the designated branch");
 
   const params = { owner: repo.owner, repo: repo.repo };
-  const files = await changedExportFiles(context.octokit, params, p.before, p.after, config.paths);
+  let files;
+  try {
+    files = await changedExportFiles(context.octokit, params, p.before, p.after, config.paths);
+  } catch (error) {
+    if (!(error instanceof TruncatedTreeError)) throw error;
+    // A user's situation, not a failure of the app: say what happened and what to do.
+    const body = renderTruncatedPushReply(PUSH_REPLY_MARKER, p.after.slice(0, 7));
+    await upsertComment(context.octokit, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
+    await publishCheckRun(context.octokit, { ...params, headSha: p.after, conclusion: "failure", title: "Push too large to list its files", summary: body, annotations: [] });
+    log.info({ outcome: "tree-truncated" }, "push too large to list, replied");
+    return;
+  }
   if (files.length === 0) {
     log.info({ outcome: "no-exports" }, "push changed no export file");
     return;

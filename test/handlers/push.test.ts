@@ -364,20 +364,22 @@ describe("push to the designated branch", () => {
     expect(cap.comment).toContain("1 recorded");
   });
 
-  it("fails the delivery loudly when a push too large for compare has a truncated tree: no reply, nothing recorded", async () => {
+  it("answers a push too large for compare whose tree is truncated: what happened and what to do, nothing recorded, no failed delivery", async () => {
     const scope = github();
     scope
       .get(`${REPO_PATH}/compare/${BEFORE_SHA}...${AFTER_SHA}`)
       .query({ per_page: "1" })
       .reply(200, { files: Array.from({ length: 300 }, (_, i) => ({ filename: `src/f${i}.ts`, sha: `s${i}`, status: "modified" })) });
     scope.get(`${REPO_PATH}/git/trees/${AFTER_SHA}`).query({ recursive: "true" }).reply(200, { truncated: true, tree: [] });
-    // disableNetConnect: a comment or check run would be an unmocked request.
-    const err = await push().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(AggregateError);
-    expect(String((err as AggregateError).errors[0])).toMatch(/too large to list \(truncated by the API\)/);
+    const cap: Captured = {};
+    scope.get(`${REPO_PATH}/commits/${AFTER_SHA}/comments`).query(true).reply(200, []);
+    scope.post(`${REPO_PATH}/commits/${AFTER_SHA}/comments`, (b: { body: string }) => ((cap.comment = b.body), true)).reply(201, { id: 99 });
+    scope.post(`${REPO_PATH}/check-runs`, (b: Captured["check"]) => ((cap.check = b), true)).reply(201, { id: 5 });
+    await push();
+    expect(cap.comment).toMatch(/^<!-- license-sync:push -->\n\*\*License usage in 2222222\*\*: not read\n/);
+    expect(cap.comment).toContain("the commit's file tree is truncated");
+    expect(cap.comment).toContain("Push the export files in a commit of their own");
+    expect(cap.check).toMatchObject({ conclusion: "failure", output: { title: "Push too large to list its files" } });
     expect(await ledger.history({ repoId: REPO_ID, fullName: FULL_NAME })).toEqual([]);
   });
 
