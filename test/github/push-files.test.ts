@@ -61,7 +61,7 @@ describe("changedExportFiles on a large push", () => {
     expect(await changedExportFiles(octokit(), REPO, BEFORE, AFTER, GLOBS)).toEqual([{ path: "license-usage/a.json", blobSha: "a1" }]);
   });
 
-  it("throws (the delivery fails loudly) when the tree is truncated, rather than reporting no export", async () => {
+  it("throws a TruncatedTreeError (answered by the push handler) when the tree is truncated, rather than reporting no export", async () => {
     nock(API)
       .get(`${REPO_PATH}/compare/${BEFORE}...${AFTER}`)
       .query({ per_page: "1" })
