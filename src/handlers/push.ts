@@ -70,7 +70,7 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
     if (!(error instanceof TruncatedTreeError)) throw error;
     // A user's situation, not a failure of the app: say what happened and what to do.
     const body = renderTruncatedPushReply(PUSH_REPLY_MARKER, p.after.slice(0, 7));
-    await upsertComment(context.octokit, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
+    await upsertComment(context.octokit, deps, { kind: "commit", ...params, sha: p.after }, PUSH_REPLY_MARKER, body);
     await publishCheckRun(context.octokit, { ...params, headSha: p.after, conclusion: "failure", title: "Push too large to list its files", summary: body, annotations: [] });
     log.info({ outcome: "tree-truncated" }, "push too large to list, replied");
     return;
