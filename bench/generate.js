@@ -120,6 +120,63 @@ export function generateReplacement(dir, accounts = 100_000, profile = "today") 
   return file;
 }
 
+/**
+ * A GHEC license report CSV (GitHub's 17 columns) of `rows` rows for the same made-up enterprise:
+ * members matching the exports' people by verified e-mail or NameID, members linked to GHES accounts
+ * by host:id, cloud-only members, Visual Studio subscribers, server-only rows, quoted names.
+ */
+export function makeCloudCsv(rows, instances) {
+  const random = rng(4242);
+  const header =
+    "github_com_login,github_com_name,github_com_profile,github_com_user,github_com_member_roles,github_com_enterprise_role," +
+    "github_com_verified_domain_emails,github_com_saml_name_id,github_com_orgs_with_pending_invites,license_type," +
+    "enterprise_server_user,enterprise_server_primary_emails,enterprise_server_user_ids,total_user_accounts," +
+    "visual_studio_subscription_user,visual_studio_subscription_email,visual_studio_license_status";
+  const host = () => `ghes-${String(Math.floor(random() * instances)).padStart(2, "0")}.bench.example`;
+  const parts = [header];
+  for (let i = 0; i < rows; i++) {
+    const r = random();
+    // a person of the exports' shared core, one local to an instance, or one on GHEC only
+    const person = r < 0.5 ? Math.floor(random() * 60_000) : r < 0.7 ? 1_000_000 * (1 + Math.floor(random() * instances)) + Math.floor(random() * 100_000) : 50_000_000 + i;
+    const email = `person${person}@corp.example`;
+    const member = random() < 0.93;
+    const vs = member && random() < 0.02;
+    const links = random() < 0.3 ? `"${host()}:${1 + Math.floor(random() * 100_000)},${host()}:${1 + Math.floor(random() * 100_000)}"` : "";
+    const name = random() < 0.2 ? `"Person ${person}, ""P"""` : `Person ${person}`;
+    const login = member ? `gh-person${person}` : "";
+    parts.push(
+      [
+        login,
+        member ? name : "",
+        member ? `https://github.com/${login}` : "",
+        member ? "true" : "false",
+        member ? "corp:Member" : "",
+        member ? "Member" : "",
+        member && random() < 0.8 ? email : "",
+        member && random() < 0.5 ? email.toUpperCase() : "",
+        "",
+        vs ? "Visual Studio subscription" : "Enterprise",
+        links ? "true" : "false",
+        links ? email : "",
+        links,
+        links ? "3" : "1",
+        vs ? "true" : "false",
+        vs ? email : "",
+        vs ? "active" : "",
+      ].join(","),
+    );
+  }
+  return parts.join("\r\n") + "\r\n";
+}
+
+/** Writes the cloud report CSV into `dir`, unless it is already there. */
+export function generateCloud(dir, rows = 300_000, instances = 6) {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `ghec-license-report-${rows}.csv`);
+  if (!existsSync(file)) writeFileSync(file, makeCloudCsv(rows, instances));
+  return file;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [dir = "bench/out", n = "10", a = "100000", profile = "today"] = process.argv.slice(2);
   const files = generate(dir, Number(n), Number(a), profile);

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { generate, generateReplacement } from "./generate.js";
+import { generate, generateCloud, generateReplacement } from "./generate.js";
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 10);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
@@ -84,6 +84,20 @@ for (const profile of PROFILES) {
     const push = run(`push-${d}`, one);
     row(profile, `push path on ${d}, 1 file`, push.median, parseOne.median, memOf(push, single, 3), 2);
   }
+}
+
+// GHES and GHEC together: 6 exports plus a 300,000-row cloud report CSV (BENCH_CLOUD_ROWS), against a
+// bare JSON.parse of the 6 exports; the cloud report's own cost is the difference of the two reports.
+const CLOUD_ROWS = Number(process.env.BENCH_CLOUD_ROWS ?? 300_000);
+if (CLOUD_ROWS > 0 && INSTANCES >= 6) {
+  const six = generate(dir, INSTANCES, ACCOUNTS, "today").slice(0, 6);
+  const parseSix = run("parse", six);
+  const reportSix = run("report", six);
+  const withCloud = run("report", [...six, generateCloud(dir, CLOUD_ROWS, 6)]);
+  row("today", "bare JSON.parse, 6 files (baseline)", parseSix.median, parseSix.median, "");
+  row("today", "offline report, 6 files", reportSix.median, parseSix.median, "");
+  const added = (withCloud.median - reportSix.median) / reportSix.median;
+  row("today", `report, 6 files + ${CLOUD_ROWS / 1000}k-row cloud CSV (adds ${added.toFixed(2)}× the report: target ≤ 0.3)`, withCloud.median, parseSix.median, "");
 }
 
 for (const profile of LEDGER_PROFILES) {

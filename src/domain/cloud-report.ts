@@ -149,14 +149,14 @@ class Builder {
   constructor(readonly file: string) {}
 
   /** `host:id` items; malformed ones are counted for one warning. Returns the links. */
-  links(items: string[], place: () => string): CloudLink[] {
+  links(items: string[], place: number | (() => string)): CloudLink[] {
     let out: CloudLink[] | undefined;
     for (const item of items) {
       const link = parseLink(item);
       if (link === null) {
         if (item.trim() === "") continue;
         this.badLinks++;
-        const where = place();
+        const where = typeof place === "number" ? `line ${place}` : place();
         if (where !== this.lastPlace) {
           this.lastPlace = where;
           if (this.badLinkPlaces.length < 3) this.badLinkPlaces.push(where);
@@ -262,18 +262,17 @@ export function normalizeHeader(name: string): string {
 }
 
 /** Splits a list cell on commas, semicolons and white space. */
-export function splitList(cell: string): string[] {
-  let out: string[] | undefined;
+export function splitList(cell: string, into: string[] = []): string[] {
   let start = -1;
   for (let i = 0; i <= cell.length; i++) {
     const c = i < cell.length ? cell.charCodeAt(i) : 0x2c;
     const sep = c === 0x2c || c === 0x3b || c <= 0x20 || c === 0xa0;
     if (sep) {
-      if (start !== -1) (out ??= []).push(cell.slice(start, i));
+      if (start !== -1) into.push(cell.slice(start, i));
       start = -1;
     } else if (start === -1) start = i;
   }
-  return out ?? NO_ITEMS;
+  return into;
 }
 
 const NO_ITEMS = Object.freeze([]) as unknown as string[];
@@ -315,6 +314,8 @@ export function readCloudCsv(text: string, file: string): CloudReadResult {
   let userCol = -1;
   let licenseCol = -1;
   let reported = 0;
+  const keyItems: string[] = [];
+  const listItems: string[] = [];
 
   while (pos < n) {
     const rowLine = line;
@@ -431,15 +432,18 @@ export function readCloudCsv(text: string, file: string): CloudReadResult {
     let links = NO_LINKS;
     let login = "";
     let license = "";
-    const keyItems: string[] = [];
+    keyItems.length = 0;
     for (let c = 0; c < width; c++) {
       const cell = cells[c]!;
       switch (roles[c]) {
         case Col.Ids:
-          if (cell !== "") links = b.links(splitList(cell), () => `line ${rowLine}`);
+          if (cell !== "") {
+            listItems.length = 0;
+            links = b.links(splitList(cell, listItems), rowLine);
+          }
           break;
         case Col.Emails:
-          if (cell !== "") keyItems.push(...splitList(cell));
+          if (cell !== "") splitList(cell, keyItems);
           break;
         case Col.Saml:
           if (cell !== "") keyItems.push(cell);

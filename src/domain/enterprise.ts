@@ -4,7 +4,7 @@
 import { normalizeHost, type CloudReport } from "./cloud-report.js";
 import { loginKey, mergeSameServer, uniqueAccounts } from "./count.js";
 import { KeyTable } from "./key-table.js";
-import type { InstanceAccounts, MatchOptions } from "./types.js";
+import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "./types.js";
 
 export interface CrossSaving {
   /** The GHES account's login, as exported. */
@@ -51,19 +51,23 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const total = n + members.length;
 
   const parent = new Int32Array(total);
+  const size = new Int32Array(total).fill(1);
   for (let i = 0; i < total; i++) parent[i] = i;
   const find = (x: number): number => {
     while (parent[x] !== x) {
       const gp = parent[parent[x]!]!;
-      parent[x] = gp;
+      parent[x] = gp; // path halving
       x = gp;
     }
     return x;
   };
   const union = (a: number, b: number): void => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent[rb] = ra;
+    let ra = find(a);
+    let rb = find(b);
+    if (ra === rb) return;
+    if (size[ra]! < size[rb]!) [ra, rb] = [rb, ra];
+    parent[rb] = ra;
+    size[ra]! += size[rb]!;
   };
 
   const keyOwner = new KeyTable(total);
@@ -74,17 +78,45 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     if (owner !== -1) union(node, owner);
   };
   const login = (l: string, node: number): void => {
-    if (loginOwner === null || l === "") return;
-    const owner = loginOwner.getOrAdd(l, node);
+    if (l === "") return;
+    const owner = loginOwner!.getOrAdd(l, node);
     if (owner !== -1) union(node, owner);
   };
+
+  // Without the logins option, GHES accounts carrying a member's login are candidates for
+  // cross-environment savings (with it, they are matched to that member and never are).
+  // A bit per hash of the members' logins screens the GHES logins without building their lower-cased
+  // strings: only a hit (or a non-ASCII login, whose lower case may differ) is looked up for real.
+  const memberLogins = new Set<string>();
+  const screen = new Uint8Array(SCREEN_SIZE);
+  let screened = true;
+  if (loginOwner === null) {
+    for (const m of members) {
+      const l = loginKey(m.login);
+      if (l === "") continue;
+      memberLogins.add(l);
+      const h = asciiLoginHash(m.login);
+      if (h === -1) screened = false;
+      else screen[h & (SCREEN_SIZE - 1)] = 1;
+    }
+  }
+  const carriesMemberLogin = (login: string): boolean => {
+    if (memberLogins.size === 0) return false;
+    if (screened) {
+      const h = asciiLoginHash(login);
+      if (h !== -1 && screen[h & (SCREEN_SIZE - 1)] === 0) return false;
+    }
+    return memberLogins.has(loginKey(login));
+  };
+  const candidates: number[] = [];
 
   let node = 0;
   for (const list of lists) {
     for (const a of list) {
       for (const k of a.primary) key(k, node);
       if (options.allEmails) for (const k of a.secondary) key(k, node);
-      login(loginKey(a.login), node);
+      if (loginOwner !== null) login(loginKey(a.login), node);
+      else if (carriesMemberLogin(a.login)) candidates.push(node);
       node++;
     }
   }
@@ -99,31 +131,33 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     else instancesOfHost.set(host, [i]);
   });
   const firstNode: number[] = [];
+  const instanceOfNode = new Int32Array(n);
   for (let i = 0, at = 0; i < lists.length; i++) {
     firstNode.push(at);
+    instanceOfNode.fill(i, at, at + lists[i]!.length);
     at += lists[i]!.length;
   }
-  const byUserId = new Map<number, Map<number, number>>();
-  const accountNode = (i: number, userId: number): number | undefined => {
-    let ids = byUserId.get(i);
-    if (!ids) {
-      ids = new Map();
-      const list = lists[i]!;
-      for (let k = 0; k < list.length; k++) ids.set(list[k]!.userId, firstNode[i]! + k);
-      byUserId.set(i, ids);
+  const byUserId = new Map<number, (userId: number) => number>();
+  const accountNode = (i: number, userId: number): number => {
+    let lookup = byUserId.get(i);
+    if (!lookup) {
+      lookup = userIdLookup(lists[i]!, firstNode[i]!);
+      byUserId.set(i, lookup);
     }
-    return ids.get(userId);
+    return lookup(userId);
   };
 
   for (let j = 0; j < members.length; j++) {
     const m = members[j]!;
     const me = n + j;
     for (const k of m.keys) key(k, me);
-    login(loginKey(m.login), me);
+    if (loginOwner !== null) login(loginKey(m.login), me);
     for (const link of m.links) {
-      for (const i of instancesOfHost.get(link.host) ?? []) {
+      const on = instancesOfHost.get(link.host);
+      if (on === undefined) continue;
+      for (const i of on) {
         const target = accountNode(i, link.userId);
-        if (target !== undefined) union(me, target);
+        if (target !== -1) union(me, target);
       }
     }
   }
@@ -146,22 +180,12 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     if (f & VISUAL_STUDIO) visualStudio++;
   }
 
-  const memberLogins = new Set<string>();
-  for (const m of members) {
-    const l = loginKey(m.login);
-    if (l !== "") memberLogins.add(l);
-  }
   const crossSavings: CrossSaving[] = [];
-  if (memberLogins.size > 0) {
-    node = 0;
-    merged.forEach((inst, i) => {
-      for (const a of lists[i]!) {
-        if (memberLogins.has(loginKey(a.login)) && !(flags[find(node)]! & CLOUD)) {
-          crossSavings.push({ login: a.login, serverId: inst.instance.serverId, hostName: inst.instance.hostName });
-        }
-        node++;
-      }
-    });
+  for (const x of candidates) {
+    if (flags[find(x)]! & CLOUD) continue;
+    const i = instanceOfNode[x]!;
+    const inst = merged[i]!.instance;
+    crossSavings.push({ login: lists[i]![x - firstNode[i]!]!.login, serverId: inst.serverId, hostName: inst.hostName });
   }
   crossSavings.sort(
     (a, b) => compareText(loginKey(a.login), loginKey(b.login)) || compareText(a.hostName, b.hostName) || compareText(a.serverId, b.serverId),
@@ -182,6 +206,40 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     hostsUnknownToGithub: unknown,
     crossSavings,
   };
+}
+
+const SCREEN_SIZE = 1 << 20;
+
+/** FNV-1a of the trimmed, lower-cased login when it is ASCII (equal loginKeys, equal hashes); -1 otherwise. */
+function asciiLoginHash(login: string): number {
+  let start = 0;
+  let end = login.length;
+  while (start < end && login.charCodeAt(start) <= 0x20) start++;
+  while (end > start && login.charCodeAt(end - 1) <= 0x20) end--;
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    let c = login.charCodeAt(i);
+    if (c >= 0x7f) return -1;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** user_id -> node of one instance's accounts: a typed array for dense ids (the norm), else a Map. */
+function userIdLookup(accounts: IdentifiedAccount[], first: number): (userId: number) => number {
+  let maxId = 0;
+  for (const a of accounts) if (a.userId > maxId) maxId = a.userId;
+  if (Number.isSafeInteger(maxId) && maxId <= 8 * accounts.length + 1024) {
+    const table = new Int32Array(maxId + 1).fill(-1);
+    accounts.forEach((a, k) => {
+      if (Number.isInteger(a.userId) && a.userId >= 0) table[a.userId] = first + k;
+    });
+    return (userId) => (userId <= maxId ? table[userId]! : -1);
+  }
+  const map = new Map<number, number>();
+  accounts.forEach((a, k) => map.set(a.userId, first + k));
+  return (userId) => map.get(userId) ?? -1;
 }
 
 function compareText(a: string, b: string): number {
