@@ -503,10 +503,12 @@ function readPages(pages: unknown[], file: string, paged: boolean): CloudReadRes
       p.add(at, `expected a report page (an object), got ${typeName(page)}`);
       return;
     }
-    if (pi === 0 && page.total_seats_consumed !== undefined && page.total_seats_consumed !== null) {
+    if (page.total_seats_consumed !== undefined && page.total_seats_consumed !== null) {
       const t = page.total_seats_consumed;
-      if (typeof t === "number" && Number.isSafeInteger(t) && t >= 0) reportedSeats = t;
-      else p.add(`${dot}total_seats_consumed`, `expected a whole number, got ${typeName(t)}`);
+      // every page carries the totals; the first page's count (the contract)
+      if (typeof t === "number" && Number.isSafeInteger(t) && t >= 0) {
+        if (pi === 0) reportedSeats = t;
+      } else p.add(`${dot}total_seats_consumed`, `expected a whole number, got ${typeName(t)}`);
     }
     const users = page.users;
     if (users === undefined || users === null) {
