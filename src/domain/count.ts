@@ -10,6 +10,7 @@ import type {
   UsageReport,
 } from "./types.js";
 import { KeyTable, processSeed } from "./key-table.js";
+import { unionFind } from "./union-find.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
 export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts[] {
@@ -34,25 +35,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
   let n = 0;
   for (const l of lists) n += l.length;
 
-  const parent = new Int32Array(n);
-  const size = new Int32Array(n).fill(1);
-  for (let i = 0; i < n; i++) parent[i] = i;
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      const gp = parent[parent[x]!]!;
-      parent[x] = gp; // path halving
-      x = gp;
-    }
-    return x;
-  };
-  const union = (a: number, b: number): void => {
-    let ra = find(a);
-    let rb = find(b);
-    if (ra === rb) return;
-    if (size[ra]! < size[rb]!) [ra, rb] = [rb, ra];
-    parent[rb] = ra;
-    size[ra]! += size[rb]!;
-  };
+  const { parent, find, union } = unionFind(n);
 
   // E-mail keys and login keys live in separate tables: a login can never equal an e-mail key.
   const emailOwner = new KeyTable(n);

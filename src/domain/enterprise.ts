@@ -4,6 +4,7 @@
 import { normalizeHost, type CloudReport } from "./cloud-report.js";
 import { loginKey, mergeSameServer, uniqueAccounts } from "./count.js";
 import { KeyTable } from "./key-table.js";
+import { unionFind } from "./union-find.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "./types.js";
 
 export interface CrossSaving {
@@ -50,25 +51,7 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const members = cloud.members;
   const total = n + members.length;
 
-  const parent = new Int32Array(total);
-  const size = new Int32Array(total).fill(1);
-  for (let i = 0; i < total; i++) parent[i] = i;
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      const gp = parent[parent[x]!]!;
-      parent[x] = gp; // path halving
-      x = gp;
-    }
-    return x;
-  };
-  const union = (a: number, b: number): void => {
-    let ra = find(a);
-    let rb = find(b);
-    if (ra === rb) return;
-    if (size[ra]! < size[rb]!) [ra, rb] = [rb, ra];
-    parent[rb] = ra;
-    size[ra]! += size[rb]!;
-  };
+  const { parent, find, union } = unionFind(total);
 
   const keyOwner = new KeyTable(total);
   const loginOwner = options.logins ? new KeyTable(total) : null;
