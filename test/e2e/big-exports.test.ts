@@ -4,18 +4,15 @@
 // export used to fail here with `unexpected blob encoding "undefined"`.
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import nock from "nock";
-import { createNodeMiddleware } from "probot";
-import { licenseSync } from "../../src/index.js";
 import { parseSummaryMarker } from "../../src/domain/render.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import { createTestProbot } from "../helpers/probot.js";
 import { FULL_NAME, pushPayload } from "../helpers/payloads.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 import { GitHubStandIn } from "../helpers/github-stand-in.js";
+import { serveApp, type ServedApp } from "../helpers/app-server.js";
 
 const SECRET = "big-webhook-secret";
 const MB = 1024 * 1024;
@@ -45,10 +42,9 @@ function bigExport(serverId: string, host: string, from: number, to: number, noi
 
 describe("enterprise-sized exports over the real HTTP stack", () => {
   let standIn: GitHubStandIn;
-  let app: Server;
-  let appUrl: string;
+  let app: ServedApp;
   let store: LedgerStore;
-  const errors: unknown[] = [];
+  let errors: unknown[] = [];
 
   beforeAll(async () => {
     nock.restore(); // real sockets on loopback only
@@ -56,15 +52,12 @@ describe("enterprise-sized exports over the real HTTP stack", () => {
     const probot = createTestProbot({ secret: SECRET, baseUrl: await standIn.start() });
     const memory = await memoryLedger(MAX_BYTES);
     store = memory.store;
-    const middleware = await createNodeMiddleware(licenseSync({ ledger: memory.ledger, settings: testSettings({ maxExportBytes: MAX_BYTES }) }), { probot });
-    probot.webhooks.onError((e) => void errors.push(e));
-    app = createServer((req, res) => void middleware(req, res, () => res.writeHead(404).end()));
-    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-    appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    app = await serveApp(probot, { ledger: memory.ledger, settings: testSettings({ maxExportBytes: MAX_BYTES }) });
+    errors = app.errors;
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => (app ? app.close(() => resolve()) : resolve()));
+    await app?.close();
     await standIn?.close();
     await store?.close();
     nock.activate();
@@ -74,7 +67,7 @@ describe("enterprise-sized exports over the real HTTP stack", () => {
     const after = hex(`${id} ${path}`);
     standIn.addPush(FULL_NAME, after, [{ path, blobSha: hex(bytes), bytes }]);
     const body = JSON.stringify(pushPayload({ after }));
-    const res = await fetch(`${appUrl}/api/github/webhooks`, {
+    const res = await fetch(`${app.url}/api/github/webhooks`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id, "x-hub-signature-256": sign(body) },
       body,

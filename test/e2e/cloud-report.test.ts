@@ -3,11 +3,7 @@
 // A committed CSV (push path), a pasted JSON report (issue path), and an enterprise-sized CSV.
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { createHash, createHmac } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import nock from "nock";
-import { createNodeMiddleware } from "probot";
-import { licenseSync } from "../../src/index.js";
 import { parseSummaryMarker } from "../../src/domain/render.js";
 import type { LedgerService } from "../../src/ledger/service.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
@@ -15,6 +11,7 @@ import { createTestProbot } from "../helpers/probot.js";
 import { FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 import { GitHubStandIn } from "../helpers/github-stand-in.js";
+import { serveApp, type ServedApp } from "../helpers/app-server.js";
 import { cloudCsv, cloudJson, exportJson, users, type TestMember } from "../helpers/exports.js";
 import { ISSUE, issuesPayload } from "../handlers/issues-support.js";
 
@@ -37,11 +34,10 @@ function bigExport(serverId: string, host: string, from: number, to: number): st
 
 describe("GHEC license reports over the real HTTP stack", () => {
   let standIn: GitHubStandIn;
-  let app: Server;
-  let appUrl: string;
+  let app: ServedApp;
   let store: LedgerStore;
   let ledger: LedgerService;
-  const errors: unknown[] = [];
+  let errors: unknown[] = [];
 
   beforeAll(async () => {
     nock.restore(); // real sockets on loopback only
@@ -49,18 +45,13 @@ describe("GHEC license reports over the real HTTP stack", () => {
     const probot = createTestProbot({ secret: SECRET, baseUrl: await standIn.start() });
     standIn.configs.set(FULL_NAME, "stale_after_days: 35\n");
     standIn.configs.set(BIG_REPO, "stale_after_days: 35\n");
-    const memory = await memoryLedger();
-    ({ store, ledger } = memory);
-    const settings = testSettings({ designatedRepos: [FULL_NAME, BIG_REPO] });
-    const middleware = await createNodeMiddleware(licenseSync({ ledger, settings }), { probot });
-    probot.webhooks.onError((e) => void errors.push(e));
-    app = createServer((req, res) => void middleware(req, res, () => res.writeHead(404).end()));
-    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-    appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    ({ store, ledger } = await memoryLedger());
+    app = await serveApp(probot, { ledger, settings: testSettings({ designatedRepos: [FULL_NAME, BIG_REPO] }) });
+    errors = app.errors;
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => (app ? app.close(() => resolve()) : resolve()));
+    await app?.close();
     await standIn?.close();
     await store?.close();
     nock.activate();
@@ -68,7 +59,7 @@ describe("GHEC license reports over the real HTTP stack", () => {
 
   async function deliver(event: string, id: string, payload: unknown): Promise<void> {
     const body = JSON.stringify(payload);
-    const res = await fetch(`${appUrl}/api/github/webhooks`, {
+    const res = await fetch(`${app.url}/api/github/webhooks`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-github-event": event, "x-github-delivery": id, "x-hub-signature-256": sign(body) },
       body,
