@@ -3,7 +3,7 @@
 // when asked for them, base64 JSON otherwise, as GitHub does), the ledger, and the reply. A 21 MB
 // export used to fail here with `unexpected blob encoding "undefined"`.
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import nock from "nock";
 import { parseSummaryMarker } from "../../src/domain/render.js";
@@ -13,32 +13,13 @@ import { FULL_NAME, pushPayload } from "../helpers/payloads.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 import { GitHubStandIn } from "../helpers/github-stand-in.js";
 import { serveApp, type ServedApp } from "../helpers/app-server.js";
+import { bigExport } from "../helpers/exports.js";
 
 const SECRET = "big-webhook-secret";
 const MB = 1024 * 1024;
 const MAX_BYTES = 200 * MB;
 const hex = (b: string | Uint8Array) => createHash("sha1").update(b).digest("hex");
 const sign = (body: string) => `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
-
-/**
- * People `from`..`to-1` as one instance's export, in the export's real shape. `noise` random bytes
- * per account (as base64 in profile_name) make the file as hard to compress as the test needs.
- */
-function bigExport(serverId: string, host: string, from: number, to: number, noise = 0): string {
-  const parts: string[] = [`{"version":1,"instance":{"server_id":"${serverId}","host_name":"${host}","version":"3.17.4","http_only":false},"users":[`];
-  const random = noise > 0 ? randomBytes((to - from) * noise).toString("base64") : "";
-  const width = Math.ceil((noise * 4) / 3);
-  for (let i = from; i < to; i++) {
-    const name = noise > 0 ? random.slice((i - from) * width, (i - from + 1) * width) : `Person ${i}`;
-    parts.push(
-      (i > from ? "," : "") +
-        `{"user_id":${i + 1},"login":"user${i}","profile_name":"${name}","site_admin":false,"created_at":"2019-03-11 21:19:53 +0000",` +
-        `"emails":[{"email":"Person.${i}@Corp.Example","primary":true},{"email":"user${i}@users.noreply.corp.example","primary":false}]}`,
-    );
-  }
-  parts.push("]}");
-  return parts.join("");
-}
 
 describe("enterprise-sized exports over the real HTTP stack", () => {
   let standIn: GitHubStandIn;

@@ -12,7 +12,7 @@ import { FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
 import { GitHubStandIn } from "../helpers/github-stand-in.js";
 import { serveApp, type ServedApp } from "../helpers/app-server.js";
-import { cloudCsv, cloudJson, exportJson, users, type TestMember } from "../helpers/exports.js";
+import { bigExport, cloudCsv, cloudJson, exportJson, users, type TestMember } from "../helpers/exports.js";
 import { ISSUE, issuesPayload } from "../handlers/issues-support.js";
 
 const SECRET = "cloud-e2e-secret";
@@ -21,16 +21,6 @@ const BIG_REPO_ID = 778;
 const hex = (b: string | Uint8Array) => createHash("sha1").update(b).digest("hex");
 const sign = (body: string) => `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** One 100,000-account-scale export in the real shape: people `from`..`to-1`, user_id i+1. */
-function bigExport(serverId: string, host: string, from: number, to: number): string {
-  const parts = [`{"version":1,"instance":{"server_id":"${serverId}","host_name":"${host}","version":"3.17.4"},"users":[`];
-  for (let i = from; i < to; i++) {
-    parts.push(`${i > from ? "," : ""}{"user_id":${i + 1},"login":"user${i}","emails":[{"email":"Person.${i}@Corp.Example","primary":true}]}`);
-  }
-  parts.push("]}");
-  return parts.join("");
-}
 
 describe("GHEC license reports over the real HTTP stack", () => {
   let standIn: GitHubStandIn;

@@ -1,4 +1,5 @@
 // Export files for tests, built in code (no customer data; not copies of the shared samples).
+import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 
 export interface TestUser {
@@ -87,4 +88,24 @@ export function cloudJson(members: readonly TestMember[], totalSeatsConsumed: nu
       enterprise_server_user_ids: m.links ?? [],
     })),
   });
+}
+
+/**
+ * People `from`..`to-1` as one instance's export, in the export's real shape. `noise` random bytes
+ * per account (as base64 in profile_name) make the file as hard to compress as the test needs.
+ */
+export function bigExport(serverId: string, host: string, from: number, to: number, noise = 0): string {
+  const parts: string[] = [`{"version":1,"instance":{"server_id":"${serverId}","host_name":"${host}","version":"3.17.4","http_only":false},"users":[`];
+  const random = noise > 0 ? randomBytes((to - from) * noise).toString("base64") : "";
+  const width = Math.ceil((noise * 4) / 3);
+  for (let i = from; i < to; i++) {
+    const name = noise > 0 ? random.slice((i - from) * width, (i - from + 1) * width) : `Person ${i}`;
+    parts.push(
+      (i > from ? "," : "") +
+        `{"user_id":${i + 1},"login":"user${i}","profile_name":"${name}","site_admin":false,"created_at":"2019-03-11 21:19:53 +0000",` +
+        `"emails":[{"email":"Person.${i}@Corp.Example","primary":true},{"email":"user${i}@users.noreply.corp.example","primary":false}]}`,
+    );
+  }
+  parts.push("]}");
+  return parts.join("");
 }
