@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, type Probot } from "probot";
 import { licenseSync } from "../../src/index.js";
-import type { AppDeps } from "../../src/deps.js";
+import type { AppOptions } from "../../src/deps.js";
 
 export interface ServedApp {
   url: string;
@@ -13,7 +13,7 @@ export interface ServedApp {
   close(): Promise<void>;
 }
 
-export async function serveApp(probot: Probot, deps: AppDeps): Promise<ServedApp> {
+export async function serveApp(probot: Probot, deps: AppOptions): Promise<ServedApp> {
   const middleware = await createNodeMiddleware(licenseSync(deps), { probot });
   const errors: unknown[] = [];
   probot.webhooks.onError((e) => void errors.push(e));
