@@ -25,6 +25,8 @@ import { loadDesignation, type RepoRef } from "../github/designation.js";
 import { LABEL_RECORDED, LABEL_REFUSED, setOutcomeLabel } from "../github/labels.js";
 import { canUpload, describePermission, getPermission } from "../github/permissions.js";
 import { githubHosts, summaryOptions, uploadUrl } from "./options.js";
+import { refreshDashboard } from "./dashboard.js";
+import { isReplyImpossible } from "./reply-impossible.js";
 import { withLiveCloudReport } from "./cloud-refresh.js";
 
 export type IssueContext = Context<"issues.opened" | "issues.edited">;
@@ -205,14 +207,21 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   });
 
   const done = allRecorded(state);
-  if (Object.keys(state).length) {
-    await setOutcomeLabel(octokit, { ...target, current: issue.labels }, done ? LABEL_RECORDED : LABEL_REFUSED);
-  }
   let closed = false;
-  if (done && config.closeIssuesWhenRecorded && issue.issueOpen) {
-    await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: issue.issueNumber, state: "closed", state_reason: "completed" });
-    closed = true;
+  try {
+    if (Object.keys(state).length) {
+      await setOutcomeLabel(octokit, { ...target, current: issue.labels }, done ? LABEL_RECORDED : LABEL_REFUSED);
+    }
+    if (done && config.closeIssuesWhenRecorded && issue.issueOpen) {
+      await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: issue.issueNumber, state: "closed", state_reason: "completed" });
+      closed = true;
+    }
+  } catch (error) {
+    // The ledger is safe: a locked or deleted issue must not fail the delivery (a redelivery would not help).
+    if (!isReplyImpossible(error)) throw error;
+    log.warn({ outcome: "reply-impossible", target: "issue", status: (error as { status?: number }).status }, "issue path: status reply cannot be written");
   }
+  if (inputs.length) await refreshDashboard(deps, { octokit, repo, config, htmlUrl: issue.htmlUrl, log, summary });
   const count = (s: FileResult["status"]) => results.filter((r) => r.status === s).length;
   log.info(
     {
@@ -229,4 +238,5 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
     "issue path: exports processed",
   );
 }
+
 

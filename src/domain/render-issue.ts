@@ -6,15 +6,19 @@ import type { IgnoredLink } from "./issue-exports.js";
 import { CONFIG_PATH } from "./repo-config.js";
 import {
   DEFAULT_LIMITS,
+  SAFE_COMMENT_CHARS,
+  fileResultsPart,
   fitCommentBody,
   formatCount,
   formatDate,
   inline,
-  renderFileResults,
   renderSummary,
   resultTally,
+  summaryParts,
   type SummaryOptions,
 } from "./render.js";
+import { layout, type Part, type Section } from "./budget.js";
+import { instanceBarsChart, seatPoints, seatsOverTimeChart } from "./charts.js";
 
 /** The hidden marker of the one status reply per issue. */
 export const ISSUE_MARKER = "<!-- license-sync:issue -->";
@@ -141,12 +145,13 @@ export function renderIssueReply(input: IssueReplyInput): string {
   if (input.problems.length) tally.push(`${formatCount(input.problems.length)} not read`);
   if (input.ignored.length) tally.push(`${formatCount(input.ignored.length)} ignored`);
   // The state rides on the first line, which fitCommentBody keeps; the summary marker stays last.
-  const lines = [ISSUE_MARKER + stateMarker(input.state), `**${input.heading}**: ${tally.filter(Boolean).join(", ")}`, ""];
-  if (input.results.length) lines.push(renderFileResults(input.results));
-  lines.push(...input.problems.map(problemLine), ...input.ignored.map(ignoredLine));
-  if (input.problems.length) lines.push("", ...alternatives(input));
-  lines.push("", renderSummary(input.summary, input.options, input.results));
-  return fitCommentBody(lines.join("\n"));
+  const parts: Part[] = [ISSUE_MARKER + stateMarker(input.state), `**${input.heading}**: ${tally.filter(Boolean).join(", ")}`, ""];
+  if (input.results.length) parts.push(fileResultsPart(input.results));
+  const notes = [...input.problems.map(problemLine), ...input.ignored.map(ignoredLine)];
+  if (notes.length) parts.push({ head: [], rows: notes, more: (n) => `- … and ${formatCount(n)} more links` });
+  if (input.problems.length) parts.push("", ...alternatives(input));
+  parts.push("", ...summaryParts(input.summary, input.options, input.results));
+  return fitCommentBody(layout(parts, SAFE_COMMENT_CHARS));
 }
 
 export type RefusedAction = "upload" | "forget" | "command";
@@ -196,10 +201,17 @@ export function renderReportReply(input: {
   /** A line above the summary (e.g. why a refresh fetched nothing). */
   notice?: string;
 }): string {
-  const trend = input.history ? renderSeatsOverTime(input.history) : "";
-  return fitCommentBody(
-    [input.marker, ...(input.notice ? [input.notice, ""] : []), renderSummary(input.summary, input.options, [], DEFAULT_LIMITS, trend ? [trend] : [])].join("\n"),
-  );
+  const extras: Part[] = [];
+  if (input.history) {
+    const chart = seatsOverTimeChart(seatPoints(input.history));
+    const table = seatsOverTimePart(input.history);
+    if (chart || table) extras.push(["### Seats over time", ...(chart ? ["", chart] : [])].join("\n"));
+    if (table) extras.push(table);
+  }
+  const bars = instanceBarsChart(input.summary.report.instances);
+  if (bars) extras.push(["### Where the seats are", "", bars, "", BARS_CAPTION].join("\n"));
+  const head: Part[] = [input.marker, ...(input.notice ? [input.notice, ""] : [])];
+  return fitCommentBody(layout([...head, ...summaryParts(input.summary, input.options, [], DEFAULT_LIMITS, extras)], SAFE_COMMENT_CHARS));
 }
 
 /** `/license-sync refresh` in a ledger whose config names no enterprise. */
@@ -210,22 +222,28 @@ export function renderRefreshWithoutEnterprise(): string {
   );
 }
 
+/** Under the bar chart: xychart has no legend. */
+export const BARS_CAPTION = "<sub>Full bar: the instance's accounts. Inner bar: people found only there; the rest are shared with another instance.</sub>";
+
 /** Rows of the seats-over-time table. */
 export const SEATS_OVER_TIME_ROWS = 12;
 
-/** The ledger's seats after each recorded upload or removal, newest first; "" when there is none. */
-export function renderSeatsOverTime(history: readonly UploadRow[], limit = SEATS_OVER_TIME_ROWS): string {
+/** The ledger's seats after each recorded upload or removal, newest first, in a collapsed table; null when there is none. */
+export function seatsOverTimePart(history: readonly UploadRow[], limit = SEATS_OVER_TIME_ROWS): Section | null {
   const rows = history.filter((h) => h.outcome !== "refused" && h.totals !== null).slice(0, limit);
-  if (rows.length === 0) return "";
-  const lines = ["### Seats over time", "", "| When | Instance | Change | Accounts | Seats after |", "|---|---|---|---:|---:|"];
-  for (const h of rows) {
-    const change =
-      h.outcome === "removed" ? "removed" : h.added === null || h.removed === null ? "first upload" : `+${formatCount(h.added)} / −${formatCount(h.removed)}`;
-    lines.push(
-      `| ${formatDate(h.at)} | ${h.subject === "cloud" ? "GHEC license report" : inline(h.hostName ?? "?", 60)} | ${change} | ${formatCount(h.accountCount ?? 0)} | ${formatCount(h.totals!.seats)} |`,
-    );
-  }
-  return lines.join("\n");
+  if (rows.length === 0) return null;
+  return {
+    head: ["<details>", `<summary>The ${formatCount(rows.length)} latest changes</summary>`, "", "| When | Instance | Change | Accounts | Seats after |", "|---|---|---|---:|---:|"],
+    rows: rows.map(historyLine),
+    tail: ["", "</details>"],
+    more: (n) => `\n… and ${formatCount(n)} more changes`,
+  };
+}
+
+function historyLine(h: UploadRow): string {
+  const change =
+    h.outcome === "removed" ? "removed" : h.added === null || h.removed === null ? "first upload" : `+${formatCount(h.added)} / −${formatCount(h.removed)}`;
+  return `| ${formatDate(h.at)} | ${h.subject === "cloud" ? "GHEC license report" : inline(h.hostName ?? "?", 60)} | ${change} | ${formatCount(h.accountCount ?? 0)} | ${formatCount(h.totals!.seats)} |`;
 }
 
 export function renderForgetReply(input: {
@@ -251,9 +269,7 @@ export function renderForgetReply(input: {
   }
   if (outcome.status === "not-found") {
     return fitCommentBody(
-      [marker, `No recorded instance has the server id or host name ${target}; nothing was removed.`, "", renderSummary(outcome.summary, input.options)].join(
-        "\n",
-      ),
+      layout([marker, `No recorded instance has the server id or host name ${target}; nothing was removed.`, "", ...summaryParts(outcome.summary, input.options)], SAFE_COMMENT_CHARS),
     );
   }
   if (outcome.status === "no-cloud-report") {
@@ -273,11 +289,14 @@ export function renderForgetReply(input: {
   }
   const i = outcome.instance;
   return fitCommentBody(
-    [
-      marker,
-      `Removed ${inline(i.hostName, 60)} (\`${i.serverId.replace(/`/g, "'")}\`, ${formatCount(i.accountCount)} accounts) from the ledger. The removal is kept in the upload history.`,
-      "",
-      renderSummary(outcome.summary, input.options),
-    ].join("\n"),
+    layout(
+      [
+        marker,
+        `Removed ${inline(i.hostName, 60)} (\`${i.serverId.replace(/`/g, "'")}\`, ${formatCount(i.accountCount)} accounts) from the ledger. The removal is kept in the upload history.`,
+        "",
+        ...summaryParts(outcome.summary, input.options),
+      ],
+      SAFE_COMMENT_CHARS,
+    ),
   );
 }

@@ -7,10 +7,12 @@ import { renderCloudFetch } from "./render-cloud-fetch.js";
 import { overlapsAmong } from "./count.js";
 import { CONFIG_PATH, formatConfigErrors, type ConfigError } from "./repo-config.js";
 import { cloudFileResultLine, cloudReportHint, renderEnterpriseLead } from "./render-enterprise.js";
+import { layout, type Part, type Section } from "./budget.js";
+import type { InstanceRecord } from "./types.js";
 
 /** GitHub refuses comment bodies of 65,536 characters or more. */
 export const MAX_COMMENT_CHARS = 65_536;
-const SAFE_COMMENT_CHARS = 65_000;
+export const SAFE_COMMENT_CHARS = 65_000;
 
 export const SUMMARY_MARKER_PREFIX = "<!-- license-sync:summary ";
 
@@ -37,8 +39,8 @@ export interface RenderLimits {
 }
 
 export const DEFAULT_LIMITS: RenderLimits = Object.freeze({
-  instances: 100,
-  matrix: 10,
+  instances: 1000,
+  matrix: 30,
   savings: 50,
   files: 50,
   findings: 10,
@@ -73,7 +75,7 @@ export function inline(text: string, max = 120): string {
 }
 
 /** A file path in a code span (backticks in the path cannot close it). */
-export function code(text: string, max = 200): string {
+export function code(text: string, max: number = 200): string {
   const short = text.length > max ? `${text.slice(0, max)}…` : text;
   return `\`${redact(short).replace(/`/g, "'").replace(/[\r\n]+/g, " ")}\``;
 }
@@ -171,33 +173,189 @@ function changesSection(results: readonly FileResult[], labels: Map<string, stri
       );
     }
   }
-  return lines.length ? ["### Changes", "", ...lines, ""] : [];
+  return lines;
+}
+
+/** Up to this many instances the pairwise overlap grid is shown; beyond, the top pairs as a list. */
+export const GRID_UP_TO = 6;
+/** Pairs in the ranked overlap list. */
+export const TOP_PAIRS = 10;
+/** Longer tables and lists go in a collapsed <details> block, with their totals above. */
+export const DETAILS_FROM = 10;
+/** The ranked overlap list looks at the pairs among this many of the largest instances. */
+export const RANKED_AMONG = 100;
+
+function details(summaryText: string): { open: string[]; close: string[] } {
+  return { open: ["<details>", `<summary>${summaryText}</summary>`, ""], close: ["", "</details>"] };
+}
+
+function isStale(rec: InstanceRecord | undefined, opts: SummaryOptions): boolean {
+  return !!rec && ageInDays(rec.lastUploadAt, opts.now) > opts.staleAfterDays;
+}
+
+/** The instances table; `link` adds a column linking each instance's latest upload. */
+export function instancesSection(
+  summary: LedgerSummary,
+  opts: SummaryOptions,
+  limits: RenderLimits,
+  link?: (serverId: string) => string,
+): Part[] {
+  const { report } = summary;
+  const k = report.instances.length;
+  if (k === 0) return [];
+  const labels = instanceLabels(report.instances);
+  const records = new Map(summary.instances.map((r) => [r.serverId, r]));
+  const rows = report.instances.slice(0, limits.instances).map((i) => {
+    const rec = records.get(i.serverId);
+    const last = rec ? `${formatDate(rec.lastUploadAt)} (${formatAge(rec.lastUploadAt, opts.now)})` : "—";
+    const stale = isStale(rec, opts) ? `⚠️ stale (over ${opts.staleAfterDays} days)` : "";
+    const cells = [labels.get(i.serverId), i.ghesVersion ? inline(i.ghesVersion, 20) : "—", formatCount(i.accounts), formatCount(i.exclusive), last];
+    if (link) cells.push(link(i.serverId));
+    cells.push(stale);
+    return `| ${cells.join(" | ")} |`;
+  });
+  const header = link
+    ? ["| Instance | GHES | Accounts | Only there | Last upload | Latest | |", "|---|---|--:|--:|---|---|---|"]
+    : ["| Instance | GHES | Accounts | Exclusive | Last upload | |", "|---|---|--:|--:|---|---|"];
+  const hidden = k - rows.length;
+  const moreRows = (n: number) => `\n${more(n, "instances")}`;
+  if (k <= DETAILS_FROM) return [{ head: ["### Instances", "", ...header], rows, hidden, tail: [""], more: moreRows }];
+  const stale = report.instances.filter((i) => isStale(records.get(i.serverId), opts)).length;
+  const d = details(`All ${formatCount(k)} instances`);
+  return [
+    {
+      head: [
+        "### Instances",
+        "",
+        `${plural(k, "instance")}, ${plural(report.accounts, "account")}${stale ? `; **${formatCount(stale)} stale** (no upload for over ${opts.staleAfterDays} days)` : ""}.`,
+        "",
+        ...d.open,
+        ...header,
+      ],
+      rows,
+      hidden,
+      tail: [...d.close, ""],
+      more: moreRows,
+    },
+  ];
+}
+
+function percent(part: number, whole: number): string {
+  if (whole <= 0) return "0%";
+  const p = (100 * part) / whole;
+  return p > 0 && p < 1 ? "<1%" : `${Math.round(p)}%`;
+}
+
+function overlapGrid(report: UsageReport, labels: Map<string, string>, shown: InstanceUsage[]): { header: string[]; rows: string[] } {
+  // Only the shown pairs: listing every pair of a ledger with many instances would be quadratic.
+  const people = overlapsAmong(report, shown.map((i) => i.serverId));
+  const header = [`| | ${shown.map((i) => labels.get(i.serverId)).join(" | ")} |`, `|---|${shown.map(() => "--:").join("|")}|`];
+  const rows = shown.map((row) => {
+    const cells = shown.map((col) => {
+      if (col.serverId === row.serverId) return "—";
+      const [a, b] = [row.serverId, col.serverId].sort();
+      return formatCount(people.get(`${a}\n${b}`) ?? 0);
+    });
+    return `| **${labels.get(row.serverId)}** | ${cells.join(" | ")} |`;
+  });
+  return { header, rows };
+}
+
+function overlapsSection(report: UsageReport, limits: RenderLimits): Part[] {
+  const k = report.instances.length;
+  if (k < 2) return [];
+  const labels = instanceLabels(report.instances);
+  const parts: Part[] = ["### Overlaps", ""];
+  if (report.spans.length === 0) {
+    parts.push("No person has accounts on more than one instance.", "");
+  } else if (k <= GRID_UP_TO) {
+    const grid = overlapGrid(report, labels, report.instances);
+    parts.push(["People with accounts on both instances:", "", ...grid.header, ...grid.rows, ""].join("\n"));
+  } else {
+    const byId = new Map(report.instances.map((i) => [i.serverId, i]));
+    // The pairs among the largest instances only (at most RANKED_AMONG): all pairs of a ledger with
+    // thousands of instances would be quadratic to list.
+    const among = [...report.instances].sort((a, b) => b.accounts - a.accounts).slice(0, RANKED_AMONG);
+    const pairs = [...overlapsAmong(report, among.map((i) => i.serverId))].map(([key, people]) => ({ serverIds: key.split("\n") as [string, string], people }));
+    const top = pairs.filter((o) => o.people > 0).sort((a, b) => b.people - a.people || a.serverIds.join().localeCompare(b.serverIds.join())).slice(0, TOP_PAIRS);
+    const scope = k > among.length ? ` (among the ${formatCount(among.length)} largest instances)` : "";
+    parts.push(`The ${top.length === 1 ? "pair" : `${top.length} pairs`} of instances sharing the most people${scope}:`, "");
+    top.forEach((o, n) => {
+      // The share is of the smaller instance: how much of it the other one duplicates.
+      const [x, y] = o.serverIds.map((id) => byId.get(id)!).sort((a, b) => b.accounts - a.accounts);
+      parts.push(`${n + 1}. ${plural(o.people, "person", "people")} on both ${labels.get(x!.serverId)} and ${labels.get(y!.serverId)}, ${percent(o.people, y!.accounts)} of ${labels.get(y!.serverId)}`);
+    });
+    parts.push("");
+    const shown = report.instances.slice(0, limits.matrix);
+    const grid = overlapGrid(report, labels, shown);
+    const d = details(shown.length < k ? `Overlap grid (${formatCount(shown.length)} of ${formatCount(k)} instances)` : "Overlap grid (every pair)");
+    parts.push({
+      head: [...d.open, "People with accounts on both instances:", "", ...grid.header],
+      rows: grid.rows,
+      hidden: k - shown.length,
+      tail: [...d.close, ""],
+      more: (n) => `\n${more(n, "instances")} not shown in the matrix.`,
+    });
+  }
+  if (report.spans.length) {
+    parts.push({
+      head: [],
+      rows: report.spans.map((s) => `- ${plural(s.people, "person", "people")} with accounts on ${s.instances} instances`),
+      tail: [""],
+      more: (n) => `- ${more(n, "span counts")}`,
+    });
+  }
+  return parts;
+}
+
+function savingsSection(report: UsageReport, opts: SummaryOptions, limits: RenderLimits): Part[] {
+  if (report.possibleSavings.length === 0) return [];
+  const seats = report.possibleSavings.reduce((s, p) => s + p.seats, 0);
+  const parts: Part[] = [
+    [
+      "### Possible savings",
+      "",
+      `${plural(report.possibleSavings.length, "login")} appear on several instances with different primary e-mail addresses, ` +
+        `so they count as different people. If they are the same person, giving their accounts the same primary e-mail would save up to ${plural(seats, "seat")}.`,
+      "",
+    ].join("\n"),
+  ];
+  if (!opts.showLoginsInSavings) {
+    parts.push("_(Set `show_logins_in_savings: true` in `" + CONFIG_PATH + "` to list the logins.)_", "");
+    return parts;
+  }
+  const list = report.possibleSavings.slice(0, limits.savings);
+  const rows = list.map((p) => `- ${code(p.login, 60)}: ${plural(p.persons, "person", "people")}, ${plural(p.seats, "seat")}`);
+  const d = list.length > DETAILS_FROM ? details(`The ${formatCount(report.possibleSavings.length)} logins`) : { open: [], close: [] };
+  parts.push({ head: d.open, rows, hidden: report.possibleSavings.length - list.length, tail: [...d.close, ""], more: (n) => `- ${more(n, "logins")}` });
+  return parts;
 }
 
 /**
- * The ledger summary. `results` (optional) adds the change each recorded file made. Ends with the
- * one-line machine-readable summary marker.
+ * The ledger summary as parts for a budgeted layout. `results` (optional) adds the change each
+ * recorded file made; `extraSections` go before the footer and the summary marker (last).
  */
-export function renderSummary(
+export function summaryParts(
   summary: LedgerSummary,
   opts: SummaryOptions,
   results: readonly FileResult[] = [],
   limits: RenderLimits = DEFAULT_LIMITS,
-  /** Further Markdown sections, placed before the footer and the summary marker. */
-  extraSections: readonly string[] = [],
-): string {
+  extraSections: readonly Part[] = [],
+  /** `lead`: parts right after the headline; `instanceLink`: a column linking each instance's latest upload. */
+  extra: { lead?: readonly Part[]; instanceLink?: (serverId: string) => string } = {},
+): Part[] {
   const { report } = summary;
-  const out: string[] = [];
+  const parts: Part[] = [];
   const labels = instanceLabels(report.instances);
   const k = report.instances.length;
 
   // With a GHEC license report, the enterprise's seats lead and the GHES figures follow.
   const lead = renderEnterpriseLead(summary.enterprise, { seats: report.seats, instances: k }, opts);
-  out.push(...lead, `${lead.length ? "## GHES:" : "##"} ${plural(report.seats, "seat")} consumed`, "");
+  parts.push(...lead, `${lead.length ? "## GHES:" : "##"} ${plural(report.seats, "seat")} consumed`, "");
   if (k === 0) {
-    out.push("No instance has been recorded in this repository yet.", "");
+    parts.push("No instance has been recorded in this repository yet.", "");
   } else {
-    out.push(
+    parts.push(
       `${plural(report.accounts, "account")} on ${plural(k, "instance")}; ` +
         `${plural(report.deduplicated, "account")} deduplicated (the same person on several instances, counted once by ${matchingDescription(report)}).`,
       "",
@@ -205,95 +363,58 @@ export function renderSummary(
   }
   const consumed = summary.enterprise?.figures.seats ?? report.seats;
   if (opts.purchasedSeats !== null && consumed > opts.purchasedSeats) {
-    out.push(
-      "> [!WARNING]",
-      `> ${formatCount(consumed)} seats consumed, ${formatCount(opts.purchasedSeats)} purchased: ${formatCount(consumed - opts.purchasedSeats)} over.`,
-      "",
+    parts.push(
+      [
+        "> [!WARNING]",
+        `> ${formatCount(consumed)} seats consumed, ${formatCount(opts.purchasedSeats)} purchased: ${formatCount(consumed - opts.purchasedSeats)} over.`,
+        "",
+      ].join("\n"),
     );
   }
+  parts.push(...(extra.lead ?? []));
 
-  out.push(...changesSection(results, labels));
+  const changes = changesSection(results, labels);
+  if (changes.length) parts.push({ head: ["### Changes", ""], rows: changes, tail: [""], more: (n) => `- ${more(n, "changes")}` });
 
-  if (k > 0) {
-    const records = new Map(summary.instances.map((r) => [r.serverId, r]));
-    out.push("### Instances", "", "| Instance | GHES | Accounts | Exclusive | Last upload | |", "|---|---|--:|--:|---|---|");
-    for (const i of report.instances.slice(0, limits.instances)) {
-      const rec = records.get(i.serverId);
-      const last = rec ? `${formatDate(rec.lastUploadAt)} (${formatAge(rec.lastUploadAt, opts.now)})` : "—";
-      const stale =
-        rec && ageInDays(rec.lastUploadAt, opts.now) > opts.staleAfterDays ? `⚠️ stale (over ${opts.staleAfterDays} days)` : "";
-      out.push(
-        `| ${labels.get(i.serverId)} | ${i.ghesVersion ? inline(i.ghesVersion, 20) : "—"} | ${formatCount(i.accounts)} | ${formatCount(i.exclusive)} | ${last} | ${stale} |`,
-      );
-    }
-    if (k > limits.instances) out.push("", more(k - limits.instances, "instances"));
-    out.push("");
-  }
-
-  if (k >= 2) {
-    out.push("### Overlaps", "");
-    const shown = report.instances.slice(0, limits.matrix);
-    // Only the shown pairs: listing every pair of a ledger with many instances would be quadratic.
-    const people = overlapsAmong(report, shown.map((i) => i.serverId));
-    if (report.spans.length === 0) {
-      out.push("No person has accounts on more than one instance.", "");
-    } else {
-      out.push("People with accounts on both instances:", "");
-      out.push(`| | ${shown.map((i) => labels.get(i.serverId)).join(" | ")} |`, `|---|${shown.map(() => "--:").join("|")}|`);
-      for (const row of shown) {
-        const cells = shown.map((col) => {
-          if (col.serverId === row.serverId) return "—";
-          const [a, b] = [row.serverId, col.serverId].sort();
-          return formatCount(people.get(`${a}\n${b}`) ?? 0);
-        });
-        out.push(`| **${labels.get(row.serverId)}** | ${cells.join(" | ")} |`);
-      }
-      if (k > shown.length) out.push("", `${more(k - shown.length, "instances")} not shown in the matrix.`);
-      out.push("");
-    }
-    if (report.spans.length) {
-      out.push(...report.spans.map((s) => `- ${plural(s.people, "person", "people")} with accounts on ${s.instances} instances`), "");
-    }
-  }
+  parts.push(...instancesSection(summary, opts, limits, extra.instanceLink));
+  parts.push(...overlapsSection(report, limits));
 
   if (report.unmatched > 0) {
-    out.push(
+    parts.push(
       `**${plural(report.unmatched, "account")} could not be matched** (no ${report.options.allEmails ? "" : "primary "}e-mail address): each counts as a separate person.`,
       "",
     );
   }
+  parts.push(...savingsSection(report, opts, limits));
+  if (summary.cloudFetch) parts.push(renderCloudFetch(summary.cloudFetch, opts.now), "");
+  for (const section of extraSections) parts.push(section, "");
+  if (!summary.enterprise) parts.push(cloudReportHint(), "");
+  parts.push(`<sub>Ledger as of ${formatDate(summary.generatedAt)}.</sub>`, "");
+  parts.push(summaryMarker(summary.totals));
+  return parts;
+}
 
-  if (report.possibleSavings.length > 0) {
-    const seats = report.possibleSavings.reduce((s, p) => s + p.seats, 0);
-    out.push(
-      "### Possible savings",
-      "",
-      `${plural(report.possibleSavings.length, "login")} appear on several instances with different primary e-mail addresses, ` +
-        `so they count as different people. If they are the same person, giving their accounts the same primary e-mail would save up to ${plural(seats, "seat")}.`,
-      "",
-    );
-    if (opts.showLoginsInSavings) {
-      const list = report.possibleSavings.slice(0, limits.savings);
-      out.push(...list.map((p) => `- ${code(p.login, 60)}: ${plural(p.persons, "person", "people")}, ${plural(p.seats, "seat")}`));
-      if (report.possibleSavings.length > list.length) out.push(`- ${more(report.possibleSavings.length - list.length, "logins")}`);
-      out.push("");
-    } else {
-      out.push("_(Set `show_logins_in_savings: true` in `" + CONFIG_PATH + "` to list the logins.)_", "");
-    }
-  }
-
-  if (summary.cloudFetch) out.push(renderCloudFetch(summary.cloudFetch, opts.now), "");
-  for (const section of extraSections) out.push(section, "");
-  if (!summary.enterprise) out.push(cloudReportHint(), "");
-  out.push(`<sub>Ledger as of ${formatDate(summary.generatedAt)}.</sub>`, "");
-  out.push(summaryMarker(summary.totals));
-  return out.join("\n");
+/** The ledger summary as Markdown, sized to fit a comment. Ends with the summary marker. */
+export function renderSummary(
+  summary: LedgerSummary,
+  opts: SummaryOptions,
+  results: readonly FileResult[] = [],
+  limits: RenderLimits = DEFAULT_LIMITS,
+  extraSections: readonly Part[] = [],
+): string {
+  return layout(summaryParts(summary, opts, results, limits, extraSections), SAFE_COMMENT_CHARS);
 }
 
 // ---- per-file results ---------------------------------------------------------------------
 
+/** File name and path are the user's and are shortened; the message is ours and always whole. */
+function findingText(f: Finding): string {
+  const short = (t: string) => (t.length > 120 ? `${t.slice(0, 120)}…` : t);
+  return code(formatFinding({ ...f, file: short(f.file), path: short(f.path) }), Infinity);
+}
+
 function findingList(findings: readonly Finding[], cap: number, indent: string): string[] {
-  const lines = findings.slice(0, cap).map((f) => `${indent}- ${code(formatFinding(f), 300)}`);
+  const lines = findings.slice(0, cap).map((f) => `${indent}- ${findingText(f)}`);
   if (findings.length > cap) lines.push(`${indent}- ${more(findings.length - cap)}`);
   return lines;
 }
@@ -328,14 +449,23 @@ export function renderFileResult(r: FileResult, limits: RenderLimits = DEFAULT_L
   return lines;
 }
 
+/** The per-file results as a budgeted section: later files are dropped whole, with a count. */
+export function fileResultsPart(results: readonly FileResult[], limits: RenderLimits = DEFAULT_LIMITS, wording: ResultWording = "record"): Section {
+  return {
+    head: [],
+    rows: results.slice(0, limits.files).map((r) => renderFileResult(r, limits, wording).join("\n")),
+    hidden: Math.max(0, results.length - limits.files),
+    more: (n) => `- ${more(n, "files")}`,
+  };
+}
+
 export function renderFileResults(
   results: readonly FileResult[],
   limits: RenderLimits = DEFAULT_LIMITS,
   wording: ResultWording = "record",
+  budget = SAFE_COMMENT_CHARS,
 ): string {
-  const lines = results.slice(0, limits.files).flatMap((r) => renderFileResult(r, limits, wording));
-  if (results.length > limits.files) lines.push(`- ${more(results.length - limits.files, "files")}`);
-  return lines.join("\n");
+  return layout([fileResultsPart(results, limits, wording)], budget);
 }
 
 /** One-line tally: "2 recorded, 1 already recorded, 1 refused". */
@@ -358,15 +488,15 @@ export function renderUploadReply(input: {
   limits?: RenderLimits;
 }): string {
   const limits = input.limits ?? DEFAULT_LIMITS;
-  const body = [
+  const parts: Part[] = [
     input.marker,
     `**${input.heading}**: ${resultTally(input.results)}`,
     "",
-    renderFileResults(input.results, limits),
+    fileResultsPart(input.results, limits),
     "",
-    renderSummary(input.summary, input.options, input.results, limits),
-  ].join("\n");
-  return fitCommentBody(body);
+    ...summaryParts(input.summary, input.options, input.results, limits),
+  ];
+  return fitCommentBody(layout(parts, SAFE_COMMENT_CHARS));
 }
 
 /** A reply for a broken .github/license-sync.yml: names each wrong key. */

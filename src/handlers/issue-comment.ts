@@ -16,8 +16,9 @@ import { upsertComment } from "../github/comments.js";
 import { designatedByEnvironment } from "../github/designation.js";
 import { canForget, canUpload, describePermission, getPermission } from "../github/permissions.js";
 import { githubHosts, summaryOptions, uploadUrl } from "../answer/options.js";
-import { withLiveCloudReport } from "../answer/cloud-refresh.js";
 import { designatedIssue, processUploads, type CommentContext, type DesignatedIssue } from "../answer/issue-uploads.js";
+import { refreshDashboard } from "../answer/dashboard.js";
+import { withLiveCloudReport } from "../answer/cloud-refresh.js";
 
 async function runCommand(context: CommentContext, deps: AppDeps, issue: DesignatedIssue, command: Command): Promise<void> {
   const { octokit, payload } = context;
@@ -27,6 +28,18 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
   const target = { kind: "issue", owner: repo.owner, repo: repo.repo, issueNumber: issue.issueNumber } as const;
   const reply = (body: string) => upsertComment(octokit, deps, target, marker, body);
 
+  if (command.kind === "help" || command.kind === "unknown") {
+    // Help reveals nothing: it answers anyone who asks, with no permission look-up.
+    await reply(
+      renderHelp({
+        marker,
+        uploadUrl: uploadUrl(issue.htmlUrl, repo, config),
+        ...(command.kind === "unknown" ? { unknown: `/license-sync ${command.word}` } : {}),
+      }),
+    );
+    log.info({ outcome: command.kind === "help" ? "help" : "unknown-command" }, "issue path: help sent");
+    return;
+  }
   const permission = await getPermission(octokit, repo.owner, repo.repo, issue.login);
   const role = describePermission(permission);
   if (!canUpload(permission)) {
@@ -37,17 +50,6 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
   const ledgerKey = { repoId: repo.id, fullName: repo.fullName };
   const options = summaryOptions(config);
   switch (command.kind) {
-    case "help":
-    case "unknown":
-      await reply(
-        renderHelp({
-          marker,
-          uploadUrl: uploadUrl(issue.htmlUrl, repo, config),
-          ...(command.kind === "unknown" ? { unknown: `/license-sync ${command.word}` } : {}),
-        }),
-      );
-      log.info({ outcome: command.kind === "help" ? "help" : "unknown-command" }, "issue path: help sent");
-      return;
     case "report":
     case "refresh": {
       // refresh: the live cloud report is fetched whatever its age (report: when it is due).
@@ -75,6 +77,9 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
           ? await deps.ledger.forgetCloud(ctx, source)
           : await deps.ledger.forget(ctx, command.target, source);
       await reply(renderForgetReply({ marker, target: command.target, outcome, options }));
+      if (outcome.status === "removed" || outcome.status === "removed-cloud") {
+        await refreshDashboard(deps, { octokit, repo, config, htmlUrl: issue.htmlUrl, log, summary: outcome.summary });
+      }
       log.info(
         { outcome: `forget-${outcome.status}`, ...(outcome.status === "removed" ? { serverId: outcome.instance.serverId } : {}) },
         "issue path: forget processed",

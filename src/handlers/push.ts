@@ -12,6 +12,7 @@ import { renderConfigErrorReply, renderTruncatedPushReply, renderUploadReply } f
 import { withLiveCloudReport } from "../answer/cloud-refresh.js";
 import { CONFIG_PATH, DEFAULT_EXPORT_PATHS } from "../domain/repo-config.js";
 import { summaryOptions } from "../answer/options.js";
+import { refreshDashboard } from "../answer/dashboard.js";
 
 export const PUSH_REPLY_MARKER = replyMarker("push");
 
@@ -109,6 +110,8 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
       `**${summary.totals.seats}** (${summary.totals.accounts} accounts, ${summary.totals.deduplicated} deduplicated, ${summary.totals.instances} instances).`,
   );
   await publishCheckRun(context.octokit, { ...params, headSha: p.after, ...check });
+
+  await refreshDashboard(deps, { octokit: context.octokit, repo, config, htmlUrl: p.repository.html_url, log, summary, now: now() });
 
   const count = (s: string) => results.filter((r) => r.status === s).length;
   log.info(

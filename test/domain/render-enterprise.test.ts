@@ -5,7 +5,7 @@ import type { EnterpriseFigures } from "../../src/domain/enterprise.js";
 import type { CloudReportRecord, FileResult, LedgerSummary, UsageReport } from "../../src/domain/types.js";
 import { parseSummaryMarker, renderFileResults, renderSummary, type SummaryOptions } from "../../src/domain/render.js";
 import { renderEnterpriseLead } from "../../src/domain/render-enterprise.js";
-import { renderForgetReply, renderSeatsOverTime } from "../../src/domain/render-issue.js";
+import { renderForgetReply, seatsOverTimePart } from "../../src/domain/render-issue.js";
 
 const now = new Date("2025-07-01T12:00:00Z");
 const day = 86_400_000;
@@ -132,9 +132,9 @@ describe("cloud reports among the per-file results, the history and forget", () 
   });
 
   it("names the cloud report in the seats over time and in forget's reply", () => {
-    const table = renderSeatsOverTime([
+    const table = seatsOverTimePart([
       { id: 2, subject: "cloud", outcome: "recorded", serverId: null, hostName: null, source: { kind: "api", enterprise: "acme" }, uploader: "mona", deliveryId: null, contentSha256: "c", at: now, accountCount: 30, added: 2, removed: 1, totals: { seats: 27, accounts: 30, deduplicated: 3, instances: 2, enterpriseSeats: 41 }, errorSummary: null },
-    ]);
+    ])!.rows.join("\n");
     expect(table).toContain("| GHEC license report | +2 / −1 | 30 |");
     const removed = renderForgetReply({ marker: "<!-- m -->", target: "cloud", outcome: { status: "removed-cloud", report: cloud, summary: summary() }, options: opts });
     expect(removed).toContain("Removed the GHEC license report `license-usage/ghec-license-report.csv`");

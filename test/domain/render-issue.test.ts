@@ -1,3 +1,4 @@
+import { parseCharts } from "../helpers/mermaid.js";
 import { describe, it, expect } from "@jest/globals";
 import type { FileResult, LedgerSummary } from "../../src/ledger/types.js";
 import type { InstanceRecord, UploadRow } from "../../src/storage/ledger-store.js";
@@ -13,7 +14,7 @@ import {
   renderIssueReply,
   renderPermissionRefusal,
   renderReportReply,
-  renderSeatsOverTime,
+  seatsOverTimePart,
   stateMarker,
 } from "../../src/domain/render-issue.js";
 
@@ -140,7 +141,8 @@ describe("other issue replies", () => {
     expect(body).toMatchSnapshot();
     expect(body).not.toContain("refused");
     expect(body.trimEnd().split("\n").pop()).toMatch(/^<!-- license-sync:summary /);
-    expect(renderSeatsOverTime([row(3, "refused", "x", null, null, null)])).toBe("");
+    expect(seatsOverTimePart([row(3, "refused", "x", null, null, null)])).toBeNull();
+    expect(parseCharts(body)).toEqual(["xychart", "xychart"]);
   });
 
   it("forget: removed, ambiguous, not found", () => {

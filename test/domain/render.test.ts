@@ -177,7 +177,7 @@ describe("per-file results and the whole reply", () => {
     expect(parseSummaryMarker(body)).toEqual({ seats: 1234, accounts: 1500, deduplicated: 266, instances: 3 });
   });
 
-  it("keeps a very long reply under GitHub's limit, first and last lines intact", () => {
+  it("keeps a very long reply under GitHub's limit by dropping later files, first and last lines intact", () => {
     const files: FileResult[] = Array.from({ length: 3000 }, (_, i) => ({
       file: `license-usage/${"x".repeat(150)}-${i}.json`,
       status: "refused",
@@ -195,7 +195,11 @@ describe("per-file results and the whole reply", () => {
     expect(body.length).toBeLessThan(MAX_COMMENT_CHARS);
     expect(body.startsWith("<!-- m -->\n")).toBe(true);
     expect(body.split("\n").at(-1)).toBe(summaryMarker(threeInstances.totals));
-    expect(body).toContain("reply shortened");
+    // Budgeted: later files are dropped whole with a count, the summary stays; no blind cut.
+    expect(body).toMatch(/\n- … and [\d,]+ more files\n/);
+    expect(body).not.toContain("reply shortened");
+    expect(body).toContain("## 1,234 seats consumed");
+    expect(body).toContain("### Possible savings");
     expect(fitCommentBody("short")).toBe("short");
   });
 

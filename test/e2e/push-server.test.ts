@@ -65,6 +65,11 @@ async function githubStandIn(req: IncomingMessage, res: ServerResponse): Promise
       return json(201, { id: 1, html_url: "https://github.example/c/1" });
     case `POST ${REPO_PATH}/check-runs`:
       return json(201, { id: 2 });
+    // The dashboard issue: none yet, so it is created.
+    case `GET ${REPO_PATH}/issues`:
+      return json(200, []);
+    case `POST ${REPO_PATH}/issues`:
+      return json(201, { number: 3 });
     default:
       unknown.push(route);
       return json(404, { message: `stand-in has no ${route}` });
@@ -121,7 +126,7 @@ describe("the app's HTTP server", () => {
     const res = await deliver(body, sign(body), "e2e-1");
     expect(res.status).toBeLessThan(300);
     // The middleware answers once handlers settle; allow a little slack all the same.
-    for (let i = 0; i < 50 && !seen.some((s) => s.path.endsWith("/check-runs")); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && !seen.some((s) => s.path === `${REPO_PATH}/issues` && s.body); i++) await new Promise((r) => setTimeout(r, 100));
 
     const comment = seen.find((s) => s.method === "POST" && s.path === `${REPO_PATH}/commits/${AFTER_SHA}/comments`);
     expect(comment).toBeDefined();

@@ -7,6 +7,7 @@ import nock from "nock";
 import type { Probot } from "probot";
 import type { LedgerService } from "../../src/ledger/service.js";
 import { API, nockInstallationToken, nockOwnApp } from "../helpers/probot.js";
+import { allowDashboard } from "../helpers/dashboard.js";
 import { createResilientProbot, RETRIES } from "../helpers/resilient-probot.js";
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, listedComment, pushPayload } from "../helpers/payloads.js";
 import { rawBlob, exportJson, users } from "../helpers/exports.js";
@@ -132,6 +133,7 @@ function github(
     (s, capture) => s.post(`${REPO_PATH}/check-runs`, capture ? (b: Captured["checks"][number]) => (cap.checks.push(b), true) : undefined),
     (i) => i.reply(201, { id: 5 }),
   );
+  allowDashboard();
   return scope;
 }
 

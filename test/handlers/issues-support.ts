@@ -95,10 +95,12 @@ export async function receive(h: Harness, name: "issues" | "issue_comment", payl
 }
 
 /** Token exchange, the repository config (none: defaults, or the YAML given), and the sender's role. */
-export function nockEventStart(o: { role?: string; permission?: string; login?: string; configYaml?: string } = {}): nock.Scope {
+export function nockEventStart(o: { role?: string | null; permission?: string; login?: string; configYaml?: string } = {}): nock.Scope {
   const scope = nockInstallationToken(nock(API));
   if (o.configYaml === undefined) nockNoConfig(scope);
   else scope.get(CONFIG_PATH).reply(200, o.configYaml);
+  // role null: the event needs no permission look-up (help).
+  if (o.role === null) return scope;
   const role = o.role ?? "admin";
   const permission = o.permission ?? (role === "maintain" || role === "write" ? "write" : role === "triage" ? "read" : role);
   scope

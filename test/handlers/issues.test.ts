@@ -19,6 +19,7 @@ import {
   receive,
   type Harness,
 } from "./issues-support.js";
+import { allowDashboard } from "../helpers/dashboard.js";
 
 const LEDGER = { repoId: REPO_ID, fullName: "acme/license-usage" };
 const OPTS = { allEmails: false, logins: false };
@@ -29,6 +30,7 @@ const EXPORT_B = exportJson("server-b", "ghes-b.corp.example", users(3, 4));
 
 let h: Harness;
 beforeEach(async () => {
+  allowDashboard();
   nock.disableNetConnect();
   h = await harness();
 });

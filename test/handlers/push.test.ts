@@ -24,6 +24,7 @@ import {
 } from "../helpers/payloads.js";
 import { cloudCsv, cloudJson, exportJson, gzip, rawBlob, users } from "../helpers/exports.js";
 import { memoryLedger, testSettings } from "../helpers/ledger.js";
+import { allowDashboard } from "../helpers/dashboard.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
 const SUMMARY_LINE = /\n<!-- license-sync:summary (\{.*\}) -->$/;
@@ -42,6 +43,7 @@ async function setup(settings: Partial<Settings> = {}, maxInstances?: number) {
 }
 
 beforeEach(async () => {
+  allowDashboard();
   nock.disableNetConnect();
   await setup();
 });

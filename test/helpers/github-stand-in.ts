@@ -38,6 +38,8 @@ export class GitHubStandIn extends EventEmitter {
   /** "owner/name sha" -> comments on that commit */
   readonly comments = new Map<string, StandInComment[]>();
   readonly checkRuns: StandInCheckRun[] = [];
+  /** owner/name -> issues created (the dashboard) */
+  readonly issues = new Map<string, { number: number; state: string; body: string; title: string; user: { type: string } }[]>();
   /** "owner/name #number" -> comments on that issue (the issue path). */
   readonly issueComments = new Map<string, StandInComment[]>();
   /** Every request, "METHOD /path". */
@@ -136,6 +138,21 @@ export class GitHubStandIn extends EventEmitter {
         }
       }
       return json(404, { message: "Not Found" });
+    }
+    // The dashboard issue: none yet, creation accepted (kept, like GitHub would).
+    if (rest === "issues") {
+      if (method === "GET") return json(200, this.issues.get(repo) ?? []);
+      if (method === "POST") {
+        const issue = { number: this.nextId++, state: "open", body: String(body().body), title: String(body().title), user: { type: "Bot" } };
+        this.issues.set(repo, [...(this.issues.get(repo) ?? []), issue]);
+        return json(201, issue);
+      }
+    }
+    if (method === "PATCH" && (r = /^issues\/(\d+)$/.exec(rest))) {
+      const issue = (this.issues.get(repo) ?? []).find((i) => i.number === Number(r![1]));
+      if (!issue) return json(404, { message: "Not Found" });
+      Object.assign(issue, body());
+      return json(200, issue);
     }
     // The issue path: every sender is an admin; labels are accepted and not kept.
     if (method === "GET" && (r = /^collaborators\/([^/]+)\/permission$/.exec(rest))) {

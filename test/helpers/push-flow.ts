@@ -4,6 +4,7 @@ import nock from "nock";
 import { API, nockInstallationToken, nockOwnApp } from "./probot.js";
 import { BEFORE_SHA, FULL_NAME, listedComment } from "./payloads.js";
 import { rawBlob } from "./exports.js";
+import { allowDashboard } from "./dashboard.js";
 
 const REPO_PATH = `/repos/${FULL_NAME}`;
 
@@ -54,6 +55,7 @@ export function nockPush(flow: PushFlow, replies: Replies): nock.Scope {
   for (const f of flow.files) scope.get(`${REPO_PATH}/git/blobs/${f.blobSha}`).reply(...rawBlob(f.bytes));
   const reply = flow.reply ?? "ok";
   if (reply === "none") return scope;
+  allowDashboard();
 
   scope
     .get(`${REPO_PATH}/commits/${flow.after}/comments`)
