@@ -3,10 +3,10 @@
 // end the chart's string early.
 import type { InstanceUsage, UploadRow } from "./types.js";
 
-/** At most this many points on a line: more would crowd the axis. */
-export const MAX_CHART_POINTS = 30;
-/** More instances than this: the bar chart is horizontal (the labels get room). */
-export const HORIZONTAL_BARS_FROM = 8;
+/** At most this many points on a line: past ~12, the date labels overlap at GitHub's width. */
+export const MAX_CHART_POINTS = 12;
+/** More instances than this: the bar chart is horizontal (vertical labels overlap past ~4). */
+export const HORIZONTAL_BARS_FROM = 4;
 /** Bars shown at most (the largest instances). */
 export const MAX_BARS = 30;
 
@@ -60,9 +60,9 @@ export function seatPoints(history: readonly UploadRow[]): SeatPoint[] {
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** "Mar 4" within one year, "Mar 4 2025" when the chart spans years. */
+/** "Mar 4" within one year, "Mar 4 '25" when the chart spans years. */
 function dayLabel(d: Date, withYear: boolean): string {
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}${withYear ? ` ${d.getUTCFullYear()}` : ""}`;
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}${withYear ? ` '${String(d.getUTCFullYear() % 100).padStart(2, "0")}` : ""}`;
 }
 
 function niceFloor(n: number): number {
@@ -96,6 +96,14 @@ export function seatsOverTimeChart(all: readonly SeatPoint[]): string {
   const min = floor < hi * 0.3 ? 0 : niceFloor(floor);
   const max = Math.max(niceCeil(hi + (hi - lo) * 0.1), min + 10);
   const lines = [
+    // Wider than Mermaid's default, smaller axis labels: a dozen dates side by side stay readable.
+    "---",
+    "config:",
+    "  xyChart:",
+    "    width: 900",
+    "    xAxis:",
+    "      labelFontSize: 11",
+    "---",
     "xychart-beta",
     `  title "${withEnterprise ? "Seats over time: enterprise (upper line) and GHES" : "Seats over time"}"`,
     `  x-axis [${labels.join(", ")}]`,
@@ -114,12 +122,17 @@ export function instanceBarsChart(instances: readonly InstanceUsage[]): string {
   if (instances.length === 0) return "";
   const hosts = new Map<string, number>();
   for (const i of instances) hosts.set(i.hostName, (hosts.get(i.hostName) ?? 0) + 1);
-  const label = (i: InstanceUsage, max: number) =>
-    (hosts.get(i.hostName)! > 1 ? `${chartLabel(i.hostName, max - 7)} (${chartLabel(i.serverId, 5)})` : chartLabel(i.hostName, max));
   const shown = [...instances].sort((a, b) => b.accounts - a.accounts || a.hostName.localeCompare(b.hostName)).slice(0, MAX_BARS);
+  // "ghes-0" instead of "ghes-0.corp.example" on every bar: the shared domain goes in the title.
+  const suffix = commonDomain(shown.map((i) => i.hostName));
+  const label = (i: InstanceUsage, max: number) => {
+    const host = i.hostName.slice(0, i.hostName.length - suffix.length);
+    return hosts.get(i.hostName)! > 1 ? `${chartLabel(host, max - 7)} (${chartLabel(i.serverId, 5)})` : chartLabel(host, max);
+  };
   const horizontal = shown.length > HORIZONTAL_BARS_FROM;
   const max = niceCeil(Math.max(...shown.map((i) => i.accounts)));
-  const title = instances.length > shown.length ? `Accounts per instance (the ${shown.length} largest of ${instances.length})` : "Accounts per instance";
+  const base = instances.length > shown.length ? `Accounts per instance (the ${shown.length} largest of ${instances.length})` : "Accounts per instance";
+  const title = suffix ? `${base}, hosts *${chartLabel(suffix, 40)}` : base;
   return fence([
     `xychart-beta${horizontal ? " horizontal" : ""}`,
     `  title "${title}"`,
@@ -128,4 +141,18 @@ export function instanceBarsChart(instances: readonly InstanceUsage[]): string {
     `  bar [${shown.map((i) => i.accounts).join(", ")}]`,
     `  bar [${shown.map((i) => i.exclusive).join(", ")}]`,
   ]);
+}
+
+/** The domain (".corp.example") every host name ends in, leaving each a name of its own; "" if none. */
+function commonDomain(hosts: readonly string[]): string {
+  if (hosts.length < 2) return "";
+  let suffix = hosts[0]!.slice(hosts[0]!.indexOf("."));
+  if (!hosts[0]!.includes(".")) return "";
+  for (const h of hosts) {
+    while (suffix && !(h.endsWith(suffix) && h.length > suffix.length)) {
+      const next = suffix.indexOf(".", 1);
+      suffix = next < 0 ? "" : suffix.slice(next);
+    }
+  }
+  return suffix;
 }
