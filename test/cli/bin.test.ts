@@ -12,8 +12,10 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 beforeAll(() => {
-  // Build what `npm install` would (prepare). Another module's type error must not hide the CLI's.
-  spawnSync("npm", ["run", "build"], { encoding: "utf8", timeout: 120_000 });
+  // Build what `npm install` would (prepare): a failed build (a type error anywhere) fails here,
+  // even when tsc still wrote the files.
+  const build = spawnSync("npm", ["run", "build"], { encoding: "utf8", timeout: 120_000 });
+  if (build.status !== 0) throw new Error(`npm run build exited with ${build.status}:\n${build.stdout}${build.stderr}`);
   if (!existsSync("dist/cli/main.js")) throw new Error("npm run build did not produce dist/cli/main.js");
 }, 150_000);
 

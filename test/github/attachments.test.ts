@@ -195,6 +195,29 @@ describe("isAllowedDownloadUrl", () => {
   });
 });
 
+describe("isAllowedDownloadUrl: near misses of every suffix rule", () => {
+  // A suffix rule loosened by its dot (githubusercontent.com, *.corp.example matched as
+  // "corp.example") would let these through.
+  const opts = { gheHost: "ghe.corp.example", gheProtocol: "https" as const, extraHosts: ["*.corp.example", "files.example.org"] };
+  it.each([
+    ["https://evilgithubusercontent.com/x", false],
+    ["https://githubusercontent.com/x", false],
+    ["https://objects.evilgithubusercontent.com/x", false],
+    ["https://evilcorp.example/x", false],
+    ["https://corp.example/x", false],
+    ["https://ghe.corp.example.evil.example/x", false],
+    ["https://evilfiles.example.org/x", false],
+    ["https://sub.files.example.org/x", false],
+    ["https://evilgithub.com/x", false],
+    ["https://github.com.evil.example/x", false],
+    ["https://objects.githubusercontent.com/x", true],
+    ["https://media.corp.example/x", true],
+    ["https://files.example.org/x", true],
+  ])("%s → %s", (url, allowed) => {
+    expect(isAllowedDownloadUrl(new URL(url), opts)).toBe(allowed);
+  });
+});
+
 describe("GHE_HOST written with its protocol's default port", () => {
   it.each([
     ["ghe.corp.example:443", "https", "ghe.corp.example"],

@@ -244,6 +244,20 @@ describe("issues.opened", () => {
     expect(closed).toEqual({ state: "closed", state_reason: "completed" });
   });
 
+  it("does not close the issue when an export was refused, even when configured to", async () => {
+    const api = nockEventStart({ configYaml: "close_issues_when_recorded: true\n" });
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: refused", []);
+    // No PATCH of the issue is mocked: closing it would fail the delivery.
+    const broken = EXPORT_B.replace('"user_id": 3', '"user_id": "three"');
+
+    await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + EXPORT_A + "\n```\n```json\n" + broken + "\n```" }));
+
+    expect(capture.bodies[0]).toMatch(/`issue body block 1`: \*\*recorded\*\*/);
+    expect(capture.bodies[0]).toMatch(/`issue body block 2`: \*\*refused\*\*/);
+  });
+
   it("answers an invalid export with the file and JSON path, and labels it refused", async () => {
     const api = nockEventStart();
     const capture = captureBody();
@@ -288,6 +302,7 @@ describe("issues.edited", () => {
     expect(edits[0]).toMatch(/`issue body block 2`: \*\*recorded\*\*/);
     expect(capture.bodies).toHaveLength(1);
   });
+
 
   it("a person's or another app's comment carrying the status marker is never edited, nor its state trusted", async () => {
     const api = nockEventStart();
