@@ -10,6 +10,7 @@ import { API, nockInstallationToken } from "../helpers/probot.js";
 import { AFTER_SHA, BEFORE_SHA, FULL_NAME, REPO_ID, pushPayload } from "../helpers/payloads.js";
 import { rawBlob } from "../helpers/exports.js";
 import { useTestApp } from "../helpers/app.js";
+import { allowDashboard } from "../helpers/dashboard.js";
 import { CORPUS, DUPLICATE_KEYS, SECRET_ADDRESSES, gzipBomb } from "./corpus.js";
 import { expectPlainText, expectRefusedOnly, snapshot } from "./support.js";
 
@@ -29,6 +30,7 @@ interface Sent {
 
 /** One pushed file: config, compare, blob, comment, check run; captures what the app sends. */
 function githubServing(path: string, bytes: Buffer): Sent {
+  allowDashboard();
   const sent: Sent = {};
   nockInstallationToken(nock(API))
     .get(`${REPO_PATH}/contents/.github%2Flicense-sync.yml`)
