@@ -115,7 +115,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
     overlaps: [] as Overlap[],
     spans: [...spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
-    possibleSavings: possibleSavings(sharedLogins, sharedLoginKeys, instanceOf, find),
+    possibleSavings: possibleSavings(sharedLogins, sharedLoginKeys, instanceOf, root),
     options: { allEmails: options.allEmails, logins: options.logins },
   };
   // Every pair is listed only when asked for: one person on 2,000 instances makes 2 million pairs,
@@ -332,31 +332,56 @@ function sameList(lists: Int32Array, a: number, ka: number, b: number, kb: numbe
 /**
  * Logins carried by two or more persons on different instances: probably one person whom e-mail
  * matching missed. Empty with the logins option (equal logins are then matched). Every account
- * carrying a repeated login is in a pair [first carrier, it], so the pairs alone suffice.
+ * carrying a repeated login is in a pair [first carrier, it], so the pairs alone suffice. Pairs are
+ * grouped by their first carrier with a counting sort into flat integer arrays: no Set or Map per
+ * login (a directory-shaped fleet repeats nearly every login).
  */
-function possibleSavings(
-  sharedLogins: number[],
-  sharedLoginKeys: string[],
-  instanceOf: Int32Array,
-  find: (x: number) => number,
-): PossibleSaving[] {
-  const byFirst = new Map<number, { login: string; roots: Set<number>; instances: Set<number> }>();
-  for (let p = 0; p < sharedLoginKeys.length; p++) {
-    const first = sharedLogins[2 * p]!;
-    const other = sharedLogins[2 * p + 1]!;
-    let entry = byFirst.get(first);
-    if (!entry) {
-      entry = { login: sharedLoginKeys[p]!, roots: new Set([find(first)]), instances: new Set([instanceOf[first]!]) };
-      byFirst.set(first, entry);
-    }
-    entry.roots.add(find(other));
-    entry.instances.add(instanceOf[other]!);
+function possibleSavings(shared: number[], keys: string[], instanceOf: Int32Array, root: Int32Array): PossibleSaving[] {
+  const pairs = keys.length;
+  if (pairs === 0) return [];
+  const bySeats = new Map<number, string[]>();
+  const n = root.length;
+  const start = new Int32Array(n + 1);
+  for (let p = 0; p < pairs; p++) start[shared[2 * p]! + 1]!++;
+  for (let a = 0; a < n; a++) start[a + 1]! += start[a]!;
+  const fill = start.slice(0, n);
+  const others = new Int32Array(pairs);
+  const keyOf = new Int32Array(n);
+  // pairs come in account order, so each group's carriers are in account (and instance) order
+  for (let p = 0; p < pairs; p++) {
+    const first = shared[2 * p]!;
+    others[fill[first]!++] = shared[2 * p + 1]!;
+    keyOf[first] = p;
   }
+  let scratch = new Int32Array(16);
+  for (let first = 0; first < n; first++) {
+    const from = start[first]!;
+    const to = start[first + 1]!;
+    if (from === to) continue;
+    // accounts are visited instance by instance: the last carrier is on another instance or none is
+    if (instanceOf[others[to - 1]!] === instanceOf[first]) continue;
+    const r0 = root[first]!;
+    let p = from;
+    while (p < to && root[others[p]!] === r0) p++;
+    if (p === to) continue; // one person
+    const k = to - from + 1;
+    if (scratch.length < k) scratch = new Int32Array(k * 2);
+    scratch[0] = r0;
+    for (let q = from; q < to; q++) scratch[q - from + 1] = root[others[q]!]!;
+    const roots = scratch.subarray(0, k).sort();
+    let persons = 1;
+    for (let q = 1; q < k; q++) if (roots[q] !== roots[q - 1]) persons++;
+    let logins = bySeats.get(persons - 1);
+    if (!logins) bySeats.set(persons - 1, (logins = []));
+    logins.push(keys[keyOf[first]!]!);
+  }
+  // Seats descending, then login: each login once, so a native sort of plain strings per seat count
+  // (default sort order is code-unit order, as compareText) instead of a comparator over objects.
   const out: PossibleSaving[] = [];
-  for (const { login, roots, instances } of byFirst.values()) {
-    if (roots.size >= 2 && instances.size >= 2) out.push({ login, persons: roots.size, seats: roots.size - 1 });
+  for (const seats of [...bySeats.keys()].sort((a, b) => b - a)) {
+    for (const login of bySeats.get(seats)!.sort()) out.push({ login, persons: seats + 1, seats });
   }
-  return out.sort((a, b) => b.seats - a.seats || compareText(a.login, b.login));
+  return out;
 }
 
 export function loginKey(login: unknown): string {
