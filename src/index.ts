@@ -8,6 +8,7 @@ import { onPullRequest } from "./handlers/pull-request.js";
 import { onIssue } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comment.js";
 import { EnterpriseReportClient, probotEnterpriseAuth } from "./github/enterprise-report.js";
+import { DeliveryTracker } from "./drain.js";
 
 export type { AppDeps, AppOptions } from "./deps.js";
 
@@ -19,11 +20,18 @@ export function licenseSync(options: AppOptions): ApplicationFunction {
       enterpriseReports: options.enterpriseReports ?? new EnterpriseReportClient(probotEnterpriseAuth(app, options.settings.enterpriseToken ?? null)),
       ownBot: options.ownBot ?? ownBotAccount(() => app.auth()),
     };
-    app.on("push", (context) => onPush(context, deps));
-    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], (context) =>
-      onPullRequest(context, deps),
+    // Every delivery's work is tracked here, so no handler has to remember it (see drain.ts).
+    const deliveries = options.deliveries ?? new DeliveryTracker();
+    const tracked =
+      <C>(handler: (context: C) => Promise<void>) =>
+      (context: C) =>
+        deliveries.run(() => handler(context));
+    app.on("push", tracked((context) => onPush(context, deps)));
+    app.on(
+      ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"],
+      tracked((context) => onPullRequest(context, deps)),
     );
-    app.on(["issues.opened", "issues.edited"], (context) => onIssue(context, deps));
-    app.on("issue_comment.created", (context) => onIssueComment(context, deps));
+    app.on(["issues.opened", "issues.edited"], tracked((context) => onIssue(context, deps)));
+    app.on("issue_comment.created", tracked((context) => onIssueComment(context, deps)));
   };
 }

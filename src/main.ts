@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { run, type ApplicationFunction } from "probot";
 import { licenseSync } from "./index.js";
+import { DeliveryTracker, shutdown, type ShutdownParts } from "./drain.js";
 import { AppOctokit } from "./github/octokit.js";
 import { createLogger, logOptionsFromEnv } from "./log.js";
 import { createIdentityHasher, IdentityKeyError, identityKeyFromEnv, keyFingerprint } from "./ledger/identity-key.js";
@@ -29,6 +30,9 @@ function healthHandler(store: KyselyLedgerStore) {
   };
 }
 
+/** What a clean shutdown needs besides the HTTP server; set once the app has started. */
+let started: Omit<ShutdownParts, "server"> | undefined;
+
 const app: ApplicationFunction = async (probot, options) => {
   const log = probot.log.child({ name: "license-sync" });
   let store: KyselyLedgerStore | undefined;
@@ -43,12 +47,10 @@ const app: ApplicationFunction = async (probot, options) => {
       maxBytes: settings.maxExportBytes,
       maxInstances: settings.maxInstancesPerLedger,
     });
-    await licenseSync({ ledger, settings })(probot, options);
+    const deliveries = new DeliveryTracker();
+    await licenseSync({ ledger, settings, deliveries })(probot, options);
     options.addHandler(healthHandler(store));
-    const opened = store;
-    process.once("SIGTERM", () => {
-      void opened.close().finally(() => process.exit(0));
-    });
+    started = { deliveries, store, timeoutMs: settings.shutdownTimeoutSeconds * 1000, log };
     log.info(`ledger database ready (${store.dialect})`);
   } catch (err) {
     await store?.close().catch(() => undefined);
@@ -67,4 +69,23 @@ try {
 } catch {
   // no .env: the environment alone
 }
-await run(app, { log: await createLogger(logOptionsFromEnv(process.env)), Octokit: AppOctokit });
+const sigintBefore = new Set(process.listeners("SIGINT"));
+const server = await run(app, { log: await createLogger(logOptionsFromEnv(process.env)), Octokit: AppOctokit });
+if (started) {
+  // Probot's own SIGINT listener exits as soon as the socket closes, cutting deliveries off: ours
+  // replaces it (set-up mode, where no app runs, keeps Probot's).
+  for (const l of process.listeners("SIGINT")) if (!sigintBefore.has(l)) process.off("SIGINT", l);
+  const parts: ShutdownParts = { ...started, server };
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= shutdown(parts).then(
+      (code) => process.exit(code),
+      (err: unknown) => {
+        parts.log.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

@@ -20,6 +20,8 @@ export interface Settings {
   gheProtocol: "https" | "http";
   /** MAX_INSTANCES_PER_LEDGER: instances one ledger records at most (at least 1,000). */
   maxInstancesPerLedger: number;
+  /** SHUTDOWN_TIMEOUT_SECONDS: how long a stopping app lets deliveries in flight finish. */
+  shutdownTimeoutSeconds: number;
   /**
    * ENTERPRISE_TOKEN: a token with enterprise read access, tried for the live cloud report when the
    * app's own enterprise installation is absent or refused. Never logged.
@@ -30,6 +32,7 @@ export interface Settings {
 export const DEFAULT_MAX_EXPORT_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_MAX_PUSH_FILES = 50;
 export const DEFAULT_MAX_PUSH_BYTES = 200 * 1024 * 1024;
+export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 25;
 export const DEFAULT_DATABASE_URL = "sqlite:./data/license-sync.db";
 
 export class SettingsError extends Error {
@@ -83,6 +86,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     gheHost: gheHost(env.GHE_HOST, protocol),
     gheProtocol: protocol,
     maxInstancesPerLedger: atLeast(env, "MAX_INSTANCES_PER_LEDGER", 1000),
+    shutdownTimeoutSeconds: positiveInt(env, "SHUTDOWN_TIMEOUT_SECONDS", DEFAULT_SHUTDOWN_TIMEOUT_SECONDS),
     enterpriseToken: env.ENTERPRISE_TOKEN?.trim() || null,
   };
 }

@@ -17,3 +17,11 @@ describe("ENTERPRISE_TOKEN", () => {
     expect(readSettings({ ENTERPRISE_TOKEN: " ghp_abc \n" }).enterpriseToken).toBe("ghp_abc");
   });
 });
+
+describe("SHUTDOWN_TIMEOUT_SECONDS", () => {
+  it("defaults to 25 seconds and takes a positive whole number", () => {
+    expect(readSettings({}).shutdownTimeoutSeconds).toBe(25);
+    expect(readSettings({ SHUTDOWN_TIMEOUT_SECONDS: "60" }).shutdownTimeoutSeconds).toBe(60);
+    expect(() => readSettings({ SHUTDOWN_TIMEOUT_SECONDS: "0" })).toThrow("SHUTDOWN_TIMEOUT_SECONDS must be a positive whole number");
+  });
+});

@@ -26,6 +26,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
     gheHost: null,
     gheProtocol: "https",
     maxInstancesPerLedger: 1000,
+    shutdownTimeoutSeconds: 25,
     ...overrides,
   };
 }
