@@ -9,4 +9,6 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
   },
   testTimeout: 30000,
+  // Fails any test that sends GitHub a request body holding an e-mail address.
+  setupFilesAfterEnv: ["<rootDir>/test/helpers/no-addresses-sent.ts"],
 };
