@@ -3,9 +3,10 @@ import nock from "nock";
 import { cloudCsv, exportJson, gzip, users } from "../helpers/exports.js";
 import { nockOwnApp } from "../helpers/probot.js";
 import { OTHER_APP_BOT, PERSON, listedComment } from "../helpers/payloads.js";
-import { ISSUE_MARKER, stateMarker } from "../../src/domain/render-issue.js";
+import { ISSUE_MARKER, parseStateMarker, stateMarker } from "../../src/domain/render-issue.js";
 import {
   API,
+  CONFIG_PATH,
   ISSUE,
   REPO_API,
   nockNoConfig,
@@ -401,6 +402,42 @@ describe("issues.edited", () => {
     expect(edits[0]).toMatch(/`issue body block 1`: \*\*recorded\*\*/);
     expect(edits[0]).not.toContain("block 2");
     expect(labels).toEqual(["license-usage: refused"]);
+  });
+
+  it("an edit that replaces the body's export: the state follows the new body, the old export's refusal is gone", async () => {
+    const close = "close_issues_when_recorded: true\n";
+    const reader = nockEventStart({ role: "read", login: "visitor", configYaml: close });
+    const capture = captureBody();
+    nockNewStatusComment(reader, capture);
+    const pastedA = "```json\n" + EXPORT_A + "\n```";
+    await receive(h, "issues", issuesPayload("opened", { body: pastedA, login: "visitor" }));
+    const before = parseStateMarker(capture.bodies[0]);
+    expect(Object.values(before)).toEqual(["refused"]);
+
+    const api = nock(API);
+    api.get(CONFIG_PATH).reply(200, close);
+    api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "write", role_name: "write" });
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(9001, capture.bodies[0]!)]);
+    nockOwnApp(api);
+    const edits: string[] = [];
+    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
+    const labels: string[] = [];
+    nockLabel(api, "license-usage: recorded", labels);
+    let closed: unknown;
+    api.patch(`${REPO_API}/issues/${ISSUE}`, (b) => ((closed = b), true)).reply(200, {});
+
+    // The writer replaces the reader's A with B: A is no longer in the body, so its refusal goes.
+    const pastedB = "```json\n" + EXPORT_B + "\n```";
+    await receive(h, "issues", issuesPayload("edited", { body: pastedB, previousBody: pastedA, login: "octo-admin" }));
+
+    const history = await h.ledger.history(LEDGER);
+    expect(history.map((r) => [r.outcome, r.uploader, r.serverId])).toEqual([["recorded", "octo-admin", "server-b"]]);
+    expect(edits).toHaveLength(1);
+    const after = parseStateMarker(edits[0]);
+    expect(Object.values(after)).toEqual(["recorded"]);
+    expect(Object.keys(after).filter((k) => k in before)).toEqual([]);
+    expect(labels).toEqual(["license-usage: recorded"]);
+    expect(closed).toEqual({ state: "closed", state_reason: "completed" });
   });
 
   it("ignores another repository without an API call", async () => {
