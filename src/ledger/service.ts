@@ -92,6 +92,16 @@ function sameSource(a: UploadSource, b: UploadSource): boolean {
 }
 
 /**
+ * This content from this source is already the source's last row, refused: a redelivery, or the
+ * same file read again (an issue edited elsewhere). Answered the same, with no second history row,
+ * as an unchanged recorded upload is.
+ */
+async function refusedAlready(tx: LedgerReader, source: UploadSource, contentSha256: string): Promise<boolean> {
+  const last = await tx.lastFromSource(source);
+  return last?.outcome === "refused" && last.contentSha256 === contentSha256;
+}
+
+/**
  * Seats of the ledger just before history row `id`: the totals of the newest earlier row that has
  * them (every change of the ledger writes one), 0 if none. Redeliveries come within days, so the
  * row is near the top; the window grows until it is found.
@@ -312,8 +322,9 @@ export class LedgerService implements Ledger {
     const base = { source: safeSource(input.source), uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
     if (!parsed.ok) {
       const first = parsed.errors[0];
-      await this.store.write(ctx.ledger, (tx) =>
-        tx.appendUpload({
+      await this.store.write(ctx.ledger, async (tx) => {
+        if (await refusedAlready(tx, base.source, contentSha256)) return;
+        await tx.appendUpload({
           ...base,
           ...(parsed.cloud ? { subject: "cloud" as const } : {}),
           outcome: "refused",
@@ -325,8 +336,8 @@ export class LedgerService implements Ledger {
           totals: null,
           errorSummary: errorSummary(first ? formatFinding(first) : `${input.file}: refused`) +
             (parsed.errors.length > 1 ? ` (+${parsed.errors.length - 1} more)` : ""),
-        }),
-      );
+        });
+      });
       return { result: { file: input.file, status: "refused", errors: parsed.errors, warnings: parsed.warnings } };
     }
     if ("cloud" in parsed) return this.writeCloudReport(ctx, parsed.cloud, { ...base, file: input.file });
@@ -372,17 +383,19 @@ export class LedgerService implements Ledger {
             `${instance.hostName} (server_id ${instance.serverId}) was not recorded. Remove a decommissioned instance ` +
             `with "/license-sync forget <server_id>", or ask the app's operator to raise MAX_INSTANCES_PER_LEDGER.`,
         };
-        await tx.appendUpload({
-          ...base,
-          outcome: "refused",
-          serverId: instance.serverId,
-          hostName: instance.hostName,
-          accountCount: null,
-          added: null,
-          removed: null,
-          totals: null,
-          errorSummary: errorSummary(formatFinding(refusal)),
-        });
+        if (!(await refusedAlready(tx, base.source, contentSha256))) {
+          await tx.appendUpload({
+            ...base,
+            outcome: "refused",
+            serverId: instance.serverId,
+            hostName: instance.hostName,
+            accountCount: null,
+            added: null,
+            removed: null,
+            totals: null,
+            errorSummary: errorSummary(formatFinding(refusal)),
+          });
+        }
         return { result: { file: input.file, status: "refused", errors: [refusal], warnings } };
       }
       const state = await this.readState(ctx.ledger, tx);

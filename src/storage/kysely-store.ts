@@ -240,6 +240,15 @@ class Reader implements LedgerReader {
     return rows.map(toUpload);
   }
 
+  async lastFromSource(source: UploadSource): Promise<UploadRow | undefined> {
+    let q = this.tx.selectFrom("uploads").selectAll().where("ledger_id", "=", this.repoId);
+    for (const [column, value] of Object.entries(sourceColumns(source)) as [keyof SourceRow, string | number | null][]) {
+      q = value === null ? q.where(column, "is", null) : q.where(column, "=", value);
+    }
+    const row = await q.orderBy("id", "desc").limit(1).executeTakeFirst();
+    return row && toUpload(row);
+  }
+
   async findRecorded(query: {
     deliveryId?: string;
     serverId?: string;

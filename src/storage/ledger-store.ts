@@ -2,7 +2,7 @@
 // SQLite (default, embedded) and PostgreSQL (shared by replicas). Nothing here knows about GitHub.
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import type { CloudMember } from "../domain/cloud-report.js";
-import type { CloudReportRecord, IdentifiedAccount, InstanceRecord, UploadRow } from "../domain/types.js";
+import type { CloudReportRecord, IdentifiedAccount, InstanceRecord, UploadRow, UploadSource } from "../domain/types.js";
 
 // The record types live in the domain (the renderers show them); re-exported for storage callers.
 export type { CloudReportRecord, InstanceRecord, Totals, UploadOutcome, UploadRow, UploadSource } from "../domain/types.js";
@@ -25,6 +25,8 @@ export interface LedgerReader {
   accounts(serverId?: string): Promise<Map<string, IdentifiedAccount[]>>;
   /** Newest first. */
   history(limit?: number): Promise<UploadRow[]>;
+  /** The newest upload row (any outcome) from this source: one commit's file, one issue's file. */
+  lastFromSource(source: UploadSource): Promise<UploadRow | undefined>;
   /** The newest recorded upload with this delivery id or content hash (of this subject, when given), if any. */
   findRecorded(query: {
     deliveryId?: string;

@@ -294,6 +294,46 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect(out.summary.totals.instances).toBe(0);
   });
 
+  it("recognises a redelivered refusal, and the same refused file read again: same reply, no second history row", async () => {
+    const store = await freshStore();
+    const service = new LedgerService(store, hasher, LIMITS);
+    const ledger = newLedger();
+    const bad = (n: number) => new TextEncoder().encode(JSON.stringify({ version: 1, instance: { server_id: "x", host_name: "h" }, users: [{ user_id: n, login: "a", emails: [{ email: 5 }] }] }));
+    const pasted = (bytes: Uint8Array, commentId?: number): UploadInput => ({
+      file: "bad.json",
+      bytes,
+      source: { kind: "issue", issueNumber: 3, file: "bad.json", ...(commentId === undefined ? {} : { commentId }) },
+    });
+    const refusedRows = async () => (await service.history(ledger)).filter((h) => h.outcome === "refused").map((h) => h.deliveryId);
+
+    const first = await service.recordUploads(ctxFor(ledger, "d-1"), [pasted(bad(1))]);
+    expect(first.results[0]!.status).toBe("refused");
+    // GitHub redelivers d-1; then the issue is edited elsewhere and the same file read again.
+    const redelivered = await service.recordUploads(ctxFor(ledger, "d-1"), [pasted(bad(1))]);
+    const reread = await service.recordUploads(ctxFor(ledger, "d-2"), [pasted(bad(1))]);
+    expect(redelivered.results).toEqual(first.results);
+    expect(reread.results).toEqual(first.results);
+    expect(await refusedRows()).toEqual(["d-1"]);
+
+    // Anything new is a new attempt: other content from that source, the first content back after
+    // it, the same content from another comment.
+    await service.recordUploads(ctxFor(ledger, "d-3"), [pasted(bad(2))]);
+    await service.recordUploads(ctxFor(ledger, "d-4"), [pasted(bad(1))]);
+    await service.recordUploads(ctxFor(ledger, "d-5"), [pasted(bad(1), 9_000_000_001)]);
+    await service.recordUploads(ctxFor(ledger, "d-5"), [pasted(bad(1), 9_000_000_001)]);
+    expect(await refusedRows()).toEqual(["d-5", "d-4", "d-3", "d-1"]);
+
+    // A valid export refused because the ledger is full: its redelivery is recognised too.
+    const capped = new LedgerService(store, hasher, { ...LIMITS, maxInstances: 1 });
+    const full = newLedger();
+    await capped.recordUploads(ctxFor(full, "c-1"), [commit("a.json", exportJson("srv-a", "ghes.a", people(0, 2)))]);
+    const over = commit("b.json", exportJson("srv-b", "ghes.b", people(5, 2)), "beef");
+    const refusal = await capped.recordUploads(ctxFor(full, "c-2"), [over]);
+    expect(refusal.results[0]!.status).toBe("refused");
+    expect((await capped.recordUploads(ctxFor(full, "c-2"), [over])).results).toEqual(refusal.results);
+    expect((await capped.history(full)).map((h) => `${h.outcome} ${h.deliveryId}`)).toEqual(["refused c-2", "recorded c-1"]);
+  });
+
   it("forgets an instance by server id or host name; ambiguous host names list the candidates", async () => {
     const store = await freshStore();
     const service = new LedgerService(store, hasher, LIMITS);
