@@ -95,6 +95,27 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect((await b.read(ledger, (tx) => tx.instances())).map((i) => i.serverId)).toEqual(["srv-1"]);
   });
 
+  it("reads from one snapshot: a write committed between two queries of a read is not seen by it", async () => {
+    const loc = adapter.fresh();
+    const reader = await adapter.open(loc);
+    const writer = await adapter.open(loc);
+    const ledger = newLedger();
+    await writer.write(ledger, (tx) => tx.upsertInstance(instanceRecord("srv-1", "ghes.a", 1)));
+    const seen = await reader.read(ledger, async (tx) => {
+      const first = (await tx.instances()).map((i) => i.serverId);
+      // Another connection (a replica) replaces srv-1 by srv-2 and commits, mid-read.
+      await writer.write(ledger, async (w) => {
+        await w.upsertInstance(instanceRecord("srv-2", "ghes.b", 1));
+        await w.removeInstance("srv-1");
+      });
+      const second = (await tx.instances()).map((i) => i.serverId);
+      const removed = await tx.instance("srv-1");
+      return { first, second, removed: removed?.serverId };
+    });
+    expect(seen).toEqual({ first: ["srv-1"], second: ["srv-1"], removed: "srv-1" });
+    expect((await reader.read(ledger, (tx) => tx.instances())).map((i) => i.serverId)).toEqual(["srv-2"]);
+  });
+
   it("round-trips instances, accounts and history", async () => {
     const store = await freshStore();
     const ledger = newLedger();
