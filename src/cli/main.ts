@@ -3,7 +3,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { readUpload, type CloudReport, type UploadRead } from "../domain/cloud-report.js";
-import { countUsage, latestPerInstance } from "../domain/count.js";
+import { countUsage, latestPerInstance, matchGhes } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
@@ -192,8 +192,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       }
       const options = { allEmails: command.allEmails, logins: command.logins };
       const instances = latestPerInstance(uploads.map((u) => u.accounts));
-      const report = countUsage(instances, options);
-      if (cloud !== null) report.enterprise = countEnterprise(instances, cloud, options);
+      // one matching of the GHES accounts for both counts
+      const matching = matchGhes(instances, options);
+      const report = countUsage(instances, options, matching);
+      if (cloud !== null) report.enterprise = countEnterprise(instances, cloud, options, matching);
       io.stdout(command.json ? JSON.stringify(toContractJson(report), null, 2) + "\n" : formatReport(report, cloud?.file));
       return 0;
     }

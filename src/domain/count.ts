@@ -10,7 +10,7 @@ import type {
   UsageReport,
 } from "./types.js";
 import { KeyTable, processSeed } from "./key-table.js";
-import { unionFind } from "./union-find.js";
+import { unionFind, type UnionFind } from "./union-find.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
 export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts[] {
@@ -24,10 +24,43 @@ export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts
 }
 
 /**
- * Counts seats the contract's way. Pass each serverId once (see latestPerInstance); a repeated
- * serverId is treated as one instance, and a repeated user_id within one instance as one account.
+ * The GHES side's identity matching over some instances: which accounts are one person. Kept so the
+ * enterprise count over the same instances (countEnterprise) continues from it instead of redoing it.
  */
-export function countUsage(instances: InstanceAccounts[], options: MatchOptions): UsageReport {
+export interface GhesMatching {
+  /** The instances and options it was made from (a matching is reused only for the same ones). */
+  readonly instances: readonly InstanceAccounts[];
+  readonly options: MatchOptions;
+  /** The instances, each serverId once, in server-id order; lists[i]: merged[i]'s unique accounts. */
+  readonly merged: InstanceAccounts[];
+  readonly lists: IdentifiedAccount[][];
+  /** Accounts, numbered instance by instance in that order. */
+  readonly n: number;
+  readonly instanceOf: Int32Array;
+  /** Persons: sets of accounts. Counting may compress paths, never changes the sets. */
+  readonly persons: UnionFind;
+  /** E-mail key -> an account carrying it; login key -> the first account carrying it. */
+  readonly emailOwner: KeyTable;
+  readonly loginOwner: KeyTable;
+  /** Without the logins option: accounts sharing a login as pairs [first carrier, other], and that login per pair. */
+  readonly sharedLogins: number[];
+  readonly sharedLoginKeys: string[];
+  /** Per instance, accounts matched by no key. */
+  readonly unmatched: number[];
+}
+
+/** The matching for `instances` and `options`: `given` when it was made from exactly those, else a new one. */
+export function matchingFor(instances: readonly InstanceAccounts[], options: MatchOptions, given?: GhesMatching): GhesMatching {
+  if (given && given.instances === instances && given.options.allEmails === options.allEmails && given.options.logins === options.logins) return given;
+  return matchGhes(instances, options);
+}
+
+/**
+ * Matches accounts into persons the contract's way. Pass each serverId once (see
+ * latestPerInstance); a repeated serverId is treated as one instance, and a repeated user_id within
+ * one instance as one account.
+ */
+export function matchGhes(instances: readonly InstanceAccounts[], options: MatchOptions): GhesMatching {
   // In server-id order: each person's instances then come out sorted, and so do the overlap pairs.
   const merged = mergeSameServer(instances).sort((a, b) => compareText(a.instance.serverId, b.instance.serverId));
   const m = merged.length;
@@ -35,7 +68,8 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
   let n = 0;
   for (const l of lists) n += l.length;
 
-  const { parent, find, union } = unionFind(n);
+  const persons = unionFind(n);
+  const { union } = persons;
 
   // E-mail keys and login keys live in separate tables: a login can never equal an e-mail key.
   const emailOwner = new KeyTable(n);
@@ -82,6 +116,31 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions)
       idx++;
     }
   }
+  return {
+    instances,
+    options: { allEmails: options.allEmails, logins: options.logins },
+    merged,
+    lists,
+    n,
+    instanceOf,
+    persons,
+    emailOwner,
+    loginOwner,
+    sharedLogins,
+    sharedLoginKeys,
+    unmatched,
+  };
+}
+
+/**
+ * Counts seats the contract's way (see matchGhes). Pass the matching of the same instances and
+ * options when there is one (the enterprise count uses it too); otherwise it is made here.
+ */
+export function countUsage(instances: InstanceAccounts[], options: MatchOptions, matching?: GhesMatching): UsageReport {
+  const matched = matchingFor(instances, options, matching);
+  const { merged, lists, n, instanceOf, sharedLogins, sharedLoginKeys, unmatched } = matched;
+  const { parent, find } = matched.persons;
+  const m = merged.length;
 
   const root = new Int32Array(n);
   for (let a = 0; a < n; a++) root[a] = find(a);
@@ -433,7 +492,7 @@ export function uniqueAccounts(accounts: IdentifiedAccount[]): IdentifiedAccount
 }
 
 /** Two uploads of one serverId in a single count: treat them as one instance (no double counting). */
-export function mergeSameServer(instances: InstanceAccounts[]): InstanceAccounts[] {
+export function mergeSameServer(instances: readonly InstanceAccounts[]): InstanceAccounts[] {
   const seen = new Map<string, number>();
   const out: InstanceAccounts[] = [];
   for (const inst of instances) {

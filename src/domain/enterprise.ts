@@ -2,7 +2,7 @@
 // joined into persons by identity keys, logins (option) and GitHub's own host:id links.
 // Union-find over accounts and members: near-linear, like countUsage.
 import { normalizeHost, type CloudReport } from "./cloud-report.js";
-import { loginKey, mergeSameServer, uniqueAccounts } from "./count.js";
+import { loginKey, matchingFor, type GhesMatching } from "./count.js";
 import { KeyTable } from "./key-table.js";
 import { unionFind } from "./union-find.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "./types.js";
@@ -42,66 +42,47 @@ const VISUAL_STUDIO = 4;
  * Counts persons across the GHES instances (each serverId once, see latestPerInstance) and the
  * cloud report's members. Identity keys are compared as they are (normalized e-mails in the CLI,
  * keyed hashes in the app); with the logins option the lower-cased logins of both sides are keys.
+ * Continues from the GHES count's matching of the same instances (`matching`, made here if not
+ * given): only the members are matched here.
  */
-export function countEnterprise(instances: InstanceAccounts[], cloud: CloudReport, options: MatchOptions): EnterpriseFigures {
-  const merged = mergeSameServer(instances);
-  const lists = merged.map((inst) => uniqueAccounts(inst.accounts));
-  let n = 0;
-  for (const l of lists) n += l.length;
+export function countEnterprise(instances: InstanceAccounts[], cloud: CloudReport, options: MatchOptions, matching?: GhesMatching): EnterpriseFigures {
+  const ghes = matchingFor(instances, options, matching);
+  const { merged, lists, n } = ghes;
   const members = cloud.members;
   const total = n + members.length;
 
-  const { parent, find, union } = unionFind(total);
+  // GHES accounts keep their persons (a copy: the matching stays as it was); members join them.
+  const { parent, find, union } = unionFind(total, ghes.persons);
 
-  const keyOwner = new KeyTable(total);
-  const loginOwner = options.logins ? new KeyTable(total) : null;
+  // Keys and logins first met on the cloud side; those of GHES accounts are in the matching's tables.
+  const memberKeys = new KeyTable(members.length);
+  const memberLogins = options.logins ? new KeyTable(members.length) : null;
   const key = (k: string, node: number): void => {
     if (k === "") return;
-    const owner = keyOwner.getOrAdd(k, node);
+    let owner = ghes.emailOwner.get(k);
+    if (owner === -1) owner = memberKeys.getOrAdd(k, node);
     if (owner !== -1) union(node, owner);
   };
   const login = (l: string, node: number): void => {
     if (l === "") return;
-    const owner = loginOwner!.getOrAdd(l, node);
+    let owner = ghes.loginOwner.get(l);
+    if (owner === -1) owner = memberLogins!.getOrAdd(l, node);
     if (owner !== -1) union(node, owner);
   };
 
   // Without the logins option, GHES accounts carrying a member's login are candidates for
-  // cross-environment savings (with it, they are matched to that member and never are).
-  // A bit per hash of the members' logins screens the GHES logins without building their lower-cased
-  // strings: only a hit (or a non-ASCII login, whose lower case may differ) is looked up for real.
-  const memberLogins = new Set<string>();
-  const screen = new Uint8Array(SCREEN_SIZE);
-  let screened = true;
-  if (loginOwner === null) {
+  // cross-environment savings (with it, they are matched to that member and never are): the first
+  // carrier of each member login, then every other carrier through the matching's shared-login pairs.
+  const candidate = new Uint8Array(options.logins ? 0 : n);
+  if (!options.logins) {
     for (const m of members) {
       const l = loginKey(m.login);
       if (l === "") continue;
-      memberLogins.add(l);
-      const h = asciiLoginHash(m.login);
-      if (h === -1) screened = false;
-      else screen[h & (SCREEN_SIZE - 1)] = 1;
+      const first = ghes.loginOwner.get(l);
+      if (first !== -1) candidate[first] = 1;
     }
-  }
-  const carriesMemberLogin = (login: string): boolean => {
-    if (memberLogins.size === 0) return false;
-    if (screened) {
-      const h = asciiLoginHash(login);
-      if (h !== -1 && screen[h & (SCREEN_SIZE - 1)] === 0) return false;
-    }
-    return memberLogins.has(loginKey(login));
-  };
-  const candidates: number[] = [];
-
-  let node = 0;
-  for (const list of lists) {
-    for (const a of list) {
-      for (const k of a.primary) key(k, node);
-      if (options.allEmails) for (const k of a.secondary) key(k, node);
-      if (loginOwner !== null) login(loginKey(a.login), node);
-      else if (carriesMemberLogin(a.login)) candidates.push(node);
-      node++;
-    }
+    const pairs = ghes.sharedLogins;
+    for (let p = 0; p < pairs.length; p += 2) if (candidate[pairs[p]!]) candidate[pairs[p + 1]!] = 1;
   }
 
   // Links: host -> the instances with that host name; (instance, user_id) -> account, built only
@@ -114,10 +95,8 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     else instancesOfHost.set(host, [i]);
   });
   const firstNode: number[] = [];
-  const instanceOfNode = new Int32Array(n);
   for (let i = 0, at = 0; i < lists.length; i++) {
     firstNode.push(at);
-    instanceOfNode.fill(i, at, at + lists[i]!.length);
     at += lists[i]!.length;
   }
   const byUserId = new Map<number, (userId: number) => number>();
@@ -134,7 +113,7 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     const m = members[j]!;
     const me = n + j;
     for (const k of m.keys) key(k, me);
-    if (loginOwner !== null) login(loginKey(m.login), me);
+    if (memberLogins !== null) login(loginKey(m.login), me);
     for (const link of m.links) {
       const on = instancesOfHost.get(link.host);
       if (on === undefined) continue;
@@ -163,10 +142,11 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     if (f & VISUAL_STUDIO) visualStudio++;
   }
 
+  // In account order, so equal sort keys (one instance, logins equal but for case) keep the order they had.
   const crossSavings: CrossSaving[] = [];
-  for (const x of candidates) {
-    if (flags[find(x)]! & CLOUD) continue;
-    const i = instanceOfNode[x]!;
+  for (let x = 0; x < candidate.length; x++) {
+    if (!candidate[x] || flags[find(x)]! & CLOUD) continue;
+    const i = ghes.instanceOf[x]!;
     const inst = merged[i]!.instance;
     crossSavings.push({ login: lists[i]![x - firstNode[i]!]!.login, serverId: inst.serverId, hostName: inst.hostName });
   }
@@ -189,24 +169,6 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     hostsUnknownToGithub: unknown,
     crossSavings,
   };
-}
-
-const SCREEN_SIZE = 1 << 20;
-
-/** FNV-1a of the trimmed, lower-cased login when it is ASCII (equal loginKeys, equal hashes); -1 otherwise. */
-function asciiLoginHash(login: string): number {
-  let start = 0;
-  let end = login.length;
-  while (start < end && login.charCodeAt(start) <= 0x20) start++;
-  while (end > start && login.charCodeAt(end - 1) <= 0x20) end--;
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    let c = login.charCodeAt(i);
-    if (c >= 0x7f) return -1;
-    if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** user_id -> node of one instance's accounts: a typed array for dense ids (the norm), else a Map. */

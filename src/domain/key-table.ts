@@ -68,6 +68,23 @@ export class KeyTable {
     return this.fallback !== null;
   }
 
+  /** The value stored under `key`, or -1. */
+  get(key: string): number {
+    const fallback = this.fallback;
+    if (fallback) return fallback.get(key) ?? -1;
+    let i = this.hash(key, this.seed) & this.mask;
+    let run = 0;
+    for (;;) {
+      const v = this.slots[i]!;
+      if (v === -1 || this.keys[i] === key) {
+        this.probes += run;
+        return v;
+      }
+      i = (i + 1) & this.mask;
+      run++;
+    }
+  }
+
   /** The value stored under `key`; if there is none, stores `value` and returns -1. */
   getOrAdd(key: string, value: number): number {
     const fallback = this.fallback;

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import { readUpload, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
-import { countUsage } from "../domain/count.js";
+import { countUsage, matchGhes } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
 import { identifyAccounts } from "../domain/identity.js";
@@ -146,12 +146,14 @@ function countOf(instances: InstanceRecord[], accounts: Map<string, IdentifiedAc
 /** The GHES count, and with a cloud report the enterprise figures over the same instances. */
 function summaryOf(state: LedgerState, options: MatchOptions, generatedAt = new Date()): LedgerSummary {
   const input: InstanceAccounts[] = state.instances.map((r) => ({ instance: infoOf(r), accounts: state.accounts.get(r.serverId) ?? [] }));
-  const report = countUsage(input, options);
+  // one matching of the GHES accounts for both counts
+  const matching = matchGhes(input, options);
+  const report = countUsage(input, options, matching);
   const totals = totalsOf(report);
   const summary: LedgerSummary = { report, instances: sortInstances(state.instances), totals, generatedAt };
   if (state.cloud) {
     const enterprise: LedgerEnterprise = {
-      figures: countEnterprise(input, cloudReportOf(state.cloud), options),
+      figures: countEnterprise(input, cloudReportOf(state.cloud), options, matching),
       report: state.cloud.record,
     };
     totals.enterpriseSeats = enterprise.figures.seats;

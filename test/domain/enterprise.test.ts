@@ -3,8 +3,10 @@ import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js"
 import { countEnterprise } from "../../src/domain/enterprise.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { toContractJson } from "../../src/domain/report-json.js";
-import { countUsage } from "../../src/domain/count.js";
-import { DEFAULT_MATCH_OPTIONS, type InstanceAccounts } from "../../src/domain/types.js";
+import { countUsage, matchGhes } from "../../src/domain/count.js";
+import { DEFAULT_MATCH_OPTIONS, type IdentifiedAccount, type InstanceAccounts } from "../../src/domain/types.js";
+import fc from "fast-check";
+import { referenceEnterprise } from "../helpers/reference-enterprise.js";
 
 function instance(serverId: string, hostName: string, users: [number, string, string[]][]): InstanceAccounts {
   const accounts = users.map(([userId, login, primaries]) => ({
@@ -115,5 +117,59 @@ describe("countEnterprise", () => {
       cross_savings: [{ login: "eve", server_id: "b", host_name: "GHES-B.corp.example" }],
     });
     expect(toContractJson(countUsage(INSTANCES, DEFAULT_MATCH_OPTIONS))).not.toHaveProperty("enterprise");
+  });
+});
+
+// ---- the GHES count's matching, continued: the same figures as matching every account again ----
+
+const keyArb = fc.constantFrom("a@x", "b@x", "c@x", "d@x", "");
+const loginArb = fc.constantFrom("ann", "Ann", " ann ", "bob", "cy", "");
+const hostArb = fc.constantFrom("h0.example", "H0.example.", "h1.example", "h2.example");
+const accountsArb = fc.array(
+  fc.record({ userId: fc.integer({ min: 1, max: 5 }), login: loginArb, primary: fc.array(keyArb, { maxLength: 2 }), secondary: fc.array(keyArb, { maxLength: 2 }) }),
+  { maxLength: 6 },
+);
+const instancesArb = fc.array(fc.record({ server: fc.integer({ min: 0, max: 3 }), host: hostArb, accounts: accountsArb }), { maxLength: 5 }).map((list) =>
+  list.map(
+    ({ server, host, accounts }): InstanceAccounts => ({
+      instance: { serverId: `s${server}`, hostName: host },
+      accounts: accounts.map((a): IdentifiedAccount => ({ ...a, primary: a.primary.filter(Boolean), secondary: a.secondary.filter(Boolean) })),
+    }),
+  ),
+);
+const membersArb = fc.array(
+  fc.record({
+    login: loginArb,
+    keys: fc.array(fc.constantFrom("a@x", "b@x", "e@x", "f@x"), { maxLength: 2 }),
+    links: fc.array(fc.record({ host: fc.constantFrom("h0.example", "h1.example", "elsewhere.example"), userId: fc.integer({ min: 0, max: 6 }) }), { maxLength: 2 }),
+    visualStudio: fc.boolean(),
+  }),
+  { maxLength: 6 },
+);
+const cloudOf = (members: CloudMember[]): CloudReport => ({ ...CLOUD, members, linkedHosts: ["h0.example"] });
+
+describe("countEnterprise continues from the GHES count's matching", () => {
+  it("gives the figures of matching every GHES account again, given the matching or not, before or after countUsage used it", () => {
+    fc.assert(
+      fc.property(instancesArb, membersArb, fc.record({ allEmails: fc.boolean(), logins: fc.boolean() }), (instances, members, options) => {
+        const cloud = cloudOf(members);
+        const expected = referenceEnterprise(instances, cloud, options);
+        expect(countEnterprise(instances, cloud, options)).toEqual(expected);
+        const matching = matchGhes(instances, options);
+        expect(countEnterprise(instances, cloud, options, matching)).toEqual(expected);
+        countUsage(instances, options, matching);
+        expect(countEnterprise(instances, cloud, options, matching)).toEqual(expected);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("does not use a matching made from other instances or other options", () => {
+    const other = matchGhes(INSTANCES.slice(0, 1), DEFAULT_MATCH_OPTIONS);
+    expect(countEnterprise(INSTANCES, CLOUD, DEFAULT_MATCH_OPTIONS, other)).toEqual(referenceEnterprise(INSTANCES, CLOUD, DEFAULT_MATCH_OPTIONS));
+    const logins = { allEmails: false, logins: true };
+    const withoutLogins = matchGhes(INSTANCES, DEFAULT_MATCH_OPTIONS);
+    expect(countEnterprise(INSTANCES, CLOUD, logins, withoutLogins)).toEqual(referenceEnterprise(INSTANCES, CLOUD, logins));
+    expect(countUsage(INSTANCES, logins, withoutLogins)).toEqual(countUsage(INSTANCES, logins));
   });
 });
