@@ -1,6 +1,7 @@
 // LedgerService: what webhook handlers call. parse/validate -> identify (keyed hash) -> record ->
 // count. Every write (and the totals it stores) happens inside one LedgerStore.write, under the
 // ledger's lock, so concurrent deliveries or replicas cannot lose each other's accounts.
+import { ReplyClaims, type ReplyClaimOptions } from "./reply-claims.js";
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import { readUpload, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
@@ -36,6 +37,8 @@ export interface LedgerServiceOptions {
   cacheAccounts?: number;
   /** Instances one ledger records at most; a new instance beyond it is refused (default 1,000). */
   maxInstances?: number;
+  /** Leases on reply targets (tests shorten them). */
+  replyClaims?: ReplyClaimOptions;
 }
 
 export const DEFAULT_MAX_INSTANCES = 1000;
@@ -233,7 +236,10 @@ export class LedgerService implements Ledger {
   ) {
     this.cache = new ListCache(limits.cacheAccounts ?? 2_000_000);
     this.memberCache = new ListCache(limits.cacheAccounts ?? 2_000_000);
+    this.replies = new ReplyClaims(store, limits.replyClaims);
   }
+
+  readonly replies: ReplyClaims;
 
   /** Every instance with its current accounts, and the cloud report, from the caches where their content hash still matches. */
   private async readState(ledger: LedgerKey, tx: LedgerReader): Promise<LedgerState> {

@@ -4,6 +4,7 @@ import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import type { CloudReport } from "../domain/cloud-report.js";
 import type { FileResult, ForgetOutcome, LedgerSummary, MatchOptions, UploadRow, UploadSource } from "../domain/types.js";
 import type { LedgerKey } from "../storage/ledger-store.js";
+import type { ReplyClaims } from "./reply-claims.js";
 
 // Result types live in the domain (the renderers show them); re-exported for the app's callers.
 export type { FileResult, ForgetOutcome, LedgerSummary } from "../domain/types.js";
@@ -31,6 +32,8 @@ export interface RecordOutcome {
 }
 
 export interface Ledger {
+  /** Who writes each reply right now, across replicas on this ledger's database. */
+  readonly replies: ReplyClaims;
   /**
    * Validates and records each file in order (a later file of the same server_id wins). GHEC
    * license reports among them become the ledger's one cloud report (a later one replaces it).

@@ -459,6 +459,41 @@ export class KyselyLedgerStore implements LedgerStore {
     if (stored.value !== fingerprint) throw new IdentityKeyMismatchError();
   }
 
+  async claimReplyTarget(target: string, holder: string, leaseUntil: number, now: number): Promise<{ replyId: number | null } | null> {
+    // One statement, atomic on both dialects: insert, or take over a free or expired lease.
+    const row = await this.db
+      .insertInto("reply_targets")
+      .values({ target, reply_id: null, holder, lease_until: leaseUntil })
+      .onConflict((oc) =>
+        oc
+          .column("target")
+          .doUpdateSet({ holder, lease_until: leaseUntil })
+          .where((eb) => eb.or([eb("reply_targets.lease_until", "<", now), eb("reply_targets.holder", "=", holder)])),
+      )
+      .returning(["reply_id"])
+      .executeTakeFirst();
+    return row ? { replyId: numOrNull(row.reply_id) } : null;
+  }
+
+  async renewReplyTarget(target: string, holder: string, leaseUntil: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable("reply_targets")
+      .set({ lease_until: leaseUntil })
+      .where("target", "=", target)
+      .where("holder", "=", holder)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async releaseReplyTarget(target: string, holder: string, replyId: number | null): Promise<void> {
+    await this.db
+      .updateTable("reply_targets")
+      .set(replyId === null ? { holder: null, lease_until: 0 } : { holder: null, lease_until: 0, reply_id: replyId })
+      .where("target", "=", target)
+      .where("holder", "=", holder)
+      .execute();
+  }
+
   /** Health check: the database answers. */
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);

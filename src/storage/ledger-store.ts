@@ -58,7 +58,20 @@ export interface LedgerWriter extends LedgerReader {
   saveCloudFetch(state: CloudFetchState): Promise<void>;
 }
 
-export interface LedgerStore {
+/**
+ * Leases on reply targets, shared by every replica on the database: whoever holds a target's lease
+ * is the only one writing that reply. Times are ms since the epoch, from the caller's clock.
+ */
+export interface ReplyTargetStore {
+  /** Takes the lease when it is free, expired or already `holder`'s: the reply id stored with it; null when another holds it. */
+  claimReplyTarget(target: string, holder: string, leaseUntil: number, now: number): Promise<{ replyId: number | null } | null>;
+  /** Extends `holder`'s lease; false when it is no longer theirs. */
+  renewReplyTarget(target: string, holder: string, leaseUntil: number): Promise<boolean>;
+  /** Frees the lease, storing the reply's id when one is given. */
+  releaseReplyTarget(target: string, holder: string, replyId: number | null): Promise<void>;
+}
+
+export interface LedgerStore extends ReplyTargetStore {
   readonly dialect: "sqlite" | "postgres";
   /** Runs `fn` in one transaction holding the ledger's write lock; all or nothing. */
   write<T>(ledger: LedgerKey, fn: (tx: LedgerWriter) => Promise<T>): Promise<T>;

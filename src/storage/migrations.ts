@@ -130,6 +130,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Who writes each reply (commit comment, issue comment, dashboard issue) right now: a lease, so
+    // two replicas never both create one; and the reply's id, should GitHub's lists lag behind.
+    "0004_reply_targets": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("reply_targets")
+          .addColumn("target", "text", (c) => c.primaryKey())
+          .addColumn("reply_id", big)
+          .addColumn("holder", "text")
+          .addColumn("lease_until", big, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -109,6 +109,14 @@ export interface CloudFetchesTable {
   state: string;
 }
 
+/** One reply target's lease (ms since the epoch; 0 when free) and the reply written there last. */
+export interface ReplyTargetsTable {
+  target: string;
+  reply_id: Int | null;
+  holder: string | null;
+  lease_until: Int;
+}
+
 export interface Database {
   ledgers: LedgersTable;
   instances: InstancesTable;
@@ -118,4 +126,5 @@ export interface Database {
   cloud_fetches: CloudFetchesTable;
   cloud_reports: CloudReportsTable;
   cloud_members: CloudMembersTable;
+  reply_targets: ReplyTargetsTable;
 }

@@ -49,6 +49,18 @@ export class FaultyStore implements LedgerStore {
     return this.inner.close();
   }
 
+  claimReplyTarget(target: string, holder: string, leaseUntil: number, now: number) {
+    return this.inner.claimReplyTarget(target, holder, leaseUntil, now);
+  }
+
+  renewReplyTarget(target: string, holder: string, leaseUntil: number) {
+    return this.inner.renewReplyTarget(target, holder, leaseUntil);
+  }
+
+  releaseReplyTarget(target: string, holder: string, replyId: number | null) {
+    return this.inner.releaseReplyTarget(target, holder, replyId);
+  }
+
   private wrap(tx: LedgerWriter): LedgerWriter {
     return new Proxy(tx, {
       get: (target, prop, receiver) => {
