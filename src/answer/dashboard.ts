@@ -1,8 +1,9 @@
 // The dashboard issue: one per ledger, created on the first recorded upload and edited after every
-// change of the ledger. Found by its hidden marker on an issue the app itself opened (a person's
-// issue copying the marker is never taken), via the dashboard label. Closed by a person: reopened
-// on the next change, with one note. Locked or deleted: a new one is made. Duplicates (two
-// replicas creating at once): the oldest is kept, the others closed with a note.
+// change of the ledger. Found by its hidden marker on an issue the app's own bot opened (a person's
+// issue copying the marker is never taken), via the dashboard label and the issue number the ledger
+// remembers. Closed by a person: reopened on the next change, with one note. Locked or deleted: a
+// new one is made. Replicas take turns through a claim in the ledger database; duplicates made
+// before that (or by hand) are closed with a note, the oldest kept.
 import type { Context } from "probot";
 import type { AppDeps } from "../deps.js";
 import type { RepoConfig } from "../domain/repo-config.js";
@@ -44,9 +45,14 @@ export interface DashboardTarget {
   now?: Date;
 }
 
-/** The app's own dashboard issues, oldest first. Only an app (Bot) author counts: anyone can paste the marker. */
-async function findDashboards(octokit: Octokit, repo: RepoRef): Promise<ListedIssue[]> {
+/**
+ * The app's own dashboard issues, oldest first: those the label finds, and the one remembered in the
+ * ledger (found even when someone removed the label, or the list lags behind its creation). Only
+ * the app's own bot account counts as author: anyone can paste the marker.
+ */
+async function findDashboards(deps: AppDeps, octokit: Octokit, repo: RepoRef, stored: number | null): Promise<ListedIssue[]> {
   const found: ListedIssue[] = [];
+  const ours = async (issue: ListedIssue) => !issue.pull_request && !!issue.body?.startsWith(DASHBOARD_MARKER) && (await deps.ownBot.isOwn(issue.user));
   const iterator = octokit.paginate.iterator(octokit.rest.issues.listForRepo, {
     owner: repo.owner,
     repo: repo.repo,
@@ -57,9 +63,18 @@ async function findDashboards(octokit: Octokit, repo: RepoRef): Promise<ListedIs
     per_page: 100,
   });
   for await (const page of iterator) {
-    for (const issue of page.data as ListedIssue[]) {
-      if (!issue.pull_request && issue.body?.startsWith(DASHBOARD_MARKER) && issue.user?.type === "Bot") found.push(issue);
-    }
+    for (const issue of page.data as ListedIssue[]) if (await ours(issue)) found.push(issue);
+  }
+  if (stored !== null && !found.some((i) => i.number === stored)) {
+    const issue = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: stored }).then(
+      ({ data }) => data as ListedIssue,
+      (error: unknown) => {
+        // Deleted (404) or transferred away (410): a new one is made.
+        if ([404, 410].includes((error as { status?: number }).status ?? 0)) return null;
+        throw error;
+      },
+    );
+    if (issue && (await ours(issue))) found.push(issue);
   }
   return found.sort((a, b) => a.number - b.number);
 }
@@ -74,7 +89,11 @@ export async function refreshDashboard(deps: AppDeps, t: DashboardTarget): Promi
   const { octokit, repo, config, log } = t;
   if (!config.dashboard.enabled) return "disabled";
   try {
-    const outcome = await refresh(deps, t);
+    // One replica at a time per ledger: of two at once, one creates and the other edits.
+    const outcome = await deps.ledger.replies.hold(`dashboard ${repo.id}`, async (stored) => {
+      const done = await refresh(deps, t, stored);
+      return { value: done.outcome, replyId: done.issue };
+    });
     log.info({ outcome: `dashboard-${outcome}` }, "dashboard issue brought up to date");
     return outcome;
   } catch (error) {
@@ -82,14 +101,14 @@ export async function refreshDashboard(deps: AppDeps, t: DashboardTarget): Promi
     log.warn({ outcome: "reply-impossible", target: "dashboard", status: (error as { status?: number }).status }, "dashboard issue cannot be written");
     return "reply-impossible";
   }
-  async function refresh(deps: AppDeps, t: DashboardTarget): Promise<DashboardOutcome> {
+  async function refresh(deps: AppDeps, t: DashboardTarget, stored: number | null): Promise<{ outcome: DashboardOutcome; issue: number | null }> {
     const ledgerKey = { repoId: repo.id, fullName: repo.fullName };
     const summary = t.summary ?? (await deps.ledger.summary(ledgerKey, config.match));
     const history = await deps.ledger.history(ledgerKey, DASHBOARD_HISTORY_ROWS);
-    const all = await findDashboards(octokit, repo);
+    const all = await findDashboards(deps, octokit, repo, stored);
     // Locked ones cannot be ours to keep (people cannot comment); a new one replaces them.
     const usable = all.filter((i) => !i.locked);
-    if (usable.length === 0 && !history.some((h) => h.outcome === "recorded")) return "no-uploads";
+    if (usable.length === 0 && !history.some((h) => h.outcome === "recorded")) return { outcome: "no-uploads", issue: null };
 
     const body = renderDashboard({
       summary,
@@ -127,12 +146,17 @@ export async function refreshDashboard(deps: AppDeps, t: DashboardTarget): Promi
     }
 
     // A concurrent delivery (another replica) may have created one too: keep the oldest.
-    const after = outcome === "created" ? (await findDashboards(octokit, repo)).filter((i) => !i.locked) : usable;
+    // (The one just made is kept even when the list does not show it yet.)
+    let after = usable;
+    if (outcome === "created") {
+      const listed = (await findDashboards(deps, octokit, repo, null)).filter((i) => !i.locked);
+      after = listed.some((i) => i.number === kept!.number) ? listed : [...listed, kept!].sort((a, b) => a.number - b.number);
+    }
     const oldest = after[0] ?? kept!;
     for (const dup of after.filter((i) => i.number !== oldest.number && i.state === "open")) {
       await octokit.rest.issues.createComment({ ...params, issue_number: dup.number, body: `Closed: a duplicate of the license usage dashboard #${oldest.number}.` });
       await octokit.rest.issues.update({ ...params, issue_number: dup.number, state: "closed", state_reason: "not_planned" });
     }
-    return outcome;
+    return { outcome, issue: oldest.number };
   }
 }

@@ -3,6 +3,7 @@
 // (another app included) can paste the marker, and such a comment is never edited nor read.
 import type { Context } from "probot";
 import { fitCommentBody } from "../domain/render.js";
+import type { ReplyClaims } from "../ledger/reply-claims.js";
 import type { OwnBot } from "./own-bot.js";
 
 type Octokit = Context["octokit"];
@@ -20,6 +21,8 @@ export interface UpsertResult {
 /** What replying needs besides the installation's Octokit (AppDeps provides it). */
 export interface ReplyDeps {
   ownBot: OwnBot;
+  /** The ledger's database says which replica writes a reply. */
+  ledger: { replies: Pick<ReplyClaims, "hold"> };
 }
 
 /** The body to write, or a function of the current comment's body (null when there is none yet). */
@@ -62,26 +65,6 @@ async function ownMarkedComments(octokit: Octokit, deps: ReplyDeps, target: Comm
   return found.sort((a, b) => a.id - b.id);
 }
 
-/** The app's own comment carrying `marker` (the oldest, should there be several), or null. */
-export async function findMarkedComment(octokit: Octokit, deps: ReplyDeps, target: CommentTarget, marker: string): Promise<ListedComment | null> {
-  return (await ownMarkedComments(octokit, deps, target, marker))[0] ?? null;
-}
-
-// Upserts of one comment run one after the other in this process: two deliveries for the same
-// commit at the same moment (a redelivery racing the original) would otherwise both find no
-// comment and both create one.
-const upserts = new Map<string, Promise<unknown>>();
-
-function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const run = (upserts.get(key) ?? Promise.resolve()).then(fn, fn);
-  const tail = run.catch(() => undefined);
-  upserts.set(key, tail);
-  void tail.then(() => {
-    if (upserts.get(key) === tail) upserts.delete(key);
-  });
-  return run;
-}
-
 function targetKey(target: CommentTarget, marker: string): string {
   const where = target.kind === "commit" ? target.sha : `#${target.issueNumber}`;
   return `${target.owner}/${target.repo}`.toLowerCase() + ` ${where} ${marker}`;
@@ -89,16 +72,51 @@ function targetKey(target: CommentTarget, marker: string): string {
 
 /**
  * Creates or edits the one comment carrying `marker`, as one read-merge-write: a function body
- * sees the current comment's body. The marker is put first in the body when missing; the body is
- * capped below GitHub's 65,536-character limit. Duplicates (the oldest is kept) are deleted.
+ * sees the current comment's body. The whole step holds the target's claim in the ledger database,
+ * so of two replicas (or a redelivery racing the original) one creates and the other edits. The
+ * marker is put first in the body when missing; the body is capped below GitHub's 65,536-character
+ * limit. Duplicates (the oldest is kept) are deleted.
  */
 export function upsertComment(octokit: Octokit, deps: ReplyDeps, target: CommentTarget, marker: string, body: ReplyBody): Promise<UpsertResult> {
-  return oneAtATime(targetKey(target, marker), () => upsert(octokit, deps, target, marker, body));
+  return deps.ledger.replies.hold(targetKey(target, marker), async (stored) => {
+    const result = await upsert(octokit, deps, target, marker, body, stored);
+    return { value: result, replyId: result.id };
+  });
 }
 
-async function upsert(octokit: Octokit, deps: ReplyDeps, target: CommentTarget, marker: string, body: ReplyBody): Promise<UpsertResult> {
+/** The comment remembered under the claim, when GitHub's list does not show it (yet): ours and marked, or null. */
+async function storedComment(octokit: Octokit, deps: ReplyDeps, target: CommentTarget, marker: string, id: number): Promise<ListedComment | null> {
   const { owner, repo } = target;
-  const [existing, ...duplicates] = await ownMarkedComments(octokit, deps, target, marker);
+  try {
+    const { data } =
+      target.kind === "commit"
+        ? await octokit.rest.repos.getCommitComment({ owner, repo, comment_id: id })
+        : await octokit.rest.issues.getComment({ owner, repo, comment_id: id });
+    const c = data as ListedComment;
+    return c.body?.includes(marker) && (await deps.ownBot.isOwn(c.user)) ? c : null;
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return null;
+    throw error;
+  }
+}
+
+async function upsert(
+  octokit: Octokit,
+  deps: ReplyDeps,
+  target: CommentTarget,
+  marker: string,
+  body: ReplyBody,
+  stored: number | null,
+): Promise<UpsertResult> {
+  const { owner, repo } = target;
+  const listed = await ownMarkedComments(octokit, deps, target, marker);
+  // Written under an earlier claim but not listed yet: GitHub's lists can lag behind a write.
+  if (stored !== null && !listed.some((c) => c.id === stored)) {
+    const comment = await storedComment(octokit, deps, target, marker, stored);
+    if (comment) listed.push(comment);
+    listed.sort((a, b) => a.id - b.id);
+  }
+  const [existing, ...duplicates] = listed;
   for (const d of duplicates) {
     if (target.kind === "commit") await octokit.rest.repos.deleteCommitComment({ owner, repo, comment_id: d.id });
     else await octokit.rest.issues.deleteComment({ owner, repo, comment_id: d.id });

@@ -46,6 +46,10 @@ function issuesApi(): void {
     issues.push(issue);
     return [201, issue];
   });
+  scope.get(/\/issues\/\d+$/).reply((req: Request) => {
+    const issue = issues.find((i) => i.number === Number(/(\d+)$/.exec(new URL(req.url).pathname)![1]));
+    return issue ? [200, (({ comments: _c, ...rest }) => rest)(issue)] : [404, { message: "Not Found" }];
+  });
   scope.patch(/\/issues\/\d+$/).reply(async (req: Request) => {
     const [uri, body] = [new URL(req.url).pathname, await req.text()];
     const issue = issues.find((i) => i.number === Number(/(\d+)$/.exec(uri)![1]));
@@ -148,6 +152,14 @@ describe("the dashboard issue", () => {
     await push("ghes-c", 13, 13);
     expect(dashboards().filter((i) => !i.locked && i.state === "open")).toHaveLength(1);
     expect(dashboards().find((i) => !i.locked)!.body).toContain("## 13 seats consumed");
+  });
+
+  it("is found by the number the ledger remembers when someone removed its label: no second dashboard", async () => {
+    await push("ghes-a", 1, 10);
+    dashboards()[0]!.labels = [];
+    await push("ghes-b", 11, 12);
+    expect(dashboards()).toHaveLength(1);
+    expect(dashboards()[0]!.body).toContain("## 12 seats consumed");
   });
 
   it("is never confused with a person's issue carrying the marker and the label", async () => {

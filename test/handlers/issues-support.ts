@@ -97,6 +97,8 @@ export async function receive(h: Harness, name: "issues" | "issue_comment", payl
 /** Token exchange, the repository config (none: defaults, or the YAML given), and the sender's role. */
 export function nockEventStart(o: { role?: string | null; permission?: string; login?: string; configYaml?: string } = {}): nock.Scope {
   const scope = nockInstallationToken(nock(API));
+  // A reply the ledger remembers from an earlier delivery but the scripted list leaves out: gone.
+  nock(API).get(/\/issues\/comments\/\d+$/).optionally().reply(404, { message: "Not Found" });
   if (o.configYaml === undefined) nockNoConfig(scope);
   else scope.get(CONFIG_PATH).reply(200, o.configYaml);
   // role null: the event needs no permission look-up (help).

@@ -19,6 +19,15 @@ export interface StandInComment {
   user: { login: string; type: string };
 }
 
+export interface StandInIssue {
+  number: number;
+  state: string;
+  body: string;
+  title: string;
+  locked?: boolean;
+  user: { login: string; type: string };
+}
+
 export interface StandInCheckRun {
   repo: string;
   head_sha: string;
@@ -39,15 +48,41 @@ export class GitHubStandIn extends EventEmitter {
   readonly comments = new Map<string, StandInComment[]>();
   readonly checkRuns: StandInCheckRun[] = [];
   /** owner/name -> issues created (the dashboard) */
-  readonly issues = new Map<string, { number: number; state: string; body: string; title: string; user: { type: string } }[]>();
+  readonly issues = new Map<string, StandInIssue[]>();
   /** "owner/name #number" -> comments on that issue (the issue path). */
   readonly issueComments = new Map<string, StandInComment[]>();
   /** Every request, "METHOD /path". */
   readonly requests: string[] = [];
   /** Requests no route answered. */
   readonly unknown: string[] = [];
+  /**
+   * Lists leave out comments and issues made less than this many ms ago, as GitHub's lists can lag
+   * behind a write (single reads by id see them at once).
+   */
+  listLagMs = 0;
+  private readonly made = new Map<number, number>();
   private readonly blobs = new Map<string, string | Uint8Array>();
   private nextId = 1;
+
+  private newId(): number {
+    const id = this.nextId++;
+    this.made.set(id, Date.now());
+    return id;
+  }
+
+  private listed<T extends { id?: number; number?: number }>(list: T[]): T[] {
+    if (this.listLagMs === 0) return list;
+    const cutoff = Date.now() - this.listLagMs;
+    return list.filter((x) => (this.made.get((x.id ?? x.number)!) ?? 0) <= cutoff);
+  }
+
+  private findComment(lists: Iterable<StandInComment[]>, id: number): { list: StandInComment[]; comment: StandInComment } | null {
+    for (const list of lists) {
+      const comment = list.find((x) => x.id === id);
+      if (comment) return { list, comment };
+    }
+    return null;
+  }
 
   /** A push of `files` to `repo` whose head commit is `after`. */
   addPush(repo: string, after: string, files: StandInFile[]): void {
@@ -121,38 +156,44 @@ export class GitHubStandIn extends EventEmitter {
     if ((r = /^commits\/([0-9a-f]+)\/comments$/.exec(rest))) {
       const key = `${repo} ${r[1]}`;
       const list = this.comments.get(key) ?? [];
-      if (method === "GET") return json(200, list);
+      if (method === "GET") return json(200, this.listed(list));
       if (method === "POST") {
-        const comment = { id: this.nextId++, body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
+        const comment = { id: this.newId(), body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
         this.comments.set(key, [...list, comment]);
         return json(201, comment);
       }
     }
-    if (method === "PATCH" && (r = /^comments\/(\d+)$/.exec(rest))) {
-      const id = Number(r[1]);
-      for (const list of this.comments.values()) {
-        const c = list.find((x) => x.id === id);
-        if (c) {
-          c.body = String(body().body);
-          return json(200, c);
-        }
+    if ((r = /^comments\/(\d+)$/.exec(rest))) {
+      const found = this.findComment(this.comments.values(), Number(r[1]));
+      if (!found) return json(404, { message: "Not Found" });
+      if (method === "GET") return json(200, found.comment);
+      if (method === "PATCH") {
+        found.comment.body = String(body().body);
+        return json(200, found.comment);
       }
-      return json(404, { message: "Not Found" });
+      if (method === "DELETE") {
+        found.list.splice(found.list.indexOf(found.comment), 1);
+        res.writeHead(204).end();
+        return;
+      }
     }
     // The dashboard issue: none yet, creation accepted (kept, like GitHub would).
     if (rest === "issues") {
-      if (method === "GET") return json(200, this.issues.get(repo) ?? []);
+      if (method === "GET") return json(200, this.listed(this.issues.get(repo) ?? []));
       if (method === "POST") {
-        const issue = { number: this.nextId++, state: "open", body: String(body().body), title: String(body().title), user: { type: "Bot" } };
+        const issue = { number: this.newId(), state: "open", body: String(body().body), title: String(body().title), user: { login: `${this.slug}[bot]`, type: "Bot" } };
         this.issues.set(repo, [...(this.issues.get(repo) ?? []), issue]);
         return json(201, issue);
       }
     }
-    if (method === "PATCH" && (r = /^issues\/(\d+)$/.exec(rest))) {
+    if ((r = /^issues\/(\d+)$/.exec(rest))) {
       const issue = (this.issues.get(repo) ?? []).find((i) => i.number === Number(r![1]));
       if (!issue) return json(404, { message: "Not Found" });
-      Object.assign(issue, body());
-      return json(200, issue);
+      if (method === "GET") return json(200, issue);
+      if (method === "PATCH") {
+        Object.assign(issue, body());
+        return json(200, issue);
+      }
     }
     // The issue path: every sender is an admin; labels are accepted and not kept.
     if (method === "GET" && (r = /^collaborators\/([^/]+)\/permission$/.exec(rest))) {
@@ -161,29 +202,38 @@ export class GitHubStandIn extends EventEmitter {
     if ((r = /^issues\/(\d+)\/comments$/.exec(rest))) {
       const key = `${repo} #${r[1]}`;
       const list = this.issueComments.get(key) ?? [];
-      if (method === "GET") return json(200, list);
+      if (method === "GET") return json(200, this.listed(list));
       if (method === "POST") {
-        const comment = { id: this.nextId++, body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
+        const comment = { id: this.newId(), body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
         this.issueComments.set(key, [...list, comment]);
         json(201, comment);
         this.emit("issue-comment", key);
         return;
       }
     }
-    if (method === "PATCH" && (r = /^issues\/comments\/(\d+)$/.exec(rest))) {
-      const c = [...this.issueComments.values()].flat().find((x) => x.id === Number(r![1]));
-      if (!c) return json(404, { message: "Not Found" });
-      c.body = String(body().body);
-      json(200, c);
-      this.emit("issue-comment", c.id);
-      return;
+    if ((r = /^issues\/comments\/(\d+)$/.exec(rest))) {
+      const found = this.findComment(this.issueComments.values(), Number(r[1]));
+      if (!found) return json(404, { message: "Not Found" });
+      const c = found.comment;
+      if (method === "GET") return json(200, c);
+      if (method === "PATCH") {
+        c.body = String(body().body);
+        json(200, c);
+        this.emit("issue-comment", c.id);
+        return;
+      }
+      if (method === "DELETE") {
+        found.list.splice(found.list.indexOf(c), 1);
+        res.writeHead(204).end();
+        return;
+      }
     }
     if (method === "POST" && rest === "labels") return json(201, {});
     if (method === "POST" && /^issues\/\d+\/labels$/.test(rest)) return json(200, []);
     if (method === "POST" && rest === "check-runs") {
       const run = { repo, ...(body() as Omit<StandInCheckRun, "repo">) };
       this.checkRuns.push(run);
-      json(201, { id: this.nextId++ });
+      json(201, { id: this.newId() });
       this.emit("check-run", run);
       return;
     }
