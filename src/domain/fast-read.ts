@@ -62,7 +62,8 @@ function keyTable(names: readonly string[]): Uint8Array[] {
   return names.map((s) => Buffer.from(s, "latin1"));
 }
 const ROOT_KEYS = ["version", "instance", "users"] as const;
-const INSTANCE_KEYS = ["server_id", "host_name", "version", "http_only"] as const;
+/** From index 4 on: display-only keys checked for their type alone (a repeat of them is no refusal). */
+const INSTANCE_KEYS = ["server_id", "host_name", "version", "http_only", "license", "public_key", "features"] as const;
 const USER_KEYS = ["user_id", "login", "emails", "suspended", "suspended_at"] as const;
 const EMAIL_KEYS = ["email", "primary"] as const;
 const ROOT_CODES = keyTable(ROOT_KEYS);
@@ -434,7 +435,7 @@ class Reader {
     if (this.firstMember()) {
       do {
         const k = this.readKey(INSTANCE_KEYS, INSTANCE_CODES);
-        if (k >= 0) {
+        if (k >= 0 && k < 4) {
           if (seen & (1 << k)) this.duplicate("instance", INSTANCE_KEYS[k]);
           seen |= 1 << k;
         }
@@ -470,6 +471,13 @@ class Reader {
               ok = false;
               this.skipValue();
             }
+            break;
+          case 4:
+          case 5:
+          case 6:
+            // Another type is only a warning: readExport words it.
+            if (c !== B.LowerN && c !== (k === 6 ? B.LBracket : B.Quote)) ok = false;
+            this.skipValue();
             break;
           default:
             this.skipValue();

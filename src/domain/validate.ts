@@ -107,7 +107,26 @@ function checkRequiredString(p: Problems, obj: Dict, key: string, path: string):
   return undefined;
 }
 
-function validateInstance(p: Problems, value: unknown): InstanceInfo | undefined {
+/**
+ * The instance's fields that are only displayed (or ignored): of any other type they are a warning,
+ * not a refusal, and read as absent.
+ */
+export const DISPLAY_ONLY_FIELDS: readonly { key: string; what: string; fits: (v: unknown) => boolean; then: string }[] = [
+  { key: "version", what: "a string", fits: (v) => typeof v === "string", then: "ignored: the GHES version is shown as unknown" },
+  { key: "http_only", what: "true or false", fits: (v) => typeof v === "boolean", then: "ignored (it is only displayed)" },
+  { key: "license", what: "a string", fits: (v) => typeof v === "string", then: "ignored (it is not used)" },
+  { key: "public_key", what: "a string", fits: (v) => typeof v === "string", then: "ignored (it is not used)" },
+  { key: "features", what: "an array", fits: Array.isArray, then: "ignored (it is not used)" },
+];
+
+function displayOnlyWarnings(file: string, instance: Dict, warnings: Finding[]): void {
+  for (const { key, what, fits, then } of DISPLAY_ONLY_FIELDS) {
+    const v = instance[key];
+    if (v !== undefined && v !== null && !fits(v)) warnings.push({ file, path: `instance.${key}`, message: `${expected(what, v)}; ${then}` });
+  }
+}
+
+function validateInstance(p: Problems, value: unknown, warnings: Finding[]): InstanceInfo | undefined {
   if (value === undefined) {
     p.add("instance", "is missing (the export must describe its GHES instance)");
     return undefined;
@@ -119,13 +138,8 @@ function validateInstance(p: Problems, value: unknown): InstanceInfo | undefined
   const serverId = checkRequiredString(p, value, "server_id", "instance.server_id");
   const hostName = checkRequiredString(p, value, "host_name", "instance.host_name");
   const version = value.version;
-  if (version !== undefined && version !== null && typeof version !== "string") {
-    p.add("instance.version", expected("a string", version));
-  }
   const httpOnly = value.http_only;
-  if (httpOnly !== undefined && httpOnly !== null && typeof httpOnly !== "boolean") {
-    p.add("instance.http_only", expected("true or false", httpOnly));
-  }
+  displayOnlyWarnings(p.file, value, warnings);
   if (serverId === undefined || hostName === undefined) return undefined;
   const info: InstanceInfo = { serverId, hostName };
   if (typeof version === "string") info.ghesVersion = version;
@@ -233,9 +247,10 @@ export function validateExport(value: unknown, file: string): ValidationResult {
     return { ok: false, file, errors: p.list(), warnings: [] };
   }
   checkVersion(p, value.version);
-  const instance = validateInstance(p, value.instance);
+  const instanceWarnings: Finding[] = [];
+  const instance = validateInstance(p, value.instance, instanceWarnings);
   const users = value.users;
-  if (!checkUsersContainer(p, users)) return { ok: false, file, errors: p.list(), warnings: [] };
+  if (!checkUsersContainer(p, users)) return { ok: false, file, errors: p.list(), warnings: instanceWarnings };
 
   const accounts: Account[] = [];
   const firstRecord: number[] = []; // index in users[] of each account's first record
@@ -348,7 +363,7 @@ export function validateExport(value: unknown, file: string): ValidationResult {
     firstRecord.push(i);
   }
 
-  const warnings = accountWarnings(file, accounts, firstRecord, duplicates);
+  const warnings = [...instanceWarnings, ...accountWarnings(file, accounts, firstRecord, duplicates)];
 
   if (p.any || instance === undefined) return { ok: false, file, errors: p.list(), warnings };
   return { ok: true, export: { file, instance, accounts, warnings } };

@@ -155,10 +155,25 @@ const userArb = fc
     withExtras([["user_id", id], ["login", login], ["emails", emails], ["suspended", suspended], ["suspended_at", suspendedAt]], extras),
   );
 
+/** A display-only field: mostly as expected, sometimes null, missing, or of another type (a warning). */
+const displayOnly = (good: fc.Arbitrary<unknown>) =>
+  fc.oneof({ arbitrary: good, weight: 20 }, { arbitrary: fc.constant(null), weight: 2 }, { arbitrary: fc.constant(MISSING), weight: 10 }, { arbitrary: odd, weight: 3 });
 const instanceArb = fc
-  .tuple(often(text, odd), often(text, odd), fc.oneof(text, fc.constant(null), fc.constant(MISSING), odd), fc.oneof(fc.boolean(), fc.constant(null), fc.constant(MISSING), odd), extraKeys)
-  .map(([serverId, hostName, version, httpOnly, extras]) =>
-    withExtras([["server_id", serverId], ["host_name", hostName], ["version", version], ["http_only", httpOnly], ["features", [{ name: "x" }]]], extras),
+  .tuple(
+    often(text, odd),
+    often(text, odd),
+    fc.oneof(text, fc.constant(null), fc.constant(MISSING), odd),
+    fc.oneof(fc.boolean(), fc.constant(null), fc.constant(MISSING), odd),
+    displayOnly(text),
+    displayOnly(text),
+    displayOnly(fc.constant([{ name: "x" }])),
+    extraKeys,
+  )
+  .map(([serverId, hostName, version, httpOnly, license, publicKey, features, extras]) =>
+    withExtras(
+      [["server_id", serverId], ["host_name", hostName], ["version", version], ["http_only", httpOnly], ["license", license], ["public_key", publicKey], ["features", features]],
+      extras,
+    ),
   );
 
 const exportArb = fc

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync, readdirSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
-import { validateExport } from "../../src/domain/validate.js";
+import { DISPLAY_ONLY_FIELDS, validateExport } from "../../src/domain/validate.js";
 import { SAMPLES } from "../helpers/samples.js";
 
 const schema = JSON.parse(readFileSync(new URL("../../schema/license-usage-export.schema.json", import.meta.url), "utf8")) as Record<string, unknown>;
@@ -30,6 +30,15 @@ describe("schema/license-usage-export.schema.json", () => {
     expect(schema.title).toBeTruthy();
     expect(schema.description).toBeTruthy();
     expect(schema.additionalProperties).toBeUndefined();
+  });
+
+  it("constrains no display-only instance field, and says another type is a warning, never a refusal", () => {
+    const fields = ((schema.properties as Record<string, Record<string, unknown>>).instance!.properties ?? {}) as Record<string, Record<string, unknown>>;
+    expect(DISPLAY_ONLY_FIELDS.map((f) => f.key)).toEqual(["version", "http_only", "license", "public_key", "features"]);
+    for (const { key } of DISPLAY_ONLY_FIELDS) {
+      expect({ key, keywords: Object.keys(fields[key] ?? {}) }).toEqual({ key, keywords: ["title", "description"] });
+      expect(fields[key]!.description).toMatch(/warning.*never (a )?refus/);
+    }
   });
 
   const docs = corpus();
@@ -72,7 +81,9 @@ describe("schema/license-usage-export.schema.json", () => {
         host_name: fc.oneof(str, anything),
         version: fc.oneof(str, fc.constant(null), anything),
         http_only: fc.oneof(fc.boolean(), fc.constant(null), anything),
-        features: anything,
+        license: fc.oneof(str, fc.constant(null), anything),
+        public_key: fc.oneof(str, fc.constant(null), anything),
+        features: fc.oneof(fc.constant([]), fc.constant(null), anything),
       },
       { requiredKeys: [] },
     );

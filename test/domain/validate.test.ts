@@ -221,6 +221,37 @@ describe("valid exports", () => {
   });
 });
 
+describe("display-only instance fields", () => {
+  it("of an unexpected type are warnings naming file and path, and read as absent", () => {
+    const r = readFixture("valid-display-only-odd-types.json");
+    const e = valid(r);
+    expect(e.instance).toEqual({ serverId: "srv-odd", hostName: "ghes-odd.corp.example" });
+    expect(e.accounts).toHaveLength(1);
+    expect(e.warnings).toEqual([
+      { file: "valid-display-only-odd-types.json", path: "instance.version", message: "expected a string, got a number; ignored: the GHES version is shown as unknown" },
+      { file: "valid-display-only-odd-types.json", path: "instance.http_only", message: "expected true or false, got a string; ignored (it is only displayed)" },
+      { file: "valid-display-only-odd-types.json", path: "instance.license", message: "expected a string, got a number; ignored (it is not used)" },
+      { file: "valid-display-only-odd-types.json", path: "instance.public_key", message: "expected a string, got an array; ignored (it is not used)" },
+      { file: "valid-display-only-odd-types.json", path: "instance.features", message: "expected an array, got an object; ignored (it is not used)" },
+    ]);
+  });
+
+  it("null, or of the expected type, warns of nothing", () => {
+    const instance = { server_id: "s", host_name: "h", version: null, http_only: null, license: "l", public_key: null, features: [] };
+    const e = valid(validateExport({ version: 1, instance, users: [] }, "f.json"));
+    expect(e.warnings).toEqual([]);
+    expect(e.instance).toEqual({ serverId: "s", hostName: "h" });
+  });
+
+  it("are still listed beside the refusals of a file refused for something else", () => {
+    const r = validateExport({ version: 1, instance: { server_id: "s", host_name: "h", http_only: 0 }, users: [{ user_id: 0, login: "a" }] }, "f.json");
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((f) => f.path)).toEqual(["users[0].user_id"]);
+    expect(r.warnings.map((f) => f.path)).toEqual(["instance.http_only"]);
+  });
+});
+
 describe("refusals", () => {
   const cases: [string, string[]][] = [
     ["invalid-root-array.json", ["invalid-root-array.json: expected a JSON object at the top level, got an array"]],
@@ -241,8 +272,6 @@ describe("refusals", () => {
       [
         "invalid-instance-types.json: version: expected a number or a string, got true",
         "invalid-instance-types.json: instance.server_id: expected a string, got a number",
-        "invalid-instance-types.json: instance.version: expected a string, got a number",
-        "invalid-instance-types.json: instance.http_only: expected true or false, got a string",
       ],
     ],
     [

@@ -138,6 +138,27 @@ describe("push to the designated branch", () => {
     expect(history[0]).toMatchObject({ outcome: "recorded", uploader: "octo-admin", deliveryId: "delivery-1", source: { kind: "commit", sha: AFTER_SHA, path: "license-usage/a.json" } });
   });
 
+  it("records an export whose display-only fields have another type: warnings in the reply naming file and path, the version shown as unknown", async () => {
+    const doc = JSON.parse(A) as { instance: Record<string, unknown> };
+    Object.assign(doc.instance, { version: 3.17, http_only: "no", features: "all" });
+    const scope = github();
+    const cap: Captured = {};
+    expectFullFlow(scope, [{ path: "license-usage/a.json", sha: "b1", bytes: JSON.stringify(doc) }], cap);
+    await push();
+
+    expect(cap.comment).toContain("`license-usage/a.json`: **recorded**: ghes-a.corp.example, 3 accounts (first upload of this instance)");
+    expect(cap.comment).toContain(
+      [
+        "  - ⚠️ 3 warnings:",
+        "    - `license-usage/a.json: instance.version: expected a string, got a number; ignored: the GHES version is shown as unknown`",
+        "    - `license-usage/a.json: instance.http_only: expected true or false, got a string; ignored (it is only displayed)`",
+        "    - `license-usage/a.json: instance.features: expected an array, got a string; ignored (it is not used)`",
+      ].join("\n"),
+    );
+    expect(cap.comment).toMatch(/\n\| ghes-a\.corp\.example \| — \| 3 \|/);
+    expect(cap.check).toMatchObject({ conclusion: "success" });
+  });
+
   it("records the valid file, refuses the broken one and annotates it at the line of its first error", async () => {
     const broken = JSON.stringify(
       { version: 1, instance: { server_id: "srv-x", host_name: "x.example" }, users: [{ user_id: 1, login: "a", emails: [] }, { user_id: 2, login: "b", emails: [{ email: 12345 }] }] },

@@ -30,6 +30,10 @@ function expectVerdict(r: ValidationResult, item: (typeof CORPUS)[number]): void
   if (e.verdict === "accepted") {
     expect(r.ok ? r.export.accounts.length : r.errors).toBe(e.accounts);
     if (r.ok) expectCleanFindings(r.export.warnings, FILE);
+    if (r.ok && e.warnings) {
+      expect(r.export.warnings.map((w) => w.path)).toEqual(e.warnings);
+      expect(r.export.instance).toEqual({ serverId: SERVER_ID, hostName: HOST_NAME });
+    }
     return;
   }
   expect(r.ok).toBe(false);
@@ -115,6 +119,14 @@ describe("LedgerService on the corpus (in-memory SQLite)", () => {
         const out = await ledger.recordUploads(ctx, [{ file: FILE, bytes: item.bytes(), source }]);
         expect(out.results[0]).toMatchObject({ status: "recorded", accounts: e.accounts, instance: { serverId: SERVER_ID } });
         expect(out.summary.totals.instances).toBe(2);
+        if (e.warnings && out.results[0]!.status === "recorded") {
+          expect(out.results[0]!.warnings.map((w) => w.path)).toEqual(e.warnings);
+          expectCleanFindings(out.results[0]!.warnings, FILE);
+          // Read as absent: nothing of the odd values reaches the ledger.
+          const [inst] = (await ledger.summary(ledgerKey, DEFAULT_MATCH_OPTIONS)).instances.filter((i) => i.serverId === SERVER_ID);
+          expect(inst).not.toHaveProperty("ghesVersion");
+          expect(inst).not.toHaveProperty("httpOnly");
+        }
       });
     }
   }

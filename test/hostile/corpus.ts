@@ -22,7 +22,8 @@ export const VALID = utf8(exportText());
 
 export type Verdict =
   | { verdict: "refused"; path: string; message: RegExp }
-  | { verdict: "accepted"; accounts: number };
+  /** `warnings`: the JSON paths of the file's warnings, when the item is about them. */
+  | { verdict: "accepted"; accounts: number; warnings?: string[] };
 
 export interface HostileItem {
   name: string;
@@ -31,13 +32,15 @@ export interface HostileItem {
 }
 
 const refused = (path: string, message: RegExp): Verdict => ({ verdict: "refused", path, message });
-const accepted = (accounts: number): Verdict => ({ verdict: "accepted", accounts });
+const accepted = (accounts: number, warnings?: string[]): Verdict => ({ verdict: "accepted", accounts, ...(warnings ? { warnings } : {}) });
 
 const DEPTH = 100_000;
 const deepArrays = (): string => "[".repeat(DEPTH) + "]".repeat(DEPTH);
 const deepObjects = (): string => '{"a":'.repeat(DEPTH) + "1" + "}".repeat(DEPTH);
 const user = (id: string, rest = ""): string => `{"user_id":${id},"login":"carol"${rest}}`;
 const PROTO = '"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"prototype":{"polluted":true}';
+/** The instance with its display-only fields set to `fields` (JSON text of members). */
+const instanceWith = (fields: string): string => INSTANCE.replace(`"host_name":"${HOST_NAME}"`, `"host_name":"${HOST_NAME}",${fields}`);
 const LONG_EMAIL = "x".repeat(10_000 - "@corp.example".length) + "@corp.example";
 
 /** Small hostile items (at most a few MB): every reader and the whole pipeline take all of them. */
@@ -155,6 +158,23 @@ export const CORPUS: HostileItem[] = [
     name: "an e-mail of exactly 320 characters (accepted)",
     bytes: () => utf8(exportText([`{"user_id":3,"login":"carol","emails":[{"email":"${"y".repeat(307)}@corp.example","primary":true}]}`])),
     expect: accepted(1),
+  },
+  // Display-only fields (#12 item 8): only shown or ignored, so another type is a warning, never a refusal.
+  {
+    name: "every display-only instance field of another type, an address inside one (accepted, a warning each)",
+    bytes: () =>
+      utf8(`{${instanceWith(`"version":3.17,"http_only":"no","license":42,"public_key":{"k":"${SECRET_ADDRESSES[0]}"},"features":"all"`)},"users":[${ALICE},${BOB}]}`),
+    expect: accepted(2, ["instance.version", "instance.http_only", "instance.license", "instance.public_key", "instance.features"]),
+  },
+  {
+    name: "100,000 nested objects as instance.public_key (accepted, a warning)",
+    bytes: () => utf8(`{${instanceWith(`"public_key":${deepObjects()}`)},"users":[${ALICE}]}`),
+    expect: accepted(1, ["instance.public_key"]),
+  },
+  {
+    name: "a display-only key repeated, the last one of the expected type (accepted: JSON's last value counts, no warning)",
+    bytes: () => utf8(`{${instanceWith(`"features":"x","license":1,"features":[],"license":null`)},"users":[${ALICE}]}`),
+    expect: accepted(1, []),
   },
 ];
 
