@@ -22,6 +22,8 @@ import { instanceBarsChart, seatPoints, seatsOverTimeChart } from "./charts.js";
 
 /** The hidden marker of the one status reply per issue. */
 export const ISSUE_MARKER = "<!-- license-sync:issue -->";
+/** Where the status reply's summary starts: a later change of the ledger (forget) redraws from here. */
+export const SUMMARY_START = "<!-- license-sync:summary-start -->";
 const STATE_PREFIX = "<!-- license-sync:issue-state ";
 
 /** The reply to one command comment (a redelivery edits it instead of posting twice). */
@@ -150,8 +152,24 @@ export function renderIssueReply(input: IssueReplyInput): string {
   const notes = [...input.problems.map(problemLine), ...input.ignored.map(ignoredLine)];
   if (notes.length) parts.push({ head: [], rows: notes, more: (n) => `- … and ${formatCount(n)} more links` });
   if (input.problems.length) parts.push("", ...alternatives(input));
-  parts.push("", ...summaryParts(input.summary, input.options, input.results));
+  parts.push("", SUMMARY_START, ...summaryParts(input.summary, input.options, input.results));
   return fitCommentBody(layout(parts, SAFE_COMMENT_CHARS));
+}
+
+/**
+ * The issue's status reply with its summary redrawn after a later change of the ledger (what each
+ * file became stays as it was answered); null for a reply without a summary to redraw.
+ */
+export function renderIssueReplyTotals(
+  current: string,
+  input: { summary: LedgerSummary; options: SummaryOptions; forgotten: string; login: string },
+): string | null {
+  const at = current.indexOf(SUMMARY_START);
+  if (at < 0) return null;
+  const head = current.slice(0, at);
+  const change = `Updated after ${code(`/license-sync forget ${input.forgotten}`)} by @${inline(input.login, 60)}: the totals below are the ledger's now.`;
+  const parts: Part[] = [SUMMARY_START, change, "", ...summaryParts(input.summary, input.options)];
+  return fitCommentBody(head + layout(parts, Math.max(0, SAFE_COMMENT_CHARS - head.length)));
 }
 
 export type RefusedAction = "upload" | "forget" | "command";

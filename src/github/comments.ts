@@ -79,8 +79,26 @@ function targetKey(target: CommentTarget, marker: string): string {
  */
 export function upsertComment(octokit: Octokit, deps: ReplyDeps, target: CommentTarget, marker: string, body: ReplyBody): Promise<UpsertResult> {
   return deps.ledger.replies.hold(targetKey(target, marker), async (stored) => {
-    const result = await upsert(octokit, deps, target, marker, body, stored);
+    const result = (await upsert(octokit, deps, target, marker, body, stored, true))!;
     return { value: result, replyId: result.id };
+  });
+}
+
+/**
+ * Edits the comment carrying `marker` only if there is one: `body` maps its current body to the new
+ * one (null: leave it as it is). Held like every upsert. Null when there was no such comment.
+ */
+export function editCommentIfPresent(
+  octokit: Octokit,
+  deps: ReplyDeps,
+  target: CommentTarget,
+  marker: string,
+  body: (current: string) => string | null,
+): Promise<UpsertResult | null> {
+  return deps.ledger.replies.hold(targetKey(target, marker), async (stored) => {
+    // Without create, upsert calls `body` only with an existing comment's body.
+    const result = await upsert(octokit, deps, target, marker, (current) => body(current!) ?? current!, stored, false);
+    return { value: result, replyId: result?.id ?? null };
   });
 }
 
@@ -107,7 +125,8 @@ async function upsert(
   marker: string,
   body: ReplyBody,
   stored: number | null,
-): Promise<UpsertResult> {
+  create: boolean,
+): Promise<UpsertResult | null> {
   const { owner, repo } = target;
   const listed = await ownMarkedComments(octokit, deps, target, marker);
   // Written under an earlier claim but not listed yet: GitHub's lists can lag behind a write.
@@ -121,6 +140,7 @@ async function upsert(
     if (target.kind === "commit") await octokit.rest.repos.deleteCommitComment({ owner, repo, comment_id: d.id });
     else await octokit.rest.issues.deleteComment({ owner, repo, comment_id: d.id });
   }
+  if (!existing && !create) return null;
   const text = typeof body === "string" ? body : body(existing?.body ?? null);
   const full = fitCommentBody(text.includes(marker) ? text : `${marker}\n${text}`);
   if (existing) {

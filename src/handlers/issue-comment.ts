@@ -5,14 +5,16 @@ import { parseCommand, type Command } from "../domain/commands.js";
 import { findExports, hasAnything } from "../domain/issue-exports.js";
 import {
   commandMarker,
+  ISSUE_MARKER,
   renderForgetReply,
+  renderIssueReplyTotals,
   renderHelp,
   renderPermissionRefusal,
   renderRefreshWithoutEnterprise,
   renderReportReply,
   SEATS_OVER_TIME_ROWS,
 } from "../domain/render-issue.js";
-import { upsertComment } from "../github/comments.js";
+import { editCommentIfPresent, upsertComment } from "../github/comments.js";
 import { designatedByEnvironment } from "../github/designation.js";
 import { canForget, canUpload, describePermission, getPermission } from "../github/permissions.js";
 import { githubHosts, summaryOptions, uploadUrl } from "../answer/options.js";
@@ -78,6 +80,10 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
           : await deps.ledger.forget(ctx, command.target, source);
       await reply(renderForgetReply({ marker, target: command.target, outcome, options }));
       if (outcome.status === "removed" || outcome.status === "removed-cloud") {
+        // The issue's status reply and the dashboard show the totals as they are now.
+        await editCommentIfPresent(octokit, deps, target, ISSUE_MARKER, (current) =>
+          renderIssueReplyTotals(current, { summary: outcome.summary, options, forgotten: command.target, login: issue.login }),
+        );
         await refreshDashboard(deps, { octokit, repo, config, htmlUrl: issue.htmlUrl, log, summary: outcome.summary });
       }
       log.info(

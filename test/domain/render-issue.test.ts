@@ -12,7 +12,9 @@ import {
   renderForgetReply,
   renderHelp,
   renderIssueReply,
+  renderIssueReplyTotals,
   renderPermissionRefusal,
+  SUMMARY_START,
   renderReportReply,
   seatsOverTimePart,
   stateMarker,
@@ -77,6 +79,33 @@ describe("renderIssueReply", () => {
   it("without problems, offers no alternatives", () => {
     const body = renderIssueReply({ heading: "Issue edited", results: [recorded], problems: [], ignored: [], summary, options, state: {}, uploadUrl: UPLOAD });
     expect(body).not.toContain(UPLOAD);
+  });
+});
+
+describe("renderIssueReplyTotals (after forget)", () => {
+  // server-b forgotten: server-a alone, 2 people, 2 seats.
+  const afterReport = countUsage([{ instance: { serverId: "server-a", hostName: "ghes-a.corp.example" }, accounts: [acct(1, "k1"), acct(2, "k2")] }], DEFAULT_MATCH_OPTIONS);
+  const after: LedgerSummary = { report: afterReport, instances: [instances[0]!], totals: { seats: 2, accounts: 2, deduplicated: 0, instances: 1 }, generatedAt: now };
+  const before = renderIssueReply({ heading: "Issue opened", results: [recorded], problems: [], ignored: [], summary, options, state: { "body:a": "recorded" }, uploadUrl: UPLOAD });
+
+  it("keeps what each file became and redraws the summary with the ledger's totals now", () => {
+    const body = renderIssueReplyTotals(before, { summary: after, options, forgotten: "server-b", login: "ops-lead" })!;
+    const head = before.slice(0, before.indexOf(SUMMARY_START));
+    expect(body.startsWith(head)).toBe(true);
+    expect(head).toContain("**recorded**");
+    expect(body).toContain("## 2 seats consumed");
+    expect(body).not.toContain("## 3 seats consumed");
+    expect(body).not.toContain("ghes-b.corp.example");
+    expect(body.trimEnd().split("\n").pop()).toBe('<!-- license-sync:summary {"seats":2,"accounts":2,"deduplicated":0,"instances":1} -->');
+    expect(body).toMatchSnapshot();
+  });
+
+  it("leaves a reply without a summary alone, and stays under GitHub's limit with a long head", () => {
+    expect(renderIssueReplyTotals(`${ISSUE_MARKER}\nno summary here`, { summary: after, options, forgotten: "x", login: "y" })).toBeNull();
+    const long = `${ISSUE_MARKER}\n${"- ✅ a line of results\n".repeat(3000)}${SUMMARY_START}\nold`;
+    const body = renderIssueReplyTotals(long, { summary: after, options, forgotten: "server-b", login: "ops-lead" })!;
+    expect(body.length).toBeLessThan(65_536);
+    expect(body.startsWith(`${ISSUE_MARKER}\n- ✅ a line of results`)).toBe(true);
   });
 });
 

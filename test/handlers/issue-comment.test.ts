@@ -17,6 +17,7 @@ import {
   type Harness,
 } from "./issues-support.js";
 import { allowDashboard } from "../helpers/dashboard.js";
+import { ISSUE_MARKER, SUMMARY_START } from "../../src/domain/render-issue.js";
 
 const LEDGER = { repoId: REPO_ID, fullName: "acme/license-usage" };
 const OPTS = { allEmails: false, logins: false };
@@ -131,10 +132,22 @@ describe("/license-sync commands", () => {
     const api = nockEventStart({ role: "maintain", login: "ops-lead" });
     const capture = captureBody();
     nockCommandReply(api, capture);
+    // The issue's status reply from the upload, with the totals of then: redrawn, the rest kept.
+    const head = `${ISSUE_MARKER}<!-- license-sync:state {"body:b1":"recorded"} -->\n**Issue body**: 1 recorded\n\n- ✅ \`export.json\`: **recorded**\n\n`;
+    const status = `${head}${SUMMARY_START}\n## 4 seats consumed\n\n<!-- license-sync:summary {"seats":4} -->`;
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(1, "please count", PERSON()), listedComment(8000, status)]);
+    nockOwnApp(api);
+    const edited = captureBody();
+    api.patch(`${REPO_API}/issues/comments/8000`, edited.match).reply(200, { id: 8000 });
     await receive(h, "issue_comment", commentPayload({ body: "/license-sync forget server-b", login: "ops-lead" }));
 
     expect(capture.bodies[0]).toContain("Removed ghes-b.corp.example (`server-b`, 2 accounts)");
     expect(capture.bodies[0]).toContain('"seats":3,"accounts":3,"deduplicated":0,"instances":1');
+    expect(edited.bodies[0]!.startsWith(head + SUMMARY_START)).toBe(true);
+    expect(edited.bodies[0]).toContain("Updated after `/license-sync forget server-b` by @ops-lead");
+    expect(edited.bodies[0]).toContain("## 3 seats consumed");
+    expect(edited.bodies[0]).not.toContain("## 4 seats consumed");
+    expect(edited.bodies[0]).toContain('"seats":3,"accounts":3,"deduplicated":0,"instances":1');
     const [last] = await h.ledger.history(LEDGER, 1);
     expect(last).toMatchObject({ outcome: "removed", serverId: "server-b", uploader: "ops-lead", source: { kind: "command", issueNumber: ISSUE } });
   });
@@ -148,6 +161,8 @@ describe("/license-sync commands", () => {
     const api = nockEventStart({ role: "maintain", login: "ops-lead" });
     const capture = captureBody();
     nockCommandReply(api, capture);
+    // No status reply on this issue: nothing else is written.
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(1, "please count", PERSON())]);
 
     await receive(h, "issue_comment", commentPayload({ body: "/license-sync forget cloud", login: "ops-lead" }));
 
