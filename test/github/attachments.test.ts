@@ -3,6 +3,7 @@ import nock from "nock";
 import { Readable } from "node:stream";
 import { downloadAttachment, isAllowedDownloadUrl, type DownloadOptions } from "../../src/github/attachments.js";
 import { readSettings } from "../../src/settings.js";
+import { endlessBody } from "../helpers/streams.js";
 
 const LINK = "https://github.com/user-attachments/files/123/usage.json";
 const S3 = "https://github-production-user-asset-6210df.s3.amazonaws.com";
@@ -101,21 +102,12 @@ describe("downloadAttachment", () => {
 
   it("aborts a chunked body that grows past the cap mid-stream", async () => {
     // nock buffers a stream reply before answering, so an endless body is served by a stand-in fetch.
-    let pulled = 0;
-    let cancelled = false;
-    const endless = new ReadableStream<Uint8Array>({
-      pull(c) {
-        pulled += 300;
-        c.enqueue(new Uint8Array(300));
-      },
-      cancel() {
-        cancelled = true;
-      },
-    });
-    const stub = (async () => new Response(endless, { status: 200 })) as typeof fetch;
+    // A broken cap reads until the body errors (ENDLESS_BUDGET), in well under the time-out.
+    const endless = endlessBody(300);
+    const stub = (async () => new Response(endless.stream, { status: 200 })) as typeof fetch;
     expect(await downloadAttachment(LINK, { ...base, fetch: stub })).toEqual({ ok: false, reason: "too-large", limit: 1_000 });
-    expect(cancelled).toBe(true);
-    expect(pulled).toBeLessThan(3_000);
+    expect(endless.cancelled).toBe(true);
+    expect(endless.pulled).toBeLessThan(3_000);
   });
 
   it("refuses a chunked body (no Content-Length) over the cap served through nock", async () => {

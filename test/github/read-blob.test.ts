@@ -5,9 +5,10 @@ import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import { gzipSync } from "node:zlib";
 import nock from "nock";
 import type { Context } from "probot";
-import { readBlob, readExportFiles, skippedResults } from "../../src/github/push-files.js";
+import { readBlob, readBlobWithin, readExportFiles, skippedResults } from "../../src/github/push-files.js";
 import { API, TestOctokit } from "../helpers/probot.js";
-import { blobReply, rawBlob } from "../helpers/exports.js";
+import { blobReply, RAW_BLOB_TYPE, rawBlob } from "../helpers/exports.js";
+import { endlessBody } from "../helpers/streams.js";
 
 const REPO = { owner: "acme", repo: "license-usage" };
 const BLOB = "/repos/acme/license-usage/git/blobs/b1";
@@ -55,6 +56,17 @@ describe("readBlob", () => {
     nock(API).get(BLOB).reply(200, blobReply("b1", big));
     const bytes = await readBlob(octokit(), REPO, "b1");
     expect(Buffer.compare(Buffer.from(bytes), big)).toBe(0);
+  });
+
+  it("stops reading a raw blob with no Content-Length once it passes the cap, and cancels the download", async () => {
+    // nock buffers a body before answering, so the endless one comes from a stand-in fetch. A broken
+    // cap reads until the body errors (ENDLESS_BUDGET), in well under the time-out.
+    const endless = endlessBody(4096);
+    const fetch = (async () => new Response(endless.stream, { status: 200, headers: { "content-type": RAW_BLOB_TYPE } })) as typeof globalThis.fetch;
+    const client = new TestOctokit({ auth: "ghs_test", request: { fetch } }) as unknown as Context["octokit"];
+    expect(await readBlobWithin(client, REPO, "b1", 64 * 1024)).toBeNull();
+    expect(endless.cancelled).toBe(true);
+    expect(endless.pulled).toBeLessThan(128 * 1024);
   });
 
   it("fails loudly on a JSON answer that is no blob", async () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main, processIo } from "../../src/cli/main.js";
-import { CORPUS, exportText, gzipBomb } from "./corpus.js";
+import { CORPUS, OVER_CAP_BOMB_MIB, exportText, gzipBomb } from "./corpus.js";
 import { expectPlainText } from "./support.js";
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -39,7 +39,8 @@ beforeAll(() => {
     if (item.expect.verdict !== "refused") continue;
     put(`item-${i}.json`, item.bytes(), item.expect.path, item.expect.message);
   }
-  put("bomb.json.gz", gzipBomb(2048), "", /^is gzip-compressed and inflates to more than 100 MB/);
+  // Over the cap is enough here; the 2 GB bomb's memory bound is corpus.test.ts's.
+  put("bomb.json.gz", gzipBomb(OVER_CAP_BOMB_MIB), "", /^is gzip-compressed and inflates to more than 100 MB/);
   // 200 MB without writing 200 MB: a sparse file. The CLI refuses it from its size alone.
   const big = join(tmp, "big.json");
   writeFileSync(big, exportText());

@@ -10,7 +10,7 @@ import type { UploadContext } from "../../src/ledger/types.js";
 import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import { exportJson, users } from "../helpers/exports.js";
 import { memoryLedger } from "../helpers/ledger.js";
-import { CORPUS, DUPLICATE_KEYS, HOST_NAME, SERVER_ID, gzipBomb, millionUsers, paddedExport, repeatedUserId } from "./corpus.js";
+import { CORPUS, DUPLICATE_KEYS, HOST_NAME, SERVER_ID, OVER_CAP_BOMB_MIB, gzipBomb, millionUsers, paddedExport, repeatedUserId } from "./corpus.js";
 import { expectCleanFindings, expectRefusedOnly, snapshot } from "./support.js";
 
 const MB = 1024 * 1024;
@@ -180,13 +180,22 @@ describe("big inputs: refused early, time and memory bounded", () => {
   }, 60_000);
 
   it("a 2 MB gzip bomb inflating to 2 GB stops at the 100 MB cap, for both readers and the ledger", async () => {
+    const refusal = "is gzip-compressed and inflates to more than 100 MB, the size limit; it was not read";
+    // First a bomb just over the cap: a broken cap fails here in a second, not 2 GB in (inflating is
+    // synchronous, no time-out would stop it).
+    const small = gzipBomb(OVER_CAP_BOMB_MIB);
+    for (const [, read] of READERS) {
+      const r = read(small, "hostile.json.gz", LIMITS);
+      expect(!r.ok && r.errors.map((f) => f.message)).toEqual([refusal]);
+    }
+    const elsewhere = { ...ctx, ledger: { repoId: ledgerKey.repoId + 1, fullName: "acme/elsewhere" } };
+    const first = await ledger.recordUploads(elsewhere, [{ file: "hostile.json.gz", bytes: small, source }]);
+    expect(first.results[0]!.status).toBe("refused");
     const bomb = gzipBomb(2048);
     expect(bomb.length).toBeLessThan(4 * MB);
     for (const [, read] of READERS) {
       const g = await growth(() => read(bomb, "hostile.json.gz", LIMITS));
-      expect(!g.value.ok && g.value.errors.map((f) => f.message)).toEqual([
-        "is gzip-compressed and inflates to more than 100 MB, the size limit; it was not read",
-      ]);
+      expect(!g.value.ok && g.value.errors.map((f) => f.message)).toEqual([refusal]);
       // Inflating stops at the cap: at most the cap (plus zlib's chunks) is ever held, never 2 GB.
       expect(g.rss).toBeLessThan(400);
       expect(g.ms).toBeLessThan(15_000);

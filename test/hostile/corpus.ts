@@ -182,6 +182,13 @@ export const CORPUS: HostileItem[] = [
 export const DUPLICATE_KEYS = utf8(exportText([`{"user_id":1,"user_id":2,"login":"carol","emails":[{"email":"${SECRET_ADDRESSES[0]}","primary":true}]}`]));
 
 /**
+ * Inflated size of the bombs that only need to be over the 100 MB cap. Inflating is synchronous, so
+ * no time-out can stop it: with a broken cap this one costs a second and 160 MB, a 2 GB one gigabytes
+ * per reader (a worker once reached 7.4 GB). The 2 GB bomb is tried only after this one was refused.
+ */
+export const OVER_CAP_BOMB_MIB = 160;
+
+/**
  * A gzip bomb: concatenated gzip members of 1 MiB of spaces each (deflate tops out near 1000:1), the
  * first one a valid export so the inflated text would be accepted if it were ever read to the end.
  */
