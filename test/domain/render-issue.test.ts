@@ -82,10 +82,11 @@ describe("renderIssueReply", () => {
   });
 });
 
+// The ledger after server-b is forgotten: server-a alone, 2 people, 2 seats.
+const afterReport = countUsage([{ instance: { serverId: "server-a", hostName: "ghes-a.corp.example" }, accounts: [acct(1, "k1"), acct(2, "k2")] }], DEFAULT_MATCH_OPTIONS);
+const after: LedgerSummary = { report: afterReport, instances: [instances[0]!], totals: { seats: 2, accounts: 2, deduplicated: 0, instances: 1 }, generatedAt: now };
+
 describe("renderIssueReplyTotals (after forget)", () => {
-  // server-b forgotten: server-a alone, 2 people, 2 seats.
-  const afterReport = countUsage([{ instance: { serverId: "server-a", hostName: "ghes-a.corp.example" }, accounts: [acct(1, "k1"), acct(2, "k2")] }], DEFAULT_MATCH_OPTIONS);
-  const after: LedgerSummary = { report: afterReport, instances: [instances[0]!], totals: { seats: 2, accounts: 2, deduplicated: 0, instances: 1 }, generatedAt: now };
   const before = renderIssueReply({ heading: "Issue opened", results: [recorded], problems: [], ignored: [], summary, options, state: { "body:a": "recorded" }, uploadUrl: UPLOAD });
 
   it("keeps what each file became and redraws the summary with the ledger's totals now", () => {
@@ -176,7 +177,13 @@ describe("other issue replies", () => {
 
   it("forget: removed, ambiguous, not found", () => {
     const marker = commandMarker(7);
-    expect(renderForgetReply({ marker, target: "server-b", outcome: { status: "removed", instance: instances[1]!, summary }, options })).toMatchSnapshot();
+    // The outcome carries the ledger as it is after the removal, as LedgerService.forget returns it.
+    const removed = renderForgetReply({ marker, target: "server-b", outcome: { status: "removed", instance: instances[1]!, summary: after }, options });
+    expect(removed).toMatch(/^Removed ghes-b\.corp\.example \(`server-b`, 2 accounts\) from the ledger\./m);
+    expect(removed.split("\n").filter((l) => l.includes("ghes-b"))).toHaveLength(1);
+    expect(removed).toContain("## 2 seats consumed");
+    expect(removed.trimEnd().split("\n").pop()).toBe('<!-- license-sync:summary {"seats":2,"accounts":2,"deduplicated":0,"instances":1} -->');
+    expect(removed).toMatchSnapshot();
     expect(
       renderForgetReply({ marker, target: "ghes.corp.example", outcome: { status: "ambiguous", candidates: instances }, options }),
     ).toMatchSnapshot();
