@@ -1,10 +1,7 @@
 // One contract suite, run against both adapters: SQLite always, PostgreSQL when reachable (and
 // always when REQUIRE_POSTGRES=1, as in CI).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { countUsage, latestPerInstance } from "../../src/domain/count.js";
-import { identifyAccounts } from "../../src/domain/identity.js";
-import { DEFAULT_MATCH_OPTIONS, type IdentifiedAccount, type InstanceAccounts } from "../../src/domain/types.js";
-import { readExport } from "../../src/domain/validate.js";
+import { DEFAULT_MATCH_OPTIONS, type IdentifiedAccount } from "../../src/domain/types.js";
 import { createIdentityHasher, keyFingerprint } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
 import type { UploadContext, UploadInput } from "../../src/ledger/types.js";
@@ -42,16 +39,6 @@ const commit = (file: string, bytes: Uint8Array, sha = "c0ffee"): UploadInput =>
   bytes,
   source: { kind: "commit", sha, path: file },
 });
-
-/** The counting engine's answer over the same files, keyed by plain normalized e-mails. */
-function expectedSeats(files: Uint8Array[]): number {
-  const instances: InstanceAccounts[] = files.map((bytes, i) => {
-    const r = readExport(bytes, `f${i}`, LIMITS);
-    if (!r.ok) throw new Error("test export invalid");
-    return { instance: r.export.instance, accounts: identifyAccounts(r.export.accounts, (e) => e) };
-  });
-  return countUsage(latestPerInstance(instances), DEFAULT_MATCH_OPTIONS).seats;
-}
 
 function account(userId: number, key?: string): IdentifiedAccount {
   return { userId, login: `u${userId}`, primary: key ? [key] : [], secondary: [] };
@@ -255,7 +242,7 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect(await service.cloudFetch(b)).toBeUndefined();
   });
 
-  it("records uploads: totals, added/removed, seat delta, and the counting engine agrees", async () => {
+  it("records uploads: totals, added/removed, seat delta, as worked out by hand", async () => {
     const store = await freshStore();
     const service = new LedgerService(store, hasher, LIMITS);
     const ledger = newLedger();
@@ -266,13 +253,13 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect(first.results[0]).toMatchObject({ added: null, removed: null, seatDelta: 100, accounts: 100 });
     expect(first.results[1]).toMatchObject({ seatDelta: 50 });
     expect(first.summary.totals).toEqual({ seats: 150, accounts: 200, deduplicated: 50, instances: 2 });
-    expect(first.summary.totals.seats).toBe(expectedSeats([a1, b1]));
 
     // srv-a again: 10 left (ids 1..10), 5 joined (new ids).
     const a2 = exportJson("srv-a", "ghes-a.corp", [...people(10, 90, 11), ...people(1000, 5, 9000)]);
     const second = await service.recordUploads(ctxFor(ledger), [commit("a.json", a2)]);
     expect(second.results[0]).toMatchObject({ status: "recorded", added: 5, removed: 10, seatDelta: -5 });
-    expect(second.summary.totals.seats).toBe(expectedSeats([a1, b1, a2]));
+    // People 10..99 and 1000..1004 on srv-a, 50..149 on srv-b: 140 + 5 people, 50 of them on both.
+    expect(second.summary.totals).toEqual({ seats: 145, accounts: 195, deduplicated: 50, instances: 2 });
     expect(second.summary.instances.map((i) => i.serverId)).toEqual(["srv-a", "srv-b"]);
     const hist = await service.history(ledger);
     expect(hist[0]).toMatchObject({ outcome: "recorded", added: 5, removed: 10, totals: second.summary.totals });
@@ -549,7 +536,7 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect((await scanTextColumns(store, "@")).filter((s) => s.hits > 0).map((s) => s.column)).toEqual(["accounts.login"]);
   });
 
-  it("serialises concurrent uploads to one ledger: totals match the counting engine", async () => {
+  it("serialises concurrent uploads to one ledger: totals as worked out by hand", async () => {
     const loc = adapter.fresh();
     // Two stores on one database stand for two replicas (PostgreSQL). SQLite is one file per
     // process: there, both services share the store, whose single writer must serialise them.
@@ -562,7 +549,8 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
       files.map((bytes, i) => replicas[i % 2]!.recordUploads(ctxFor(ledger, `d${i}`), [commit(`f${i}.json`, bytes)])),
     );
     const summary = await replicas[0]!.summary(ledger, DEFAULT_MATCH_OPTIONS);
-    expect(summary.totals).toEqual({ seats: expectedSeats(files), accounts: 8000, deduplicated: 8000 - expectedSeats(files), instances: 8 });
+    // Instance i holds people 300i..300i+999: together people 0..3099, 3,100 seats of 8,000 accounts.
+    expect(summary.totals).toEqual({ seats: 3100, accounts: 8000, deduplicated: 4900, instances: 8 });
     // Each upload saw every earlier one: the history's instance counts go 1, 2, …, 8.
     const hist = (await replicas[1]!.history(ledger)).reverse();
     expect(hist.map((h) => h.totals?.instances)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -577,8 +565,12 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     ]);
     const final = await replicas[0]!.summary(ledger, DEFAULT_MATCH_OPTIONS);
     const winner = final.instances.find((i) => i.serverId === "srv-x")!;
-    const winnerBytes = winner.accountCount === 700 ? x1 : x2;
-    expect(final.totals.seats).toBe(expectedSeats([...files, winnerBytes]));
+    // x1 brings 700 new people (5000..5699); x2's 400 (100..499) are all counted already.
+    expect(final.totals).toEqual(
+      winner.accountCount === 700
+        ? { seats: 3800, accounts: 8700, deduplicated: 4900, instances: 9 }
+        : { seats: 3100, accounts: 8400, deduplicated: 5300, instances: 9 },
+    );
     expect((await replicas[0]!.history(ledger, 1))[0]!.totals).toEqual(final.totals);
   });
 });
