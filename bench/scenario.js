@@ -3,6 +3,7 @@
 // node --expose-gc bench/scenario.js NAME RUNS FILE... ; RUNS=1 in a fresh process gives the peak
 // memory of one cold run (Linux's VmHWM: the high-water mark of this process's resident memory).
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -12,6 +13,8 @@ import { createIdentityHasher } from "../dist/ledger/identity-key.js";
 import { identifyAccounts } from "../dist/domain/identity.js";
 import { LedgerService } from "../dist/ledger/service.js";
 import { openStore } from "../dist/storage/open-store.js";
+import { AppOctokit } from "../dist/github/octokit.js";
+import { readBlobWithin } from "../dist/github/push-files.js";
 import { peakRss } from "./peak-rss.js";
 
 const [name, runsArg, ...files] = process.argv.slice(2);
@@ -30,6 +33,34 @@ const cliIo = {
 
 let cleanup = async () => {};
 let counter = 0;
+
+/**
+ * The files as GitHub serves blobs, read as production reads them: the app's Octokit (AppOctokit)
+ * asks a local HTTP server for each blob raw (readBlobWithin). The server's copies are loaded at
+ * set-up, so they are part of the baseline memory, as GitHub's copies are no part of the app's.
+ */
+async function blobServer(list) {
+  const blobs = new Map(list.map((f, i) => [`sha${i}`, readFileSync(f)]));
+  const server = createServer((req, res) => {
+    const m = /^\/repos\/bench\/exports\/git\/blobs\/(\w+)$/.exec(req.url ?? "");
+    const bytes = m && blobs.get(m[1]);
+    if (!bytes || !String(req.headers.accept ?? "").includes("raw")) return void res.writeHead(404).end();
+    res.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8", "content-length": bytes.length }).end(bytes);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const octokit = new AppOctokit({
+    auth: "bench-token",
+    baseUrl: `http://127.0.0.1:${server.address().port}`,
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  });
+  const prev = cleanup;
+  cleanup = async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await prev();
+  };
+  return async (f) => readBlobWithin(octokit, { owner: "bench", repo: "exports" }, `sha${list.indexOf(f)}`, MAX);
+}
 
 async function makePush(dialect) {
   let url;
@@ -55,9 +86,10 @@ async function makePush(dialect) {
     }
     await prev();
   };
-  // One upload through the push path: read, validate, record (replacing the instance), summarize.
+  const readBlob = await blobServer(files.slice(0, 1));
+  // One upload through the push path: read (the blob, over HTTP), validate, record (replacing the instance), summarize.
   return async () => {
-    const bytes = readFileSync(files[0]);
+    const bytes = await readBlob(files[0]);
     const ctx = { ledger: { repoId: ++counter, fullName: `bench/ledger-${counter}` }, uploader: "bench", deliveryId: null, options };
     const out = await ledger.recordUploads(ctx, [{ file: "export.json", bytes, source: { kind: "commit", sha: "0".repeat(40), path: "export.json" } }]);
     if (out.results[0].status !== "recorded") throw new Error(`not recorded: ${JSON.stringify(out.results[0])}`);
@@ -100,11 +132,12 @@ async function pushLedger(dialect) {
   cleanup = () => store.close();
   const ledger = new LedgerService(store, hasher, { maxBytes: MAX });
   const pushed = [files.at(-1), files[0]];
+  const readBlob = await blobServer(pushed);
   let turn = 0;
   return async () => {
     const f = pushed[turn++ % 2];
     const ctx = { ledger: bigLedger, uploader: "bench", deliveryId: null, options };
-    const out = await ledger.recordUploads(ctx, [{ file: "export.json", bytes: readFileSync(f), source: { kind: "commit", sha: String(turn), path: "export.json" } }]);
+    const out = await ledger.recordUploads(ctx, [{ file: "export.json", bytes: await readBlob(f), source: { kind: "commit", sha: String(turn), path: "export.json" } }]);
     if (out.results[0].status !== "recorded") throw new Error(`not recorded: ${JSON.stringify(out.results[0]).slice(0, 300)}`);
   };
 }
