@@ -109,6 +109,9 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
     await stream?.cancel();
     return null;
   }
+  // With a declared length, chunks are copied into one buffer of that size as they come: the blob is
+  // held once, not as chunks plus their concatenation (a second copy of a 21 MB export at the peak).
+  let whole = !json && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : null;
   const chunks: Uint8Array[] = [];
   let length = 0;
   if (stream) {
@@ -116,15 +119,21 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      length += value.byteLength;
-      if (length > (json ? maxBytes * 1.4 + 1024 : maxBytes)) {
+      if (length + value.byteLength > (json ? maxBytes * 1.4 + 1024 : maxBytes)) {
         await reader.cancel();
         return null;
       }
-      chunks.push(value);
+      if (whole && length + value.byteLength <= whole.length) whole.set(value, length);
+      else {
+        // longer than declared: keep what was copied as a chunk of its own, go on collecting chunks
+        if (whole) chunks.push(whole.subarray(0, length));
+        whole = null;
+        chunks.push(value);
+      }
+      length += value.byteLength;
     }
   }
-  const bytes = Buffer.concat(chunks, length);
+  const bytes = whole ? whole.subarray(0, length) : Buffer.concat(chunks, length);
   if (!json) return bytes;
   const data = JSON.parse(bytes.toString("utf8")) as { encoding?: string; content?: string };
   let decoded: Buffer;
