@@ -11,6 +11,7 @@ import type { LedgerStore } from "../../src/storage/ledger-store.js";
 import { exportJson, users } from "../helpers/exports.js";
 import { memoryLedger } from "../helpers/ledger.js";
 import { CORPUS, DUPLICATE_KEYS, HOST_NAME, SERVER_ID, OVER_CAP_BOMB_MIB, gzipBomb, millionUsers, paddedExport, repeatedUserId } from "./corpus.js";
+import { collectGarbage } from "../helpers/gc.js";
 import { expectCleanFindings, expectRefusedOnly, snapshot } from "./support.js";
 
 const MB = 1024 * 1024;
@@ -141,8 +142,7 @@ describe("LedgerService on the corpus (in-memory SQLite)", () => {
 
 /** Resident and heap growth across `fn`, in MB, after a GC when one is exposed. */
 async function growth<T>(fn: () => Promise<T> | T): Promise<{ value: T; rss: number; heap: number; ms: number }> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
+  collectGarbage();
   const m0 = process.memoryUsage();
   const t0 = performance.now();
   const value = await fn();
