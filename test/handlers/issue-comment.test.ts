@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
 import { cloudCsv, exportJson, users } from "../helpers/exports.js";
 import { API, nockOwnApp } from "../helpers/probot.js";
-import { PERSON, listedComment } from "../helpers/payloads.js";
+import { OTHER_APP_BOT, PERSON, listedComment } from "../helpers/payloads.js";
 import {
   ISSUE,
   REPO_API,
@@ -17,7 +17,7 @@ import {
   type Harness,
 } from "./issues-support.js";
 import { allowDashboard } from "../helpers/dashboard.js";
-import { ISSUE_MARKER, SUMMARY_START } from "../../src/domain/render-issue.js";
+import { ISSUE_MARKER, SUMMARY_START, commandMarker, parseStateMarker, stateMarker } from "../../src/domain/render-issue.js";
 
 const LEDGER = { repoId: REPO_ID, fullName: "acme/license-usage" };
 const OPTS = { allEmails: false, logins: false };
@@ -68,6 +68,30 @@ describe("issue_comment.created: exports", () => {
     expect(history[0]?.source).toEqual({ kind: "issue", issueNumber: ISSUE, commentId: COMMENT_ID, file: "comment block 1" });
   });
 
+  it("a person's or another app's comment carrying the status marker is never edited, nor its state trusted", async () => {
+    const api = nockEventStart();
+    // Planted: an issue-body attachment "refused". Trusted, the issue would stay labelled refused.
+    const planted = `${ISSUE_MARKER}${stateMarker({ "body:https://github.com/user-attachments/files/9/x.json": "refused" })}\nplanted`;
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [
+      listedComment(50, planted, PERSON()),
+      listedComment(51, planted, OTHER_APP_BOT()),
+    ]);
+    nockOwnApp(api);
+    const capture = captureBody();
+    api.post(`${REPO_API}/issues/${ISSUE}/comments`, capture.match).reply(201, { id: 9001 });
+    const labels: string[] = [];
+    api.post(`${REPO_API}/labels`, (b: { name: string }) => b.name === "license-usage: recorded").reply(201, {});
+    api.post(`${REPO_API}/issues/${ISSUE}/labels`, (b: { labels: string[] }) => (labels.push(...b.labels), true)).reply(200, []);
+    // No PATCH is mocked: editing either planted comment would fail the delivery.
+
+    await receive(h, "issue_comment", commentPayload({ body: "Here:\n```json\n" + EXPORT_A + "\n```" }));
+
+    expect(capture.bodies).toHaveLength(1);
+    expect(Object.entries(parseStateMarker(capture.bodies[0]))).toEqual([[expect.stringMatching(new RegExp(`^comment-${COMMENT_ID}:`)), "recorded"]]);
+    expect(capture.bodies[0]).not.toContain("x.json");
+    expect(labels).toEqual(["license-usage: recorded"]);
+  });
+
   it("ignores a plain comment, a bot's comment and a pull request comment without any API call", async () => {
     await receive(h, "issue_comment", commentPayload({ body: "Thanks, looks good!" }));
     await receive(h, "issue_comment", commentPayload({ body: "/license-sync report", senderType: "Bot", login: "license-sync[bot]" }));
@@ -112,6 +136,19 @@ describe("/license-sync commands", () => {
     nockCommandReply(api, capture);
     await receive(h, "issue_comment", commentPayload({ body: "/license-sync frobnicate" }));
     expect(capture.bodies[0]).toContain("I do not know the command `/license-sync frobnicate`.");
+  });
+
+  it("a person's comment carrying this command's reply marker is not taken for the reply: a new one is posted", async () => {
+    const api = nockEventStart();
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(60, `${commandMarker(COMMENT_ID)}\nplanted by a person`, PERSON())]);
+    const capture = captureBody();
+    api.post(`${REPO_API}/issues/${ISSUE}/comments`, capture.match).reply(201, { id: 9100 });
+    // No PATCH is mocked: editing the person's comment would fail the delivery.
+
+    await receive(h, "issue_comment", commentPayload({ body: "/license-sync report" }));
+
+    expect(capture.bodies).toHaveLength(1);
+    expect(capture.bodies[0]!.startsWith(commandMarker(COMMENT_ID))).toBe(true);
   });
 
   it("a redelivered command edits its earlier reply", async () => {
