@@ -17,6 +17,7 @@ import { resultTally, summaryMarker } from "../../src/domain/render.js";
 import type { FileResult } from "../../src/domain/types.js";
 import { replyOutcome } from "../../src/cli/upload-git.js";
 import { exportJson, gzip, users } from "../helpers/exports.js";
+import { OWN_BOT, PERSON } from "../helpers/payloads.js";
 
 const API = "https://api.github.com";
 const REPO = "/repos/acme/ledger";
@@ -429,7 +430,7 @@ describe("license-sync upload --wait", () => {
     write(scope, newPosted(), 1);
     return scope;
   };
-  const reply = (body: string) => [{ id: 1, body: `<!-- license-sync:push -->\n${body}`, user: { type: "Bot" } }];
+  const reply = (body: string) => [{ id: 1, body: `<!-- license-sync:push -->\n${body}`, user: OWN_BOT() }];
 
   it("polls the license usage check run, prints its outcome and the seat summary of the reply (exit 0)", async () => {
     const scope = committed();
@@ -443,7 +444,7 @@ describe("license-sync upload --wait", () => {
       .get(`${REPO}/commits/c2/comments`)
       .query({ per_page: "100" })
       .reply(200, [
-        { id: 7, body: `fake ${summaryMarker({ seats: 1, accounts: 1, deduplicated: 0, instances: 1 })}`, user: { type: "User" } },
+        { id: 7, body: `fake ${summaryMarker({ seats: 1, accounts: 1, deduplicated: 0, instances: 1 })}`, user: PERSON() },
         ...reply(`## License usage\n${summaryMarker({ seats: 1234, accounts: 1500, deduplicated: 266, instances: 3 })}`),
       ]);
     const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);

@@ -5,6 +5,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { blobReply, RAW_BLOB_TYPE } from "./exports.js";
+import { githubAccount, type Json } from "./payloads.js";
 
 export interface StandInFile {
   path: string;
@@ -16,7 +17,7 @@ export interface StandInComment {
   id: number;
   body: string;
   /** The author, as GitHub sends it: the app's bot account for comments the app creates. */
-  user: { login: string; type: string };
+  user: Json;
 }
 
 export interface StandInIssue {
@@ -25,7 +26,7 @@ export interface StandInIssue {
   body: string;
   title: string;
   locked?: boolean;
-  user: { login: string; type: string };
+  user: Json;
 }
 
 export interface StandInCheckRun {
@@ -63,6 +64,11 @@ export class GitHubStandIn extends EventEmitter {
   private readonly made = new Map<number, number>();
   private readonly blobs = new Map<string, string | Uint8Array>();
   private nextId = 1;
+
+  /** The app's bot account, whole, as GitHub sends it as a comment's or issue's `user`. */
+  private bot(): Json {
+    return githubAccount(`${this.slug}[bot]`, "Bot", 1_000_001);
+  }
 
   private newId(): number {
     const id = this.nextId++;
@@ -158,7 +164,7 @@ export class GitHubStandIn extends EventEmitter {
       const list = this.comments.get(key) ?? [];
       if (method === "GET") return json(200, this.listed(list));
       if (method === "POST") {
-        const comment = { id: this.newId(), body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
+        const comment = { id: this.newId(), body: String(body().body), user: this.bot() };
         this.comments.set(key, [...list, comment]);
         return json(201, comment);
       }
@@ -181,7 +187,7 @@ export class GitHubStandIn extends EventEmitter {
     if (rest === "issues") {
       if (method === "GET") return json(200, this.listed(this.issues.get(repo) ?? []));
       if (method === "POST") {
-        const issue = { number: this.newId(), state: "open", body: String(body().body), title: String(body().title), user: { login: `${this.slug}[bot]`, type: "Bot" } };
+        const issue = { number: this.newId(), state: "open", body: String(body().body), title: String(body().title), user: this.bot() };
         this.issues.set(repo, [...(this.issues.get(repo) ?? []), issue]);
         return json(201, issue);
       }
@@ -204,7 +210,7 @@ export class GitHubStandIn extends EventEmitter {
       const list = this.issueComments.get(key) ?? [];
       if (method === "GET") return json(200, this.listed(list));
       if (method === "POST") {
-        const comment = { id: this.newId(), body: String(body().body), user: { login: `${this.slug}[bot]`, type: "Bot" } };
+        const comment = { id: this.newId(), body: String(body().body), user: this.bot() };
         this.issueComments.set(key, [...list, comment]);
         json(201, comment);
         this.emit("issue-comment", key);
