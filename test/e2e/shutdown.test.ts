@@ -3,7 +3,6 @@
 // then closes the database; past the bound it gives up, says how many it abandoned, and exits 1.
 import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import { createHash, createHmac } from "node:crypto";
-import { Agent, request } from "node:http";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import nock from "nock";
 import { Probot, Server } from "probot";
@@ -20,6 +19,7 @@ import { exportJson, users } from "../helpers/exports.js";
 import { testSettings } from "../helpers/ledger.js";
 import { GitHubStandIn } from "../helpers/github-stand-in.js";
 import { FaultyStore } from "../helpers/faulty-store.js";
+import { RawConnection, type RawReply } from "../helpers/raw-http.js";
 
 const SECRET = "shutdown-webhook-secret";
 const LEDGER = { repoId: REPO_ID, fullName: FULL_NAME };
@@ -35,11 +35,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
 describe("shutdown with a delivery in flight", () => {
   let standIn: GitHubStandIn;
   let server: Server;
@@ -48,7 +43,7 @@ describe("shutdown with a delivery in flight", () => {
   let store: FaultyStore;
   let ledger: LedgerService;
   let deliveries: DeliveryTracker;
-  let agent: Agent;
+  let connection: RawConnection;
   /** What happened, in order: the store's close notes what the ledger held at that moment. */
   let events: string[];
   let logged: string[];
@@ -89,43 +84,35 @@ describe("shutdown with a delivery in flight", () => {
     await server.load(licenseSync({ ledger, settings: testSettings(), deliveries }));
     await server.start();
     // One connection, kept alive: a delivery queued behind the one in flight reuses its socket.
-    agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    connection = await RawConnection.open(port);
   });
 
   afterEach(async () => {
     release();
-    agent.destroy();
+    connection.close();
     await server.stop().catch(() => undefined);
     await standIn.close();
     await inner.close().catch(() => undefined);
     nock.activate();
   });
 
-  /** A signed push delivery; `via` false opens a fresh connection. */
-  function deliver(id: string, via: Agent | false = agent): Promise<Reply> {
+  /** A signed push delivery; `via` false opens a fresh connection (rejected when none is taken). */
+  async function deliver(id: string, via: "kept" | false = "kept"): Promise<RawReply> {
     const after = hex(id);
     const bytes = exportJson(`srv-${id}`, `ghes-${id}.corp.example`, users(1, 5));
     standIn.addPush(FULL_NAME, after, [{ path: `license-usage/${id}.json`, blobSha: hex(bytes), bytes }]);
     const body = JSON.stringify(pushPayload({ after }));
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: "127.0.0.1",
-          port: url.port,
-          path: "/api/github/webhooks",
-          method: "POST",
-          agent: via,
-          headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id, "x-hub-signature-256": sign(body) },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (c: Buffer) => (text += c.toString()));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+    const conn = via === "kept" ? connection : await RawConnection.open(url.port);
+    try {
+      return await conn.request({
+        method: "POST",
+        path: "/api/github/webhooks",
+        headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id, "x-hub-signature-256": sign(body) },
+        body,
+      });
+    } finally {
+      if (conn !== connection) conn.close();
+    }
   }
 
   /** The store as shutdown sees it: closing records whether the upload was in the ledger by then. */
