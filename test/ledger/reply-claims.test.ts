@@ -45,25 +45,24 @@ describe.each(cases)("reply claims on $name", ({ make }) => {
   it("runs different targets side by side", async () => {
     const { a, b } = await twoReplicas();
     let inside = 0;
-    let most = 0;
+    let bothIn!: () => void;
+    const both = new Promise<void>((resolve) => (bothIn = resolve));
+    // Each waits (a bounded while) for the other to be inside too: serialized, neither would be.
     const work = (claims: ReplyClaims, target: string) =>
       claims.hold(target, async () => {
-        inside++;
-        most = Math.max(most, inside);
-        await sleep(30);
-        inside--;
-        return { value: undefined, replyId: null };
+        if (++inside === 2) bothIn();
+        const met = await Promise.race([both.then(() => true), sleep(5_000).then(() => false)]);
+        return { value: met, replyId: null };
       });
-    await Promise.all([work(a, "t1"), work(b, "t2")]);
-    expect(most).toBe(2);
+    expect(await Promise.all([work(a, "t1"), work(b, "t2")])).toEqual([true, true]);
   });
 
   it("keeps a lease renewed while its work runs longer than the lease", async () => {
-    const { a, b } = await twoReplicas(400);
+    const { a, b } = await twoReplicas(1_000);
     const order: string[] = [];
     const slow = a.hold("t", async () => {
       order.push("a in");
-      await sleep(1_400);
+      await sleep(2_500);
       order.push("a out");
       return { value: undefined, replyId: 7 };
     });
