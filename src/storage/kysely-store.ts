@@ -1,5 +1,5 @@
 // The one LedgerStore implementation, over kysely. Everything dialect-specific (how a write
-// transaction starts and locks, how accounts are bulk-inserted) sits behind DialectOps; sqlite.ts
+// transaction starts and locks, how cloud members are bulk-inserted) sits behind DialectOps; sqlite.ts
 // and postgres.ts provide them.
 import { sql, type Kysely, type Selectable } from "kysely";
 import { decodeCloudFetch, encodeCloudFetch, type CloudFetchState } from "../domain/cloud-fetch.js";
@@ -30,8 +30,6 @@ export interface DialectOps {
   ): Promise<T>;
   /** Called inside a write transaction after the ledger row exists: blocks until this ledger is ours. */
   lockLedger(tx: Kysely<Database>, repoId: number): Promise<void>;
-  /** Multi-row insert of one instance's accounts, in as few statements as the dialect allows. */
-  insertAccounts(tx: Kysely<Database>, repoId: number, serverId: string, accounts: IdentifiedAccount[]): Promise<void>;
   /** Multi-row insert of a cloud report's members (ordinal = position), likewise. */
   insertCloudMembers(tx: Kysely<Database>, repoId: number, members: CloudMember[]): Promise<void>;
 }
@@ -51,6 +49,24 @@ export function decodeIdentities(text: string): { primary: string[]; secondary: 
     else if (tagged.startsWith("s:")) secondary.push(tagged.slice(2));
   }
   return { primary, secondary };
+}
+
+/** One instance's accounts as one JSON text: [userIds, logins, identities], ordered by user id. */
+export function encodeAccountSet(accounts: readonly IdentifiedAccount[]): string {
+  const order = accounts.map((_, i) => i).sort((a, b) => accounts[a]!.userId - accounts[b]!.userId);
+  for (let i = 1; i < order.length; i++) {
+    // The validator merges them; one here is a bug, and would count someone twice.
+    const id = accounts[order[i]!]!.userId;
+    if (id === accounts[order[i - 1]!]!.userId) throw new Error(`duplicate user_id ${id} in one instance's accounts`);
+  }
+  return JSON.stringify([order.map((i) => accounts[i]!.userId), order.map((i) => accounts[i]!.login), order.map((i) => encodeIdentities(accounts[i]!))]);
+}
+
+export function decodeAccountSet(data: string): IdentifiedAccount[] {
+  const [userIds, logins, identities] = JSON.parse(data) as [number[], string[], string[]];
+  const out: IdentifiedAccount[] = new Array(userIds.length);
+  for (let i = 0; i < userIds.length; i++) out[i] = { userId: userIds[i]!, login: logins[i]!, ...decodeIdentities(identities[i]!) };
+  return out;
 }
 
 /** A cloud member's columns: keys are base64url hashes (no spaces); hosts come from a file, so JSON. */
@@ -212,20 +228,13 @@ class Reader implements LedgerReader {
   async accounts(serverId?: string): Promise<Map<string, IdentifiedAccount[]>> {
     const map = new Map<string, IdentifiedAccount[]>();
     let instances = this.tx.selectFrom("instances").select("server_id").where("ledger_id", "=", this.repoId);
-    let accounts = this.tx
-      .selectFrom("accounts")
-      .select(["server_id", "user_id", "login", "identities"])
-      .where("ledger_id", "=", this.repoId);
+    let sets = this.tx.selectFrom("account_sets").select(["server_id", "data"]).where("ledger_id", "=", this.repoId);
     if (serverId !== undefined) {
       instances = instances.where("server_id", "=", serverId);
-      accounts = accounts.where("server_id", "=", serverId);
+      sets = sets.where("server_id", "=", serverId);
     }
     for (const r of await instances.orderBy("server_id").execute()) map.set(r.server_id, []);
-    for (const r of await accounts.orderBy("server_id").orderBy("user_id").execute()) {
-      let list = map.get(r.server_id);
-      if (!list) map.set(r.server_id, (list = []));
-      list.push({ userId: num(r.user_id), login: r.login, ...decodeIdentities(r.identities) });
-    }
+    for (const r of await sets.orderBy("server_id").execute()) map.set(r.server_id, decodeAccountSet(r.data));
     return map;
   }
 
@@ -329,17 +338,21 @@ class Writer extends Reader implements LedgerWriter {
 
   async replaceAccounts(serverId: string, accounts: IdentifiedAccount[]): Promise<void> {
     await this.tx
-      .deleteFrom("accounts")
+      .deleteFrom("account_sets")
       .where("ledger_id", "=", this.repoId)
       .where("server_id", "=", serverId)
       .execute();
-    // Encoded chunk by chunk by the dialect: no second copy of 100,000 rows in memory.
-    if (accounts.length) await this.ops.insertAccounts(this.tx, this.repoId, serverId, accounts);
+    if (accounts.length) {
+      await this.tx
+        .insertInto("account_sets")
+        .values({ ledger_id: this.repoId, server_id: serverId, account_count: accounts.length, data: encodeAccountSet(accounts) })
+        .execute();
+    }
   }
 
   async removeInstance(serverId: string): Promise<void> {
     await this.tx
-      .deleteFrom("accounts")
+      .deleteFrom("account_sets")
       .where("ledger_id", "=", this.repoId)
       .where("server_id", "=", serverId)
       .execute();

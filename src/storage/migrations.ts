@@ -143,6 +143,30 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // One row per instance instead of one per account: a ledger of 20 instances × 100,000
+    // accounts is 20 rows to read after a restart, and a push writes one row, not 100,000.
+    "0005_account_sets": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("account_sets")
+          .addColumn("ledger_id", big, (c) => c.notNull().references("ledgers.repo_id").onDelete("cascade"))
+          .addColumn("server_id", "text", (c) => c.notNull())
+          .addColumn("account_count", "integer", (c) => c.notNull())
+          .addColumn("data", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("account_sets_pk", ["ledger_id", "server_id"])
+          .execute();
+        const sets = await sql<{ ledger_id: number | string; server_id: string }>`select distinct ledger_id, server_id from accounts`.execute(db);
+        for (const set of sets.rows) {
+          const rows = await sql<{ user_id: number | string; login: string; identities: string }>`
+            select user_id, login, identities from accounts
+            where ledger_id = ${set.ledger_id} and server_id = ${set.server_id} order by user_id`.execute(db);
+          const data = JSON.stringify([rows.rows.map((r) => Number(r.user_id)), rows.rows.map((r) => r.login), rows.rows.map((r) => r.identities)]);
+          await sql`insert into account_sets (ledger_id, server_id, account_count, data)
+            values (${set.ledger_id}, ${set.server_id}, ${rows.rows.length}, ${data})`.execute(db);
+        }
+        await db.schema.dropTable("accounts").execute();
+      },
+    },
   };
 }
 
@@ -157,8 +181,11 @@ export class MigrationError extends Error {
   override name = "MigrationError";
 }
 
-/** Brings the schema to the latest version; safe to run on every start (and by several replicas). */
-export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+/**
+ * Brings the schema to the latest version (or up to the migration `upTo`: for tests of a migration);
+ * safe to run on every start (and by several replicas).
+ */
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect, upTo?: string): Promise<string[]> {
   // kysely looks for its own tables in any schema unless told which: name the current one, so a
   // database with several schemas (other apps, test runs) is migrated on its own.
   const migrationTableSchema =
@@ -170,7 +197,7 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): P
     provider: new InCodeProvider(dialect),
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     throw new MigrationError(

@@ -32,6 +32,8 @@ export function parseDatabaseUrl(url: string = DEFAULT_DATABASE_URL): StoreLocat
 
 export interface OpenStoreOptions {
   postgres?: PostgresOptions;
+  /** Stop at this migration (tests of a later migration); the latest when absent. */
+  migrateUpTo?: string;
 }
 
 /** Opens the database and brings its schema up to date. */
@@ -45,7 +47,7 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
     store = new KyselyLedgerStore(await createPostgresDb(loc.url, options.postgres), postgresOps);
   }
   try {
-    await migrateToLatest(store.db, loc.dialect);
+    await migrateToLatest(store.db, loc.dialect, options.migrateUpTo);
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

@@ -3,10 +3,10 @@
 // serialise across replicas while other ledgers proceed.
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
-import { encodeCloudMember, encodeIdentities, type DialectOps } from "./kysely-store.js";
+import { encodeCloudMember, type DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
-/** Rows per INSERT … SELECT FROM unnest(): 3 array parameters whatever the size; chunked to bound memory. */
+/** Rows per INSERT … SELECT FROM unnest(): a few array parameters whatever the size; chunked to bound memory. */
 const ROWS_PER_INSERT = 50_000;
 
 export const postgresOps: DialectOps = {
@@ -20,18 +20,6 @@ export const postgresOps: DialectOps = {
   },
   async lockLedger(tx, repoId) {
     await tx.selectFrom("ledgers").select("repo_id").where("repo_id", "=", repoId).forUpdate().execute();
-  },
-  async insertAccounts(tx, repoId, serverId, accounts) {
-    for (let i = 0; i < accounts.length; i += ROWS_PER_INSERT) {
-      const chunk = accounts.slice(i, i + ROWS_PER_INSERT);
-      await sql`
-        insert into accounts (ledger_id, server_id, user_id, login, identities)
-        select ${repoId}, ${serverId}, t.user_id, t.login, t.identities
-        from unnest(${sql.val(chunk.map((a) => a.userId))}::bigint[],
-                    ${sql.val(chunk.map((a) => a.login))}::text[],
-                    ${sql.val(chunk.map(encodeIdentities))}::text[]) as t(user_id, login, identities)
-      `.execute(tx);
-    }
   },
   async insertCloudMembers(tx, repoId, members) {
     for (let i = 0; i < members.length; i += ROWS_PER_INSERT) {

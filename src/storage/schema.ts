@@ -26,13 +26,16 @@ export interface InstancesTable {
   content_sha256: string;
 }
 
-export interface AccountsTable {
+/** One instance's current accounts, as one row (see encodeAccountSet). */
+export interface AccountSetsTable {
   ledger_id: Int;
   server_id: string;
-  user_id: Int;
-  login: string;
-  /** Tagged identity keys (keyed hashes, never e-mails): "p:<key> s:<key>"; "" when none. */
-  identities: string;
+  account_count: number;
+  /**
+   * JSON [userIds, logins, identities], ordered by user id; identities are tagged keyed hashes
+   * (never e-mails): "p:<key> s:<key>", "" when none.
+   */
+  data: string;
 }
 
 export interface UploadsTable {
@@ -120,7 +123,7 @@ export interface ReplyTargetsTable {
 export interface Database {
   ledgers: LedgersTable;
   instances: InstancesTable;
-  accounts: AccountsTable;
+  account_sets: AccountSetsTable;
   uploads: UploadsTable;
   meta: MetaTable;
   cloud_fetches: CloudFetchesTable;

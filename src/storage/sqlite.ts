@@ -5,10 +5,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Sqlite from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
-import { encodeCloudMember, encodeIdentities, type DialectOps } from "./kysely-store.js";
+import { encodeCloudMember, type DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 
-/** Rows per prepared multi-row INSERT: 5 bound values each, well under SQLite's 32,766 variables. */
+/** Rows per prepared multi-row INSERT: 6 bound values each, well under SQLite's 32,766 variables. */
 const ROWS_PER_INSERT = 500;
 
 /**
@@ -17,16 +17,6 @@ const ROWS_PER_INSERT = 500;
  * transaction, and they skip compiling a fresh 2,500-parameter query for every chunk.
  */
 export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
-  const statements = new Map<number, Sqlite.Statement>();
-  const insert = (rows: number) => {
-    let stmt = statements.get(rows);
-    if (!stmt) {
-      const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ");
-      stmt = database.prepare(`insert into accounts (ledger_id, server_id, user_id, login, identities) values ${values}`);
-      statements.set(rows, stmt);
-    }
-    return stmt;
-  };
   const memberStatements = new Map<number, Sqlite.Statement>();
   const insertMembers = (rows: number) => {
     let stmt = memberStatements.get(rows);
@@ -55,18 +45,6 @@ export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
     },
     async lockLedger() {
       // BEGIN IMMEDIATE already holds the database's write lock.
-    },
-    async insertAccounts(_tx, repoId, serverId, accounts) {
-      const params: (number | string)[] = [];
-      for (let i = 0; i < accounts.length; i += ROWS_PER_INSERT) {
-        const end = Math.min(accounts.length, i + ROWS_PER_INSERT);
-        params.length = 0;
-        for (let j = i; j < end; j++) {
-          const a = accounts[j]!;
-          params.push(repoId, serverId, a.userId, a.login, encodeIdentities(a));
-        }
-        insert(end - i).run(params);
-      }
     },
     async insertCloudMembers(_tx, repoId, members) {
       const params: (number | string)[] = [];

@@ -39,7 +39,7 @@ describe("openStore (SQLite)", () => {
       expect(mode.rows[0]!.journal_mode).toBe("wal");
       const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(store.db);
       expect(tables.rows.map((r) => r.name)).toEqual(
-        expect.arrayContaining(["accounts", "instances", "ledgers", "meta", "uploads", "kysely_migration"]),
+        expect.arrayContaining(["account_sets", "instances", "ledgers", "meta", "uploads", "kysely_migration"]),
       );
     } finally {
       await store.close();

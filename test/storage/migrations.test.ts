@@ -1,0 +1,49 @@
+// Migrations that move data: a database written at an older schema version, opened by this one.
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { sql } from "kysely";
+import { adapterCases } from "../helpers/stores.js";
+
+const cases = await adapterCases();
+
+describe.each(cases)("migrations on $name", ({ make }) => {
+  const adapter = make();
+  afterAll(() => adapter.cleanup());
+
+  it("0005 moves each instance's account rows into one account set, read back the same (by user id)", async () => {
+    const loc = adapter.fresh();
+    const old = await adapter.open({ ...loc, options: { ...loc.options, migrateUpTo: "0004_reply_targets" } });
+    const now = new Date().toISOString();
+    await sql`insert into ledgers (repo_id, full_name, created_at, updated_at) values (7, 'acme/usage', ${now}, ${now})`.execute(old.db);
+    for (const [server, count] of [["srv-a", 3], ["srv-b", 1]] as const) {
+      await sql`insert into instances (ledger_id, server_id, host_name, ghes_version, http_only, first_upload_at, last_upload_at, account_count, content_sha256)
+        values (7, ${server}, ${`${server}.corp`}, '3.17.0', 0, ${now}, ${now}, ${count}, 'ab')`.execute(old.db);
+    }
+    // Inserted out of user-id order; one account with no keys at all.
+    const rows: [string, number, string, string][] = [
+      ["srv-a", 30, "carol", "p:kc s:kc2"],
+      ["srv-a", 10, "alice", "p:ka"],
+      ["srv-a", 20, "bob", ""],
+      ["srv-b", 5, "alice", "p:ka s:kz"],
+    ];
+    for (const [server, id, login, identities] of rows) {
+      await sql`insert into accounts (ledger_id, server_id, user_id, login, identities) values (7, ${server}, ${id}, ${login}, ${identities})`.execute(old.db);
+    }
+    await old.close();
+
+    const store = await adapter.open(loc);
+    const accounts = await store.read({ repoId: 7, fullName: "acme/usage" }, (tx) => tx.accounts());
+    expect(Object.fromEntries(accounts)).toEqual({
+      "srv-a": [
+        { userId: 10, login: "alice", primary: ["ka"], secondary: [] },
+        { userId: 20, login: "bob", primary: [], secondary: [] },
+        { userId: 30, login: "carol", primary: ["kc"], secondary: ["kc2"] },
+      ],
+      "srv-b": [{ userId: 5, login: "alice", primary: ["ka"], secondary: ["kz"] }],
+    });
+    const tables = store.dialect === "sqlite"
+      ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(store.db)).rows.map((r) => r.name)
+      : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(store.db)).rows.map((r) => r.name);
+    expect(tables).toContain("account_sets");
+    expect(tables).not.toContain("accounts");
+  });
+});
