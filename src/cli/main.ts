@@ -2,11 +2,10 @@
 // naming its file and an exit code; no stack trace ever reaches the terminal.
 import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { readUpload, type CloudReport, type UploadRead } from "../domain/cloud-report.js";
+import { readUpload, readUploadIdentified, type CloudReport, type IdentifiedUploadRead, type UploadRead } from "../domain/cloud-report.js";
 import { countUsage, latestPerInstance, matchGhes } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
-import { identifyAccounts } from "../domain/identity.js";
 import { toContractJson } from "../domain/report-json.js";
 import type { Finding, InstanceAccounts } from "../domain/types.js";
 import { HELP, USAGE, parseArgs } from "./args.js";
@@ -62,6 +61,17 @@ function describeFsError(file: string, e: unknown): string {
  * written to stderr as a message naming the file, and gives null.
  */
 export async function load(file: string, maxBytes: number, io: CliIo): Promise<UploadRead | null> {
+  const bytes = await loadBytes(file, maxBytes, io);
+  return bytes === null ? null : readUpload(bytes, file, { maxBytes });
+}
+
+/** load, an export read straight to its accounts' identity keys (the normalized e-mails themselves). */
+async function loadIdentified(file: string, maxBytes: number, io: CliIo): Promise<IdentifiedUploadRead | null> {
+  const bytes = await loadBytes(file, maxBytes, io);
+  return bytes === null ? null : readUploadIdentified(bytes, file, { maxBytes }, (email) => email);
+}
+
+async function loadBytes(file: string, maxBytes: number, io: CliIo): Promise<Uint8Array | null> {
   let bytes: Uint8Array;
   try {
     const s = await io.stat(file);
@@ -72,7 +82,7 @@ export async function load(file: string, maxBytes: number, io: CliIo): Promise<U
   } catch (e) {
     return fail(io, describeFsError(file, e));
   }
-  return readUpload(bytes, file, { maxBytes });
+  return bytes;
 }
 
 function describeCloud(r: CloudReport): string {
@@ -150,7 +160,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       let cloud: CloudReport | null = null;
       const notes: string[] = [];
       for (const file of command.files) {
-        const read = await load(file, command.maxBytes, io);
+        const read = await loadIdentified(file, command.maxBytes, io);
         if (read === null) {
           failed = true;
           continue;
@@ -177,7 +187,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         if (failed) continue; // no report will be printed: skip the work, keep checking files
         uploads.push({
           file,
-          accounts: { instance: r.export.instance, accounts: identifyAccounts(r.export.accounts, (email) => email) },
+          accounts: { instance: r.export.instance, accounts: r.export.accounts },
         });
       }
       if (failed) return 1;

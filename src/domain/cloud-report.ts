@@ -4,10 +4,10 @@
 import { Buffer } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import { decodeExport, type ReadLimits } from "./decode.js";
-import { readExportFast } from "./fast-read.js";
+import { readExportFast, readExportIdentified } from "./fast-read.js";
 import { typeName } from "./findings.js";
 import { normalizeEmail } from "./identity.js";
-import type { Finding, ValidationResult } from "./types.js";
+import type { Finding, IdentifiedResult, ValidationResult } from "./types.js";
 import { MAX_ERRORS, parseExportText } from "./validate.js";
 
 /** A GitHub-side link to a GHES account: `host:id` of `enterprise_server_user_ids`. */
@@ -69,6 +69,17 @@ const CLOUD_MARKERS = [Buffer.from('"total_seats_consumed"'), Buffer.from('"gith
  * (`[`) or by a native substring search for its key names, so exports pay no second parse.
  */
 export function readUpload(bytes: Uint8Array, file: string, limits: ReadLimits): UploadRead {
+  return readEither(bytes, file, limits, (b) => readExportFast(b, file, limits));
+}
+
+/** readUpload, an export read straight to its accounts' identities (readExportIdentified): what counting and recording need. */
+export function readUploadIdentified(bytes: Uint8Array, file: string, limits: ReadLimits, keyOf: (normalizedEmail: string) => string): IdentifiedUploadRead {
+  return readEither(bytes, file, limits, (b) => readExportIdentified(b, file, limits, keyOf));
+}
+
+export type IdentifiedUploadRead = { kind: "export"; result: IdentifiedResult } | { kind: "cloud"; result: CloudReadResult };
+
+function readEither<R>(bytes: Uint8Array, file: string, limits: ReadLimits, readExportBytes: (b: Uint8Array) => R): { kind: "export"; result: R } | { kind: "cloud"; result: CloudReadResult } {
   if (isCsvName(file)) {
     const decoded = decodeExport(bytes, file, limits);
     if (!decoded.ok) return { kind: "cloud", result: { ok: false, file, errors: decoded.errors, warnings: [] } };
@@ -79,14 +90,14 @@ export function readUpload(bytes: Uint8Array, file: string, limits: ReadLimits):
     try {
       raw = gunzipSync(raw, { maxOutputLength: Math.max(1, limits.maxBytes) });
     } catch {
-      return { kind: "export", result: readExportFast(bytes, file, limits) }; // words the size or damage
+      return { kind: "export", result: readExportBytes(bytes) }; // words the size or damage
     }
   }
-  if (!mayBeCloud(raw)) return { kind: "export", result: readExportFast(raw, file, limits) };
+  if (!mayBeCloud(raw)) return { kind: "export", result: readExportBytes(raw) };
   const decoded = decodeExport(raw, file, limits);
-  if (!decoded.ok) return { kind: "export", result: readExportFast(raw, file, limits) };
+  if (!decoded.ok) return { kind: "export", result: readExportBytes(raw) };
   const parsed = parseExportText(decoded.text, file);
-  if (!parsed.ok || !isCloudDocument(parsed.value)) return { kind: "export", result: readExportFast(raw, file, limits) };
+  if (!parsed.ok || !isCloudDocument(parsed.value)) return { kind: "export", result: readExportBytes(raw) };
   const value = parsed.value;
   if (Array.isArray(value)) {
     if (value.length === 0) {

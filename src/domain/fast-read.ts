@@ -7,8 +7,9 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import type { ReadLimits } from "./decode.js";
-import { DuplicateMerger, MAX_ERRORS, WarningTally, accountWarnings, readExport, tooLongForAnEmail } from "./validate.js";
-import type { Account, AccountEmail, Finding, InstanceInfo, ValidationResult } from "./types.js";
+import { Identifier, identifyAccounts } from "./identity.js";
+import { DuplicateMerger, MAX_ERRORS, WarningTally, accountWarnings, notePrimaries, readExport, tooLongForAnEmail, warningsOf } from "./validate.js";
+import type { Account, AccountEmail, Finding, IdentifiedAccount, IdentifiedResult, InstanceInfo, ValidationResult } from "./types.js";
 
 const enum B {
   Tab = 0x09,
@@ -103,9 +104,22 @@ class Reader {
   dupIds = new WarningTally();
   private merger = new DuplicateMerger();
 
+  // Identifying while reading (with an Identifier): each account goes straight to its identity keys,
+  // its e-mails held in two scratch lists, never as objects; the warnings are tallied as it goes.
+  /** The accounts' identities (suspended ones dropped), in the identifying mode. */
+  identified: IdentifiedAccount[] = [];
+  /** Identifying needs ascending user_ids (a repeated id would merge into an account already identified): false once one is not. */
+  ordered = true;
+  private readonly emailText: string[] = [];
+  private readonly emailPrimary: boolean[] = [];
+  private emailCount = 0;
+  private noPrimary = new WarningTally();
+  private severalPrimaries = new WarningTally();
+
   constructor(
     buf: Buffer,
     private readonly file: string,
+    private readonly identifier: Identifier | null = null,
   ) {
     this.b = buf as Latin1Buffer;
     this.n = buf.length;
@@ -501,6 +515,9 @@ class Reader {
     this.lastId = 0;
     this.dupIds = new WarningTally();
     this.merger = new DuplicateMerger();
+    this.identified = [];
+    this.noPrimary = new WarningTally();
+    this.severalPrimaries = new WarningTally();
     if (!this.firstElement()) return;
     let index = 0;
     do {
@@ -518,6 +535,7 @@ class Reader {
     let id = 0;
     let login: string | undefined;
     let emails: AccountEmail[] = [];
+    this.emailCount = 0;
     let suspendedFlag = false;
     let suspendedAt = false;
     if (this.firstMember()) {
@@ -547,6 +565,7 @@ class Reader {
             if (c === B.LBracket) emails = this.readEmails(index);
             else {
               emails = [];
+              this.emailCount = 0;
               if (c !== B.LowerN) this.invalid = true;
               this.skipValue();
             }
@@ -578,6 +597,8 @@ class Reader {
     let e0: AccountEmail | undefined;
     let e1: AccountEmail | undefined;
     let more: AccountEmail[] | undefined;
+    const identifying = this.identifier !== null;
+    this.emailCount = 0;
     if (!this.firstElement()) return [];
     let j = 0;
     do {
@@ -612,7 +633,10 @@ class Reader {
           } while (this.nextMember());
         }
         if (email === undefined || tooLongForAnEmail(email)) this.invalid = true;
-        else if (!this.invalid) {
+        else if (identifying) {
+          this.emailText[this.emailCount] = email;
+          this.emailPrimary[this.emailCount++] = primary;
+        } else if (!this.invalid) {
           const entry = { email, primary };
           if (e0 === undefined) e0 = entry;
           else if (e1 === undefined) e1 = entry;
@@ -628,6 +652,22 @@ class Reader {
 
   /** validate.ts's bookkeeping of user_ids, mirrored: merge a repeated id into its first account. */
   private addAccount(i: number, userId: number, login: string, emails: AccountEmail[], suspended: boolean): void {
+    if (this.identifier !== null) {
+      if (userId <= this.lastId) {
+        this.ordered = false;
+        return;
+      }
+      this.lastId = userId;
+      const text = this.emailText;
+      const primary = this.emailPrimary;
+      const count = this.emailCount;
+      if (suspended) return; // consumes no seat: no identity, no warning
+      let primaries = 0;
+      for (let j = 0; j < count; j++) if (primary[j] && text[j].trim() !== "") primaries++;
+      notePrimaries(this.noPrimary, this.severalPrimaries, i, primaries);
+      this.identified.push(this.identifier.account(userId, login, text, primary, count));
+      return;
+    }
     const accounts = this.users as Account[];
     if (this.byId === undefined && userId > this.lastId) {
       this.lastId = userId;
@@ -654,10 +694,12 @@ class Reader {
     this.firstRecord = [];
     this.byId = undefined;
     this.merger = new DuplicateMerger();
+    this.identified = [];
   }
 
   /** Warnings exactly as validate.ts words them (the same function). */
   warnings(): Finding[] {
+    if (this.identifier !== null) return warningsOf(this.file, this.dupIds, this.noPrimary, this.severalPrimaries);
     return accountWarnings(this.file, this.users as Account[], this.firstRecord, this.dupIds);
   }
 }
@@ -709,4 +751,44 @@ export function readExportFast(bytes: Uint8Array, file: string, limits: ReadLimi
     ok: true,
     export: { file, instance: r.instance as InstanceInfo, accounts: r.users as Account[], warnings: r.warnings() },
   };
+}
+
+/**
+ * readExportFast's answer with each account reduced to its identity keys (identifyAccounts, keyOf),
+ * in the same single pass over the bytes: no Account or e-mail objects for the usual export. Anything
+ * unusual (not well-formed, invalid, repeated keys, user_ids not ascending) is read by
+ * readExportFast and identified after it, so the answer is always the same as that.
+ */
+export function readExportIdentified(bytes: Uint8Array, file: string, limits: ReadLimits, keyOf: (normalizedEmail: string) => string): IdentifiedResult {
+  const viaAccounts = (): IdentifiedResult => {
+    const read = readExportFast(bytes, file, limits);
+    if (!read.ok) return read;
+    const { instance, accounts, warnings } = read.export;
+    return { ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } };
+  };
+  let raw: Buffer;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
+    } catch {
+      return viaAccounts();
+    }
+  } else if (bytes.length > limits.maxBytes) {
+    return viaAccounts();
+  } else {
+    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  if (!isUtf8(raw)) return viaAccounts();
+  const r = new Reader(raw, file, new Identifier(keyOf));
+  try {
+    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0) {
+      r.discard();
+      return viaAccounts();
+    }
+  } catch (e) {
+    if (e !== SYNTAX) throw e;
+    r.discard();
+    return viaAccounts();
+  }
+  return { ok: true, export: { file, instance: r.instance as InstanceInfo, accounts: r.identified, warnings: r.warnings() } };
 }

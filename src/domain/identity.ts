@@ -30,46 +30,71 @@ export function normalizeEmail(email: string): string {
 const NO_KEYS = Object.freeze([]) as unknown as string[];
 
 /**
- * Reduces accounts to identity keys. Suspended accounts are dropped (they consume no seat).
+ * Identity keys of one account at a time, from its e-mails as two parallel lists (text, primary):
+ * the export readers hand them over without building e-mail objects. The scratch lists are reused.
  * `primary`: keys of every e-mail marked primary; `secondary`: keys of the other e-mails not already
  * primary. Each distinct normalized address is keyed once per account (keyOf may be an HMAC).
  */
-export function identifyAccounts(accounts: Account[], keyOf: (normalizedEmail: string) => string): IdentifiedAccount[] {
-  const out: IdentifiedAccount[] = [];
+export class Identifier {
   // Normalized addresses are gathered in two scratch lists, deduplicated, then keyed into lists of
   // exactly their size (a list grown by push keeps room for 17: a million accounts would carry it).
-  const primary: string[] = [];
-  const secondary: string[] = [];
-  const key = (n: string) => keyOf(n);
-  for (const account of accounts) {
-    if (account.suspended) continue;
-    const emails = account.emails ?? [];
+  private readonly primary: string[] = [];
+  private readonly secondary: string[] = [];
+  private readonly key: (normalizedEmail: string) => string;
+
+  constructor(keyOf: (normalizedEmail: string) => string) {
+    this.key = (n: string) => keyOf(n);
+  }
+
+  /** The account with e-mails emails[j] (marked primary: isPrimary[j]) for j < count. */
+  account(userId: number, login: string, emails: readonly string[], isPrimary: readonly boolean[], count: number): IdentifiedAccount {
+    const primary = this.primary;
+    const secondary = this.secondary;
     primary.length = 0;
     secondary.length = 0;
     // Accounts have a handful of addresses: a linear scan beats a Set; a Set guards huge lists.
-    const seen = emails.length > 16 ? new Set<string>() : null;
-    for (const e of emails) {
-      if (typeof e.email !== "string" || e.primary !== true) continue;
-      const n = normalizeEmail(e.email);
+    const seen = count > 16 ? new Set<string>() : null;
+    for (let j = 0; j < count; j++) {
+      if (!isPrimary[j]) continue;
+      const n = normalizeEmail(emails[j]!);
       if (n === "" || (seen ? seen.has(n) : primary.includes(n))) continue;
       seen?.add(n);
       primary.push(n);
     }
-    if (primary.length < emails.length) {
-      for (const e of emails) {
-        if (typeof e.email !== "string" || e.primary === true) continue;
-        const n = normalizeEmail(e.email);
+    if (primary.length < count) {
+      for (let j = 0; j < count; j++) {
+        if (isPrimary[j]) continue;
+        const n = normalizeEmail(emails[j]!);
         if (n === "" || (seen ? seen.has(n) : primary.includes(n) || secondary.includes(n))) continue;
         seen?.add(n);
         secondary.push(n);
       }
     }
-    out.push({
-      userId: account.userId,
-      login: account.login,
-      primary: primary.length ? primary.map(key) : NO_KEYS,
-      secondary: secondary.length ? secondary.map(key) : NO_KEYS,
-    });
+    return {
+      userId,
+      login,
+      primary: primary.length ? primary.map(this.key) : NO_KEYS,
+      secondary: secondary.length ? secondary.map(this.key) : NO_KEYS,
+    };
+  }
+}
+
+/** Reduces accounts to identity keys (see Identifier). Suspended accounts are dropped (they consume no seat). */
+export function identifyAccounts(accounts: Account[], keyOf: (normalizedEmail: string) => string): IdentifiedAccount[] {
+  const out: IdentifiedAccount[] = [];
+  const identifier = new Identifier(keyOf);
+  const emails: string[] = [];
+  const isPrimary: boolean[] = [];
+  for (const account of accounts) {
+    if (account.suspended) continue;
+    emails.length = 0;
+    isPrimary.length = 0;
+    for (const e of account.emails ?? []) {
+      if (typeof e.email !== "string") continue;
+      emails.push(e.email);
+      isPrimary.push(e.primary === true);
+    }
+    out.push(identifier.account(account.userId, account.login, emails, isPrimary, emails.length));
   }
   return out;
 }

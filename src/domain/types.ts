@@ -47,6 +47,18 @@ export type ValidationResult =
   | { ok: true; export: ValidExport }
   | { ok: false; file: string; errors: Finding[]; warnings: Finding[] };
 
+/** A valid export reduced to its accounts' identities (suspended accounts dropped): what counting needs. */
+export interface IdentifiedExport {
+  file: string;
+  instance: InstanceInfo;
+  accounts: IdentifiedAccount[];
+  warnings: Finding[];
+}
+
+export type IdentifiedResult =
+  | { ok: true; export: IdentifiedExport }
+  | { ok: false; file: string; errors: Finding[]; warnings: Finding[] };
+
 /** Matching options of the contract (both off by default). */
 export interface MatchOptions {
   /** Every address in `emails[]` is an identity, not only the primary. */

@@ -201,14 +201,6 @@ export class DuplicateMerger {
  * index in `users` of account k's first record.
  */
 export function accountWarnings(file: string, accounts: Account[], firstRecord: number[], duplicates: WarningTally): Finding[] {
-  const warnings: Finding[] = [];
-  const dup = duplicates.finding(
-    file,
-    (first) => `repeats the user_id of ${first}; the two records are counted as one account`,
-    (count) => `${count} records repeat a user_id already used by an earlier record; each id is counted as one account`,
-  );
-  if (dup) warnings.push(dup);
-
   const noPrimary = new WarningTally();
   const severalPrimaries = new WarningTally();
   for (let k = 0; k < accounts.length; k++) {
@@ -217,9 +209,26 @@ export function accountWarnings(file: string, accounts: Account[], firstRecord: 
     let primaries = 0;
     const es = acc.emails;
     for (let j = 0; j < es.length; j++) if (es[j].primary && es[j].email.trim() !== "") primaries++;
-    if (primaries === 0) noPrimary.note(`users[${firstRecord[k]}]`);
-    else if (primaries > 1) severalPrimaries.note(`users[${firstRecord[k]}]`, String(primaries));
+    notePrimaries(noPrimary, severalPrimaries, firstRecord[k], primaries);
   }
+  return warningsOf(file, duplicates, noPrimary, severalPrimaries);
+}
+
+/** Tallies an unsuspended account (first record users[index]) with `primaries` non-blank primary e-mails, for warningsOf. */
+export function notePrimaries(noPrimary: WarningTally, severalPrimaries: WarningTally, index: number, primaries: number): void {
+  if (primaries === 0) noPrimary.note(`users[${index}]`);
+  else if (primaries > 1) severalPrimaries.note(`users[${index}]`, String(primaries));
+}
+
+/** accountWarnings' findings from its three tallies (the fast reader keeps them while reading). */
+export function warningsOf(file: string, duplicates: WarningTally, noPrimary: WarningTally, severalPrimaries: WarningTally): Finding[] {
+  const warnings: Finding[] = [];
+  const dup = duplicates.finding(
+    file,
+    (first) => `repeats the user_id of ${first}; the two records are counted as one account`,
+    (count) => `${count} records repeat a user_id already used by an earlier record; each id is counted as one account`,
+  );
+  if (dup) warnings.push(dup);
   const none = noPrimary.finding(
     file,
     () => "has no primary e-mail, so it cannot be matched and counts as a separate person",

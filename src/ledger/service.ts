@@ -4,11 +4,10 @@
 import { ReplyClaims, type ReplyClaimOptions } from "./reply-claims.js";
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
-import { readUpload, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
+import { readUpload, readUploadIdentified, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
 import { countUsage, matchGhes } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
-import { identifyAccounts } from "../domain/identity.js";
 import type {
   CloudReportRecord,
   Finding,
@@ -290,14 +289,13 @@ export class LedgerService implements Ledger {
    * keys live on into the write.
    */
   private identify(input: UploadInput): Identified {
-    const read = readUpload(input.bytes, input.file, { maxBytes: this.limits.maxBytes });
+    const read = readUploadIdentified(input.bytes, input.file, { maxBytes: this.limits.maxBytes }, this.identityKey);
     if (read.kind === "cloud") {
       return read.result.ok ? { ok: true, cloud: read.result.report } : { ...read.result, cloud: true };
     }
     const parsed = read.result;
     if (!parsed.ok) return parsed;
-    const { instance, warnings } = parsed.export;
-    const accounts = identifyAccounts(parsed.export.accounts, this.identityKey);
+    const { instance, warnings, accounts } = parsed.export;
     // GHES logins cannot hold an '@', but a hand-made file could put an address there: such a login
     // is stored as its keyed hash (lower-cased, so login matching still works), never as written.
     for (const a of accounts) if (a.login.includes("@")) a.login = this.safeLogin(a.login);

@@ -3,7 +3,8 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { readExportFast } from "../../src/domain/fast-read.js";
+import { readExportFast, readExportIdentified } from "../../src/domain/fast-read.js";
+import { identifyAccounts } from "../../src/domain/identity.js";
 import { MAX_ERRORS, readExport } from "../../src/domain/validate.js";
 import type { ValidationResult } from "../../src/domain/types.js";
 import { SAMPLES } from "../helpers/samples.js";
@@ -41,6 +42,7 @@ const REPEATED_KEY = /^has the key "[a-z_]+" twice$|^… and \d+ more duplicate 
 function same(bytes: Uint8Array, file = "t.json", limits = LIMITS): ValidationResult {
   const ref = readExport(bytes, file, limits);
   const fast = readExportFast(bytes, file, limits);
+  sameIdentified(bytes, file, limits, fast);
   if (!fast.ok && REPEATED_KEY.test(fast.errors[0]?.message ?? "")) {
     const repeated = fast.errors.findIndex((e) => !REPEATED_KEY.test(e.message));
     const rest = repeated < 0 ? [] : fast.errors.slice(repeated);
@@ -54,6 +56,21 @@ function same(bytes: Uint8Array, file = "t.json", limits = LIMITS): ValidationRe
   return fast;
 }
 const utf8 = (s: string): Buffer => Buffer.from(s, "utf8");
+
+/** Identifying while reading gives readExportFast's answer with identifyAccounts applied. */
+const keyOf = (e: string) => `key(${e})`;
+let identifiedInOnePass = 0;
+function sameIdentified(bytes: Uint8Array, file: string, limits: typeof LIMITS, fast: ValidationResult): void {
+  const identified = readExportIdentified(bytes, file, limits, keyOf);
+  if (!fast.ok) {
+    expect(identified).toStrictEqual(fast);
+    return;
+  }
+  const { instance, accounts, warnings } = fast.export;
+  expect(identified).toStrictEqual({ ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } });
+  // the one-pass path, not the fallback: ascending ids and no repeated key
+  if (accounts.every((a, k) => k === 0 || a.userId > accounts[k - 1]!.userId)) identifiedInOnePass++;
+}
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -237,6 +254,7 @@ describe("readExportFast agrees with readExport", () => {
     );
     // the generator must exercise the fast path, not just the fallback
     expect(accepted).toBeGreaterThan(300);
+    expect(identifiedInOnePass).toBeGreaterThan(100);
   });
 
   it("on arbitrary JSON values", () => {
