@@ -5,6 +5,8 @@ import { parseSize } from "./args.js";
 
 export const DEFAULT_DIR = "license-usage";
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** The app's name in app.yml, which Probot's set-up page registers it under unless it is taken. */
+export const DEFAULT_APP_SLUG = "license-sync";
 
 export interface UploadOptions {
   files: string[];
@@ -19,6 +21,8 @@ export interface UploadOptions {
   timeoutMs: number;
   maxBytes: number;
   message: string | null;
+  /** null: LICENSE_SYNC_APP_SLUG, else DEFAULT_APP_SLUG. */
+  appSlug: string | null;
 }
 
 export type UploadParsed = { ok: true; help: true } | { ok: true; help: false; options: UploadOptions } | { ok: false; error: string };
@@ -41,7 +45,13 @@ function checkDir(dir: string): string | null {
   return d;
 }
 
-const VALUED = new Set(["--repo", "--branch", "--dir", "--api-url", "--timeout", "--max-bytes", "--message", "-m"]);
+/** A GitHub App slug as in github.com/apps/<slug> (a trailing "[bot]" is dropped); null when not one. */
+export function parseAppSlug(text: string): string | null {
+  const slug = text.trim().replace(/\[bot\]$/i, "").toLowerCase();
+  return /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/.test(slug) ? slug : null;
+}
+
+const VALUED = new Set(["--repo", "--branch", "--dir", "--api-url", "--timeout", "--max-bytes", "--message", "-m", "--app-slug"]);
 
 export function parseUploadArgs(argv: string[]): UploadParsed {
   const files: string[] = [];
@@ -116,6 +126,13 @@ export function parseUploadArgs(argv: string[]): UploadParsed {
     maxBytes = size;
   }
 
+  let appSlug: string | null = null;
+  const slugArg = values.get("--app-slug");
+  if (slugArg !== undefined) {
+    appSlug = parseAppSlug(slugArg);
+    if (appSlug === null) return { ok: false, error: `option --app-slug: "${slugArg}" is not a GitHub App slug (as in github.com/apps/SLUG)` };
+  }
+
   return {
     ok: true,
     help: false,
@@ -130,6 +147,7 @@ export function parseUploadArgs(argv: string[]): UploadParsed {
       timeoutMs,
       maxBytes,
       message: values.get("--message") ?? null,
+      appSlug,
     },
   };
 }
@@ -147,7 +165,8 @@ export function normalizeApiUrl(text: string): string | null {
 
 export const UPLOAD_USAGE = `Usage:
   license-sync upload --repo OWNER/NAME [--branch NAME] [--dir PATH] [--api-url URL]
-                      [--wait [--timeout DURATION]] [--message TEXT] [--max-bytes SIZE] FILE...`;
+                      [--wait [--timeout DURATION] [--app-slug SLUG]] [--message TEXT]
+                      [--max-bytes SIZE] FILE...`;
 
 export const UPLOAD_HELP = `license-sync upload: commit license-usage exports to the ledger repository, where the app
 records them.
@@ -171,6 +190,8 @@ Options:
   --wait              Wait for the app's "license usage" check run on the commit and print its
                       outcome and the seat summary.
   --timeout DURATION  How long --wait waits (default 5m; e.g. 90s, 10m, 600).
+  --app-slug SLUG     The app's slug, as in github.com/apps/SLUG (default: $LICENSE_SYNC_APP_SLUG,
+                      else ${DEFAULT_APP_SLUG}): --wait trusts a reply comment only from SLUG[bot].
   -m, --message TEXT  Commit message (default: "License usage: HOST, ...").
   --max-bytes SIZE    Largest export accepted, uncompressed (default 100MB).
   -h, --help          Show this help.
@@ -180,6 +201,7 @@ Environment:
                              more. (--wait reads the check run where the token may, else the
                              app's reply comment.)
   GITHUB_API_URL             The API base URL when --api-url is not given.
+  LICENSE_SYNC_APP_SLUG      The app's slug when --app-slug is not given.
 
 Exit codes:
   0  committed (with --wait: the app recorded every file)

@@ -261,8 +261,10 @@ export interface Waiting {
   timeoutMs: number;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
-  /** Told once when the check runs cannot be read and the reply comment is read instead. */
+  /** Told once when the check runs cannot be read and the reply comment is read instead, and once per other app's ignored reply. */
   onNote: (text: string) => void;
+  /** The app's slug: only a comment by `<slug>[bot]` is its reply. */
+  appSlug: string;
 }
 
 /** Pauses between polls: short first (the app answers within seconds), then every 5 s. */
@@ -282,13 +284,15 @@ export async function waitForAnswer(octokit: Octokit, ledger: Ledger, sha: strin
   const repo = { owner: ledger.owner, repo: ledger.repo };
   const deadline = waiting.now() + waiting.timeoutMs;
   let checksReadable = true;
+  const ignored = new Set<string>();
+  const reading = { ...waiting, ignored };
   for (let poll = 0; ; poll++) {
     if (checksReadable) {
       try {
         const { data } = await octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: CHECK_NAME, filter: "latest", per_page: 10 });
         const run = data.check_runs.find((r) => r.status === "completed");
         if (run) {
-          const reply = await findReply(octokit, ledger, sha);
+          const reply = await findReply(octokit, ledger, sha, reading);
           return {
             kind: "answer",
             recorded: run.conclusion === "success",
@@ -305,7 +309,7 @@ export async function waitForAnswer(octokit: Octokit, ledger: Ledger, sha: strin
       }
     }
     if (!checksReadable) {
-      const reply = await findReply(octokit, ledger, sha);
+      const reply = await findReply(octokit, ledger, sha, reading);
       if (reply) {
         const outcome = replyOutcome(reply.body);
         return { kind: "answer", recorded: outcome.recorded, title: outcome.tally, htmlUrl: reply.htmlUrl, totals: parseSummaryMarker(reply.body) };
@@ -317,13 +321,39 @@ export async function waitForAnswer(octokit: Octokit, ledger: Ledger, sha: strin
   }
 }
 
-/** The app's reply to the push on the commit, found by its marker, if it is there yet. */
-async function findReply(octokit: Octokit, ledger: Ledger, sha: string): Promise<Reply | null> {
-  const { data } = await call(ledger, "read the comments of", () =>
-    octokit.rest.repos.listCommentsForCommit({ owner: ledger.owner, repo: ledger.repo, commit_sha: sha, per_page: 100 }),
+/** The app's bot account, as GitHub spells it in `user.login`. */
+export const appBotLogin = (slug: string): string => `${slug}[bot]`;
+
+/**
+ * The app's reply to the push on the commit, if it is there yet: the comment carrying the marker
+ * and written by the app's own bot account. Anyone who may comment on the commit can copy the
+ * marker; a person's copy is skipped silently, another app's is named once (it may be the admin's
+ * own registration under another name, which --app-slug fixes).
+ */
+async function findReply(
+  octokit: Octokit,
+  ledger: Ledger,
+  sha: string,
+  reading: Pick<Waiting, "appSlug" | "onNote"> & { ignored: Set<string> },
+): Promise<Reply | null> {
+  // Every page, though few commits have more than one: forged comments must not push the reply out of sight.
+  const data = await call(ledger, "read the comments of", () =>
+    octokit.paginate(octokit.rest.repos.listCommentsForCommit, { owner: ledger.owner, repo: ledger.repo, commit_sha: sha, per_page: 100 }),
   );
-  const c = data.find((comment) => comment.body.includes(PUSH_REPLY_MARKER));
-  return c ? { body: c.body, htmlUrl: c.html_url ?? null } : null;
+  const own = appBotLogin(reading.appSlug).toLowerCase();
+  for (const comment of data) {
+    if (!comment.body.includes(PUSH_REPLY_MARKER)) continue;
+    const user = comment.user;
+    if (user?.type !== "Bot" || !user.login.endsWith("[bot]")) continue;
+    if (user.login.toLowerCase() === own) return { body: comment.body, htmlUrl: comment.html_url ?? null };
+    if (!reading.ignored.has(user.login)) {
+      reading.ignored.add(user.login);
+      reading.onNote(
+        `a reply by ${user.login} was ignored: only ${appBotLogin(reading.appSlug)} answers for the app; if ${user.login} is your registration of license-sync, pass --app-slug ${user.login.slice(0, -"[bot]".length)}`,
+      );
+    }
+  }
+  return null;
 }
 
 /**

@@ -2,7 +2,7 @@
 // commits them all to the ledger repository in one commit, each export at a path named after its
 // instance and the GHEC license report at a fixed one.
 import { load, printValidation, processIo, version, type CliIo } from "./main.js";
-import { parseUploadArgs, normalizeApiUrl, UPLOAD_HELP, UPLOAD_USAGE, type UploadOptions } from "./upload-args.js";
+import { DEFAULT_APP_SLUG, parseAppSlug, parseUploadArgs, normalizeApiUrl, UPLOAD_HELP, UPLOAD_USAGE, type UploadOptions } from "./upload-args.js";
 import { CLOUD_REPORT_BASE, instanceFileName, mb, planFile, planProblems, type PlannedFile, type Target } from "./upload-files.js";
 import {
   DEFAULT_API_URL,
@@ -130,6 +130,15 @@ export async function upload(argv: string[], baseIo: CliIo = processIo, extra?: 
     }
     apiUrl = fromEnv;
   }
+  let appSlug = options.appSlug ?? DEFAULT_APP_SLUG;
+  if (options.appSlug === null && io.env.LICENSE_SYNC_APP_SLUG?.trim()) {
+    const fromEnv = parseAppSlug(io.env.LICENSE_SYNC_APP_SLUG);
+    if (fromEnv === null) {
+      io.stderr(`license-sync: upload: LICENSE_SYNC_APP_SLUG "${io.env.LICENSE_SYNC_APP_SLUG}" is not a GitHub App slug (as in github.com/apps/SLUG)\n`);
+      return 2;
+    }
+    appSlug = fromEnv;
+  }
 
   const progress = new Progress(io);
   const checked = await validateAll(options, io, progress);
@@ -175,6 +184,7 @@ export async function upload(argv: string[], baseIo: CliIo = processIo, extra?: 
       sleep: io.sleep,
       now: io.now,
       onNote: (text) => io.stderr(`note: ${text}\n`),
+      appSlug,
     });
     if (answer.kind === "none") {
       io.stderr(

@@ -17,7 +17,7 @@ import { resultTally, summaryMarker } from "../../src/domain/render.js";
 import type { FileResult } from "../../src/domain/types.js";
 import { replyOutcome } from "../../src/cli/upload-git.js";
 import { exportJson, gzip, users } from "../helpers/exports.js";
-import { OWN_BOT, PERSON } from "../helpers/payloads.js";
+import { githubAccount, OTHER_APP_BOT, OWN_BOT, PERSON } from "../helpers/payloads.js";
 
 const API = "https://api.github.com";
 const REPO = "/repos/acme/ledger";
@@ -493,6 +493,7 @@ describe("license-sync upload --wait", () => {
           id: 1,
           html_url: "https://github.com/acme/ledger/commit/c2#commitcomment-1",
           body: `<!-- license-sync:push -->\n**License usage in c2**: ${resultTally([refusedResult])}\n\n${summaryMarker({ seats: 9, accounts: 9, deduplicated: 0, instances: 1 })}`,
+          user: OWN_BOT(),
         },
       ]);
     const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
@@ -500,6 +501,99 @@ describe("license-sync upload --wait", () => {
     expect(r.err).toContain("note: the token cannot read check runs (fine-grained tokens never can): reading the app's reply comment instead");
     expect(r.out).toContain("license usage: refused (1 refused) https://github.com/acme/ledger/commit/c2#commitcomment-1");
     expect(r.out).toContain("seats consumed: 9");
+  });
+
+  /** A comment carrying the push marker that says everything was recorded: what a forger would write. */
+  const forged = (id: number, user: object | null) => ({
+    id,
+    html_url: `https://github.com/acme/ledger/commit/c2#commitcomment-${id}`,
+    body: `<!-- license-sync:push -->\n**License usage in c2**: 1 recorded\n\n${summaryMarker({ seats: 1, accounts: 1, deduplicated: 0, instances: 1 })}`,
+    user,
+  });
+  const realReply = (id: number, user: object = OWN_BOT()) => ({
+    id,
+    html_url: `https://github.com/acme/ledger/commit/c2#commitcomment-${id}`,
+    body: `<!-- license-sync:push -->\n**License usage in c2**: ${resultTally([refusedResult])}\n\n${summaryMarker({ seats: 9, accounts: 9, deduplicated: 0, instances: 1 })}`,
+    user,
+  });
+
+  it("reading the reply comment, trusts only the app's bot account: a person's or another app's comment with the marker is ignored", async () => {
+    const scope = committed();
+    scope.get(checkRuns).query(query).reply(403, { message: "Resource not accessible by personal access token" });
+    scope
+      .get(`${REPO}/commits/c2/comments`)
+      .query(true)
+      // Only forgeries so far: the CLI keeps waiting instead of believing them.
+      .reply(200, [forged(2, PERSON()), forged(3, OTHER_APP_BOT()), forged(4, { ...PERSON(), login: "license-sync[bot]" }), forged(5, null)])
+      .get(`${REPO}/commits/c2/comments`)
+      .query(true)
+      .reply(200, [forged(2, PERSON()), forged(3, OTHER_APP_BOT()), realReply(6)]);
+    const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("license usage: refused (1 refused) https://github.com/acme/ledger/commit/c2#commitcomment-6");
+    expect(r.out).toContain("seats consumed: 9 (9 accounts");
+    expect(r.sleeps).toEqual([2000]);
+    // Another app's reply is named once, with the option that would make it count, in case it is the admin's registration.
+    const other = (OTHER_APP_BOT() as { login: string }).login;
+    expect(r.err.split(`a reply by ${other} was ignored`)).toHaveLength(2);
+    expect(r.err).toContain(`--app-slug ${other.replace(/\[bot\]$/, "")}`);
+  });
+
+  it("a page of forged comments does not hide the app's reply on the next page", async () => {
+    const scope = committed();
+    scope.get(checkRuns).query(query).reply(403, { message: "Resource not accessible by personal access token" });
+    scope
+      .get(`${REPO}/commits/c2/comments`)
+      .query({ per_page: "100" })
+      .reply(
+        200,
+        Array.from({ length: 100 }, (_, i) => forged(100 + i, PERSON())),
+        { link: `<${API}${REPO}/commits/c2/comments?per_page=100&page=2>; rel="next", <${API}${REPO}/commits/c2/comments?per_page=100&page=2>; rel="last"` },
+      )
+      .get(`${REPO}/commits/c2/comments`)
+      .query({ per_page: "100", page: "2" })
+      .reply(200, [realReply(6)]);
+    const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("commitcomment-6");
+    expect(r.sleeps).toEqual([]);
+  });
+
+  it("with the check run readable, the seat summary comes from the app's reply only, not from a person's marked comment", async () => {
+    const scope = committed();
+    scope
+      .get(checkRuns)
+      .query(query)
+      .reply(200, { check_runs: [{ status: "completed", conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
+      .get(`${REPO}/commits/c2/comments`)
+      .query(true)
+      .reply(200, [forged(2, PERSON()), realReply(6)]);
+    const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("seats consumed: 9 (9 accounts");
+  });
+
+  it("--app-slug (or LICENSE_SYNC_APP_SLUG) names the app's registration: only <slug>[bot] counts, license-sync[bot] no longer does", async () => {
+    const acme = githubAccount("license-sync-acme[bot]", "Bot", 1_000_002);
+    for (const [argv, env] of [
+      [["--app-slug", "license-sync-acme"], { GITHUB_TOKEN: "t" }],
+      [[], { GITHUB_TOKEN: "t", LICENSE_SYNC_APP_SLUG: "License-Sync-Acme" }],
+    ] as const) {
+      const scope = committed();
+      scope.get(checkRuns).query(query).reply(403, { message: "Resource not accessible by personal access token" });
+      scope
+        .get(`${REPO}/commits/c2/comments`)
+        .query(true)
+        .reply(200, [forged(3, OWN_BOT()), realReply(6, acme)]);
+      const r = await run([fileA, "--repo", "acme/ledger", "--wait", ...argv], env);
+      expect(r.code).toBe(1);
+      expect(r.out).toContain("commitcomment-6");
+      expect(r.out).toContain("seats consumed: 9 (9 accounts");
+      expect(r.err).toContain("a reply by license-sync[bot] was ignored");
+    }
+    expect((await run([fileA, "--repo", "a/b", "--app-slug", "not a slug!"])).err).toContain('option --app-slug: "not a slug!" is not a GitHub App slug');
+    expect((await run([fileA, "--repo", "a/b"], { GITHUB_TOKEN: "t", LICENSE_SYNC_APP_SLUG: "x y" })).code).toBe(2);
+    expect(parseUploadArgs(["x.json", "--repo", "a/b", "--app-slug", "acme-usage[bot]"])).toMatchObject({ ok: true, options: { appSlug: "acme-usage" } });
   });
 
   it("reads the outcome from the reply's heading as the app renders it", () => {
