@@ -27,11 +27,17 @@ export interface LiveCloudInput {
   now?: Date;
 }
 
+/** What the answer shows, and whether a fetch just now changed the ledger (the dashboard then follows). */
+export interface LiveCloudResult {
+  summary: LedgerSummary;
+  changed: boolean;
+}
+
 /** The summary to show: after a fetch when one was due, with the last fetch's state attached. */
-export async function withLiveCloudReport(deps: AppDeps, input: LiveCloudInput): Promise<LedgerSummary> {
+export async function withLiveCloudReport(deps: AppDeps, input: LiveCloudInput): Promise<LiveCloudResult> {
   const { config, ledger, log } = input;
   const enterprise = config.enterprise;
-  if (!enterprise || !deps.enterpriseReports) return input.summary;
+  if (!enterprise || !deps.enterpriseReports) return { summary: input.summary, changed: false };
   const now = input.now ?? new Date();
   const last = await deps.ledger.cloudFetch(ledger);
   const due =
@@ -43,22 +49,22 @@ export async function withLiveCloudReport(deps: AppDeps, input: LiveCloudInput):
       reportRecordedAt: input.summary.enterprise?.report.recordedAt ?? null,
       last: last ?? null,
     });
-  if (!due) return last && last.enterprise === enterprise ? { ...input.summary, cloudFetch: last } : input.summary;
+  if (!due) return { summary: last && last.enterprise === enterprise ? { ...input.summary, cloudFetch: last } : input.summary, changed: false };
 
-  const { state, summary } = await fetchAndRecord(deps, { ...input, enterprise, now });
+  const { state, summary, changed } = await fetchAndRecord(deps, { ...input, enterprise, now });
   await deps.ledger.saveCloudFetch(ledger, state);
   const statuses = state.attempts.map((a) => `${a.credential}:${a.outcome === "refused" ? a.status : a.outcome}`);
   log.info(
     { outcome: `cloud-${state.outcome}`, enterprise, attempts: statuses, ...(summary.totals.enterpriseSeats !== undefined ? { enterpriseSeats: summary.totals.enterpriseSeats } : {}) },
     "live cloud report fetched",
   );
-  return { ...summary, cloudFetch: state };
+  return { summary: { ...summary, cloudFetch: state }, changed };
 }
 
 async function fetchAndRecord(
   deps: AppDeps,
   input: LiveCloudInput & { enterprise: string; now: Date },
-): Promise<{ state: CloudFetchState; summary: LedgerSummary }> {
+): Promise<{ state: CloudFetchState; summary: LedgerSummary; changed: boolean }> {
   const { enterprise, now } = input;
   const base = { enterprise, attemptedAt: now, sync: null };
   let got;
@@ -69,9 +75,9 @@ async function fetchAndRecord(
     // (5xx): the summary says so and the next one tries again sooner. Anything else is a bug: thrown.
     const status = (error as { status?: unknown }).status;
     if (typeof status !== "number" || status < 500) throw error;
-    return { state: { ...base, outcome: "unavailable", attempts: [], status }, summary: input.summary };
+    return { state: { ...base, outcome: "unavailable", attempts: [], status }, summary: input.summary, changed: false };
   }
-  if (!got.ok) return { state: { ...base, outcome: "refused", attempts: got.attempts }, summary: input.summary };
+  if (!got.ok) return { state: { ...base, outcome: "refused", attempts: got.attempts }, summary: input.summary, changed: false };
 
   const sync: CloudFetchState["sync"] = got.syncStatus.ok
     ? { ok: true, servers: readLicenseSyncStatus(got.syncStatus.data) }
@@ -80,12 +86,13 @@ async function fetchAndRecord(
   if (!read.ok) {
     const first = read.errors[0];
     const problem = first ? formatFinding(first) : "not a license report";
-    return { state: { ...base, outcome: "invalid", attempts: got.attempts, sync, problem }, summary: input.summary };
+    return { state: { ...base, outcome: "invalid", attempts: got.attempts, sync, problem }, summary: input.summary, changed: false };
   }
   const recorded = await deps.ledger.recordCloudReport(
     { ledger: input.ledger, uploader: input.uploader, deliveryId: input.deliveryId, options: input.config.match },
     read.report,
     { kind: "api", enterprise },
   );
-  return { state: { ...base, outcome: "fetched", attempts: got.attempts, sync }, summary: recorded.summary };
+  const changed = recorded.results.some((r) => r.status === "recorded");
+  return { state: { ...base, outcome: "fetched", attempts: got.attempts, sync }, summary: recorded.summary, changed };
 }

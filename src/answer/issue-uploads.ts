@@ -180,7 +180,8 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   } else {
     summary = await deps.ledger.summary(ledgerKey, match);
   }
-  summary = await withLiveCloudReport(deps, { ledger: ledgerKey, config, summary, uploader: issue.login, deliveryId: context.id, log });
+  const live = await withLiveCloudReport(deps, { ledger: ledgerKey, config, summary, uploader: issue.login, deliveryId: context.id, log });
+  summary = live.summary;
 
   // One read-merge-write of the status comment (held like every reply): an edited issue body
   // replaces what the body held before, but what it still holds keeps its status; comments add to
@@ -221,7 +222,7 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
     if (!isReplyImpossible(error)) throw error;
     log.warn({ outcome: "reply-impossible", target: "issue", status: (error as { status?: number }).status }, "issue path: status reply cannot be written");
   }
-  if (inputs.length) await refreshDashboard(deps, { octokit, repo, config, htmlUrl: issue.htmlUrl, log, summary });
+  if (inputs.length || live.changed) await refreshDashboard(deps, { octokit, repo, config, htmlUrl: issue.htmlUrl, log, summary });
   const count = (s: FileResult["status"]) => results.filter((r) => r.status === s).length;
   log.info(
     {

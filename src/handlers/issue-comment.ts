@@ -58,10 +58,12 @@ async function runCommand(context: CommentContext, deps: AppDeps, issue: Designa
       const force = command.kind === "refresh";
       const stored = await deps.ledger.summary(ledgerKey, config.match);
       const live = { ledger: ledgerKey, config, summary: stored, uploader: issue.login, deliveryId: context.id, force, log };
-      const summary = await withLiveCloudReport(deps, live);
+      const { summary, changed } = await withLiveCloudReport(deps, live);
       const history = await deps.ledger.history(ledgerKey, SEATS_OVER_TIME_ROWS * 4);
       const notice = force && !config.enterprise ? renderRefreshWithoutEnterprise() : undefined;
       await reply(renderReportReply({ marker, summary, options, history, ...(notice ? { notice } : {}) }));
+      // A fetch that recorded a new cloud report changed the ledger: the dashboard shows it.
+      if (changed) await refreshDashboard(deps, { octokit, repo, config, htmlUrl: issue.htmlUrl, log, summary });
       log.info({ outcome: command.kind, seats: summary.totals.seats }, `issue path: ${command.kind} sent`);
       return;
     }

@@ -89,7 +89,7 @@ export async function onPush(context: Context<"push">, deps: AppDeps, now: Clock
   const ledger = { repoId: repo.id, fullName: repo.fullName };
   const recorded = await deps.ledger.recordUploads({ ledger, uploader, deliveryId: context.id, options: config.match }, inputs);
   const results = [...recorded.results, ...skippedResults(read.skipped, caps)];
-  const summary = await withLiveCloudReport(deps, { ledger, config, summary: recorded.summary, uploader, deliveryId: context.id, log, now: now() });
+  const { summary } = await withLiveCloudReport(deps, { ledger, config, summary: recorded.summary, uploader, deliveryId: context.id, log, now: now() });
 
   const shortSha = p.after.slice(0, 7);
   const body = renderUploadReply({

@@ -4,6 +4,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
 import { exportJson, users } from "../helpers/exports.js";
+import { allowDashboard } from "../helpers/dashboard.js";
 import type { Settings } from "../../src/settings.js";
 import {
   API,
@@ -91,6 +92,8 @@ afterEach(async () => {
 
 /** The command's reply. `again`: a later event of the same app, whose installation token is cached. */
 async function refresh(body = "/license-sync refresh", again = false): Promise<string> {
+  // A fetch that records a new report brings the dashboard up to date (asserted in its own test).
+  allowDashboard();
   const api = again ? nock(API) : nockEventStart({ role: "write", configYaml: CONFIG });
   if (again) {
     api.get(CONFIG_PATH).reply(200, CONFIG);
@@ -111,9 +114,15 @@ describe("/license-sync refresh", () => {
     nockInstallations(api, true);
     nockEnterpriseToken(api);
     nockLicenses(api, "token ghs_enterprise");
+    // The report changed the ledger: the dashboard (none yet) is made, with the enterprise's seats.
+    const dashboards: string[] = [];
+    api.get(`${REPO_API}/issues`).query(true).reply(200, []);
+    api.post(`${REPO_API}/issues`, (b: { title?: string; body?: string }) => (b.title ? (dashboards.push(b.body ?? ""), true) : false)).reply(201, { number: 77, state: "open" });
 
     const body = await refresh();
 
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]).toMatch(/enterprise seats consumed/);
     expect(body).toContain("was fetched");
     expect(body).toContain("with the app's enterprise installation");
     expect(body).toMatch(/\| ghes-a\.corp\.example \| 2026-11-29 10:00 UTC \(.*\) \| success \|/);
