@@ -140,6 +140,34 @@ function sortInstances(list: InstanceRecord[]): InstanceRecord[] {
   );
 }
 
+/**
+ * What the GHES seats of a state depend on: the options and each instance's upload (its content hash
+ * stands for its accounts, as for the accounts cache). Equal fingerprints, equal seats.
+ */
+function seatsFingerprint(instances: InstanceRecord[], options: MatchOptions): string {
+  const uploads = instances.map((r) => `${r.serverId}\n${r.contentSha256}`).sort();
+  return `${options.allEmails ? 1 : 0}${options.logins ? 1 : 0}\n${uploads.join("\n")}`;
+}
+
+/** Seats by state fingerprint, last used last: a push's "before" is usually the previous push's "after". */
+class SeatsMemo {
+  private readonly seats = new Map<string, number>();
+  constructor(private readonly capacity = 64) {}
+
+  get(fingerprint: string): number | undefined {
+    return this.seats.get(fingerprint);
+  }
+
+  set(fingerprint: string, seats: number): void {
+    this.seats.delete(fingerprint);
+    this.seats.set(fingerprint, seats);
+    for (const oldest of this.seats.keys()) {
+      if (this.seats.size <= this.capacity) break;
+      this.seats.delete(oldest);
+    }
+  }
+}
+
 function countOf(instances: InstanceRecord[], accounts: Map<string, IdentifiedAccount[]>, options: MatchOptions): UsageReport {
   const input: InstanceAccounts[] = instances.map((r) => ({ instance: infoOf(r), accounts: accounts.get(r.serverId) ?? [] }));
   return countUsage(input, options);
@@ -227,6 +255,8 @@ const membersKey = (ledger: LedgerKey, r: Pick<CloudReportRecord, "contentSha256
 export class LedgerService implements Ledger {
   private readonly cache: ListCache<IdentifiedAccount>;
   private readonly memberCache: ListCache<CloudMember>;
+  /** Seats of recently counted states: the ledger is counted once per push, not before and after. */
+  private readonly seatsMemo = new SeatsMemo();
 
   constructor(
     private readonly store: LedgerStore,
@@ -268,7 +298,10 @@ export class LedgerService implements Ledger {
   }
 
   private async readSummary(ledger: LedgerKey, tx: LedgerReader, options: MatchOptions): Promise<LedgerSummary> {
-    return summaryOf(await this.readState(ledger, tx), options);
+    const state = await this.readState(ledger, tx);
+    const summary = summaryOf(state, options);
+    this.seatsMemo.set(seatsFingerprint(state.instances, options), summary.report.seats);
+    return summary;
   }
 
   async recordUploads(ctx: UploadContext, inputs: UploadInput[]): Promise<RecordOutcome> {
@@ -405,7 +438,8 @@ export class LedgerService implements Ledger {
         return { result: { file: input.file, status: "refused", errors: [refusal], warnings } };
       }
       const state = await this.readState(ctx.ledger, tx);
-      const before = countOf(state.instances, state.accounts, ctx.options);
+      const beforePrint = seatsFingerprint(state.instances, ctx.options);
+      const seatsBefore = this.seatsMemo.get(beforePrint) ?? countOf(state.instances, state.accounts, ctx.options).seats;
       const previous = current ? (state.accounts.get(instance.serverId) ?? []) : null;
 
       const now = new Date();
@@ -422,6 +456,7 @@ export class LedgerService implements Ledger {
       state.accounts.set(instance.serverId, accounts);
       state.instances = [...state.instances.filter((r) => r.serverId !== instance.serverId), record];
       const after = summaryOf(state, ctx.options, now);
+      this.seatsMemo.set(seatsFingerprint(state.instances, ctx.options), after.report.seats);
       let added: number | null = null;
       let removed: number | null = null;
       if (previous) {
@@ -451,7 +486,7 @@ export class LedgerService implements Ledger {
           accounts: accounts.length,
           added,
           removed,
-          seatDelta: after.report.seats - before.seats,
+          seatDelta: after.report.seats - seatsBefore,
           warnings,
         },
         summary: after,

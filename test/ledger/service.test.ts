@@ -97,3 +97,50 @@ describe("LedgerService", () => {
     expect(recorded!.source).toEqual({ kind: "commit", sha: "a", path: "exports/<redacted>" });
   });
 });
+
+describe("seat deltas when the ledger is counted once per push", () => {
+  // Two replicas on one database, each remembering the seats of states it counted; a fresh service
+  // (nothing remembered) says what the seats really were before and after every push.
+  it("every push's seatDelta is the fresh count's after minus before, whichever replica pushes, whatever the options", async () => {
+    const fc = (await import("fast-check")).default;
+    const op = fc.record({
+      replica: fc.integer({ min: 0, max: 1 }),
+      server: fc.integer({ min: 1, max: 3 }),
+      // mostly pushes
+      forgetRoll: fc.integer({ min: 0, max: 5 }),
+      from: fc.integer({ min: 0, max: 6 }),
+      count: fc.integer({ min: 0, max: 4 }),
+      logins: fc.boolean(),
+    }).map(({ forgetRoll, ...o }) => ({ ...o, forget: forgetRoll === 0 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), async (ops) => {
+        const db = await openStore("sqlite::memory:");
+        try {
+          const replicas = [0, 1].map(() => new LedgerService(db, createIdentityHasher("k"), { maxBytes: 64 * 1024 }));
+          const fresh = () => new LedgerService(db, createIdentityHasher("k"), { maxBytes: 64 * 1024 });
+          let n = 0;
+          for (const o of ops) {
+            const options = { allEmails: false, logins: o.logins };
+            const service = replicas[o.replica]!;
+            if (o.forget) {
+              await service.forget(ctx(options), `srv-${o.server}`, { kind: "command", issueNumber: 1 }).catch(() => undefined);
+              continue;
+            }
+            const before = (await fresh().summary(ledger, options)).totals.seats;
+            // the same logins on every server, e-mails differing by server: logins decide the overlap
+            const users = people(o.from, o.count).map((u) => ({ ...u, email: `${u.login}@srv-${o.server}.example` }));
+            const out = await service.recordUploads({ ...ctx(options), deliveryId: `d${++n}` }, [
+              { file: "u.json", bytes: exportJson(`srv-${o.server}`, `ghes-${o.server}.example`, users), source },
+            ]);
+            const after = (await fresh().summary(ledger, options)).totals.seats;
+            const result = out.results[0]!;
+            if (result.status === "recorded" && "seatDelta" in result) expect(result.seatDelta).toBe(after - before);
+          }
+        } finally {
+          await db.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
