@@ -52,16 +52,38 @@ export interface UploadRequest {
   commentId?: number;
 }
 
+type Item = FoundExports["attachments"][number] | FoundExports["blocks"][number];
+
+const digest = (text: string): string => createHash("sha256").update(text).digest("base64url").slice(0, 22);
+
 /**
- * The state key of an attachment (its URL) or an inline block (its content: a position would move
- * when an edit adds a block above).
+ * The state key of an attachment (a hash of its URL) or an inline block (a hash of its content: a
+ * position would move when an edit adds a block above). No user text: the reply is redacted on its
+ * way out, and a key holding an address would come back masked and match nothing.
  */
-function stateKey(origin: string, item: FoundExports["attachments"][number] | FoundExports["blocks"][number]): string {
-  return "url" in item ? `${origin}:${item.url}` : `${origin}:block-${createHash("sha256").update(item.text).digest("hex").slice(0, 16)}`;
+export function stateKey(origin: string, item: Item): string {
+  return "url" in item ? `${origin}:file-${digest(item.url)}` : `${origin}:block-${createHash("sha256").update(item.text).digest("hex").slice(0, 16)}`;
 }
 
 function stateKeys(origin: string, found: FoundExports): string[] {
   return [...found.attachments, ...found.blocks].map((item) => stateKey(origin, item));
+}
+
+/**
+ * `state` with attachments' keys from replies written before keys were hashed (`<origin>:<URL>`)
+ * renamed to today's, for the attachments `found` holds: such an issue's exports keep their status
+ * and the marker keeps one entry per export.
+ */
+export function adoptPlainUrlKeys(state: IssueState, origin: string, found: FoundExports): IssueState {
+  const out = { ...state };
+  for (const a of found.attachments) {
+    const old = `${origin}:${a.url}`;
+    const status = out[old];
+    if (status === undefined) continue;
+    delete out[old];
+    out[stateKey(origin, a)] ??= status;
+  }
+  return out;
 }
 
 export interface DesignatedIssue {
@@ -122,7 +144,7 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
     if (req.commentId === undefined) {
       // The body's exports are refused, and stay so until someone with write access adds them again.
       await upsertComment(octokit, deps, target, ISSUE_MARKER, (current) => {
-        const refused: IssueState = { ...parseStateMarker(current) };
+        const refused = adoptPlainUrlKeys(parseStateMarker(current), req.origin, req.present ?? req.found);
         for (const k of stateKeys(req.origin, req.found)) refused[k] = "refused";
         return refusal(ISSUE_MARKER + stateMarker(refused));
       });
@@ -189,10 +211,10 @@ export async function processUploads(context: AnyIssueContext, deps: AppDeps, is
   const still = new Set(req.present ? stateKeys(req.origin, req.present) : []);
   let state: IssueState = {};
   const { action } = await upsertComment(octokit, deps, target, ISSUE_MARKER, (current) => {
-    const previous = parseStateMarker(current);
+    const previous = adoptPlainUrlKeys(parseStateMarker(current), req.origin, req.present ?? req.found);
     state = Object.fromEntries(Object.entries(previous).filter(([k]) => !k.startsWith(`${req.origin}:`) || still.has(k)));
     results.forEach((r, i) => {
-      state[keys[i] ?? `${req.origin}:${r.file}`] = r.status === "refused" ? "refused" : "recorded";
+      state[keys[i] ?? `${req.origin}:result-${digest(r.file)}`] = r.status === "refused" ? "refused" : "recorded";
     });
     for (const k of problemKeys) state[k] = "refused";
     return renderIssueReply({

@@ -1,9 +1,10 @@
 import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
 import nock from "nock";
 import { cloudCsv, exportJson, gzip, users } from "../helpers/exports.js";
-import { nockOwnApp } from "../helpers/probot.js";
+import { nockInstallationToken, nockOwnApp } from "../helpers/probot.js";
 import { OTHER_APP_BOT, PERSON, listedComment } from "../helpers/payloads.js";
 import { ISSUE_MARKER, parseStateMarker, stateMarker } from "../../src/domain/render-issue.js";
+import { adoptPlainUrlKeys, stateKey } from "../../src/answer/issue-uploads.js";
 import {
   API,
   CONFIG_PATH,
@@ -26,6 +27,7 @@ const LEDGER = { repoId: REPO_ID, fullName: "acme/license-usage" };
 const OPTS = { allEmails: false, logins: false };
 const ATTACHMENT = "https://github.com/user-attachments/files/123/ghes-a.json";
 const S3 = "https://github-production-user-asset-6210df.s3.amazonaws.com";
+const ADDRESSED_URL = "https://github.com/user-attachments/files/124/ghes-a-someone@corp.example.json";
 const EXPORT_A = exportJson("server-a", "ghes-a.corp.example", users(1, 3));
 const EXPORT_B = exportJson("server-b", "ghes-b.corp.example", users(3, 4));
 
@@ -440,10 +442,134 @@ describe("issues.edited", () => {
     expect(closed).toEqual({ state: "closed", state_reason: "completed" });
   });
 
+  // Outgoing bodies are redacted at the Octokit boundary, so a state key holding an address would
+  // come back masked and match nothing: keys hold no user text.
+  const ADDRESSED = ADDRESSED_URL;
+
+  /** The status reply as GitHub lists it on the next event, edited in place (PATCH) then. */
+  function nockStatusEdit(current: string, o: { login?: string; role?: string } = {}): string[] {
+    const api = nock(API);
+    nockNoConfig(api);
+    const role = o.role ?? "admin";
+    api.get(`${REPO_API}/collaborators/${o.login ?? "octo-admin"}/permission`).reply(200, { permission: role, role_name: role });
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(9001, current)]);
+    nockOwnApp(api);
+    const edits: string[] = [];
+    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
+    return edits;
+  }
+
+  it("an attachment whose name holds an e-mail address is recorded once, and an edit that keeps it leaves it recorded", async () => {
+    const api = nockEventStart();
+    nock("https://github.com").get("/user-attachments/files/124/ghes-a-someone@corp.example.json").reply(200, EXPORT_A);
+    const capture = captureBody();
+    nockNewStatusComment(api, capture);
+    nockLabel(api, "license-usage: recorded", []);
+    const opened = `Our export: ${ADDRESSED}`;
+    await receive(h, "issues", issuesPayload("opened", { body: opened }));
+    const first = capture.bodies[0]!;
+    expect(Object.values(parseStateMarker(first))).toEqual(["recorded"]);
+    expect(first).not.toContain("someone");
+
+    // The edit adds a pasted export and keeps the attachment: the attachment is not fetched again
+    // (no mock: a fetch would be a "not read" refusal), keeps its "recorded", and no label changes.
+    const edits = nockStatusEdit(first);
+    const body = `${opened}
+\`\`\`json
+${EXPORT_B}
+\`\`\``;
+    await receive(h, "issues", issuesPayload("edited", { body, previousBody: opened, labels: ["license-usage: recorded"] }));
+
+    const history = await h.ledger.history(LEDGER);
+    expect(history.map((r) => [r.outcome, r.serverId]).sort()).toEqual([
+      ["recorded", "server-a"],
+      ["recorded", "server-b"],
+    ]);
+    expect(edits).toHaveLength(1);
+    const state = parseStateMarker(edits[0]);
+    expect(Object.values(state)).toEqual(["recorded", "recorded"]);
+    expect(Object.keys(parseStateMarker(first)).every((k) => k in state)).toBe(true);
+    expect(JSON.stringify(state)).not.toMatch(/someone|e-mail|corp\.example/);
+  });
+
+  it("a reader's refused attachment with an address in its name stays refused when a writer's edit adds an export", async () => {
+    const close = "close_issues_when_recorded: true\n";
+    const reader = nockEventStart({ role: "read", login: "visitor", configYaml: close });
+    const capture = captureBody();
+    nockNewStatusComment(reader, capture);
+    await receive(h, "issues", issuesPayload("opened", { body: ADDRESSED, login: "visitor" }));
+    expect(Object.values(parseStateMarker(capture.bodies[0]))).toEqual(["refused"]);
+
+    const api = nock(API);
+    api.get(CONFIG_PATH).reply(200, close);
+    api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "write", role_name: "write" });
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(9001, capture.bodies[0]!)]);
+    nockOwnApp(api);
+    const edits: string[] = [];
+    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
+    const labels: string[] = [];
+    nockLabel(api, "license-usage: refused", labels);
+    // No mock closes the issue: the reader's export is still there, not recorded.
+
+    const body = `${ADDRESSED}
+\`\`\`json
+${EXPORT_B}
+\`\`\``;
+    await receive(h, "issues", issuesPayload("edited", { body, previousBody: ADDRESSED, login: "octo-admin" }));
+
+    expect((await h.ledger.history(LEDGER)).map((r) => r.serverId)).toEqual(["server-b"]);
+    expect(Object.values(parseStateMarker(edits[0])).sort()).toEqual(["recorded", "refused"]);
+    expect(labels).toEqual(["license-usage: refused"]);
+  });
+
+  it("a status reply written before keys were hashed (plain attachment URL) is still understood, and rewritten in the new form", async () => {
+    nockInstallationToken(nock(API));
+    const legacy = `${ISSUE_MARKER}${stateMarker({ [`body:${ATTACHMENT}`]: "recorded" })}\nold status`;
+    const edits = nockStatusEdit(legacy);
+    const opened = `Our export: ${ATTACHMENT}`;
+    const body = `${opened}
+\`\`\`json
+${EXPORT_B}
+\`\`\``;
+    await receive(h, "issues", issuesPayload("edited", { body, previousBody: opened, labels: ["license-usage: recorded"] }));
+
+    expect((await h.ledger.history(LEDGER)).map((r) => r.serverId)).toEqual(["server-b"]);
+    const state = parseStateMarker(edits[0]);
+    expect(Object.values(state)).toEqual(["recorded", "recorded"]);
+    // One entry per export: the old key is replaced, not kept beside the new one.
+    expect(Object.keys(state).some((k) => k.includes("user-attachments"))).toBe(false);
+  });
+
   it("ignores another repository without an API call", async () => {
     await h.store.close();
     h = await harness({ designatedRepos: ["acme/other"] });
     await receive(h, "issues", issuesPayload("opened", { body: "```json\n" + EXPORT_A + "\n```" }));
     expect(await h.ledger.history(LEDGER)).toEqual([]);
+  });
+});
+
+describe("issue state keys", () => {
+  const attachment = (url: string) => ({ url, name: url.split("/").pop()! });
+
+  it("hold no user text: an attachment is keyed by a short hash of its URL, the same URL the same key", () => {
+    const key = stateKey("body", attachment(ADDRESSED_URL));
+    expect(key).toMatch(/^body:file-[A-Za-z0-9_-]{22}$/);
+    expect(stateKey("body", attachment(ADDRESSED_URL))).toBe(key);
+    expect(stateKey("body", attachment(ATTACHMENT))).not.toBe(key);
+    expect(stateKey("comment-5", attachment(ADDRESSED_URL))).toBe(key.replace(/^body:/, "comment-5:"));
+    // Even a 2,000-character URL makes a key of the same length.
+    expect(stateKey("body", attachment(`https://github.com/user-attachments/files/1/${"a".repeat(2000)}.json`))).toHaveLength(key.length);
+  });
+
+  it("adopt a plain-URL key of an older reply for the attachments still there, leaving every other entry alone", () => {
+    const found = { attachments: [attachment(ATTACHMENT)], blocks: [], ignored: [] };
+    const old = { [`body:${ATTACHMENT}`]: "refused" as const, "body:https://github.com/user-attachments/files/9/gone.json": "recorded" as const, "comment-5:block-1": "recorded" as const };
+    expect(adoptPlainUrlKeys(old, "body", found)).toEqual({
+      [stateKey("body", attachment(ATTACHMENT))]: "refused",
+      "body:https://github.com/user-attachments/files/9/gone.json": "recorded",
+      "comment-5:block-1": "recorded",
+    });
+    // Another origin's plain key for the same URL is that origin's, not this one's.
+    expect(adoptPlainUrlKeys({ [`comment-5:${ATTACHMENT}`]: "refused" }, "body", found)).toEqual({ [`comment-5:${ATTACHMENT}`]: "refused" });
   });
 });
