@@ -155,13 +155,17 @@ class Builder {
   private readonly badLinkPlaces: string[] = [];
   private lastPlace = "";
   private morePlaces = 0;
+  /** Each host once: a report names a handful of hosts in hundreds of thousands of links. */
+  private readonly hostOf = new Map<string, string>();
+  private readonly scratch: CloudLink[] = [];
   rows = 0;
 
   constructor(readonly file: string) {}
 
   /** `host:id` items; malformed ones are counted for one warning. Returns the links. */
   links(items: string[], place: number | (() => string)): CloudLink[] {
-    let out: CloudLink[] | undefined;
+    const out = this.scratch;
+    out.length = 0;
     for (const item of items) {
       const link = parseLink(item);
       if (link === null) {
@@ -175,10 +179,15 @@ class Builder {
         }
         continue;
       }
-      this.hosts.add(link.host);
-      (out ??= []).push(link);
+      const host = this.hostOf.get(link.host);
+      if (host === undefined) {
+        this.hostOf.set(link.host, link.host);
+        this.hosts.add(link.host);
+      } else link.host = host;
+      out.push(link);
     }
-    return out ?? NO_LINKS;
+    // a copy of exactly its size: a list grown by push keeps room for 17, for every member
+    return out.length === 0 ? NO_LINKS : out.slice();
   }
 
   member(login: string, keyItems: string[], links: CloudLink[], licenseType: string): void {
@@ -218,13 +227,17 @@ export function parseLink(item: string): CloudLink | null {
   return userId > 0 ? { host, userId } : null;
 }
 
+const scratchKeys: string[] = [];
+
+/** Normalized, deduplicated; a list of exactly its size (one grown by push keeps room for 17, for every member). */
 function keysOf(items: string[]): string[] {
-  const out: string[] = [];
+  const out = scratchKeys;
+  out.length = 0;
   for (const item of items) {
     const k = normalizeEmail(item);
     if (k !== "" && !out.includes(k)) out.push(k);
   }
-  return out;
+  return out.slice();
 }
 
 function isVisualStudio(licenseType: string): boolean {
