@@ -47,6 +47,9 @@ async function blobServer(list) {
     if (!bytes || !String(req.headers.accept ?? "").includes("raw")) return void res.writeHead(404).end();
     res.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8", "content-length": bytes.length }).end(bytes);
   });
+  // As GitHub does, keep idle connections longer than a push takes (Node's default is 5 s): a
+  // closed keep-alive socket would fail the next run's request.
+  server.keepAliveTimeout = 120_000;
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const octokit = new AppOctokit({
     auth: "bench-token",
