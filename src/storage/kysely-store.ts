@@ -36,12 +36,8 @@ export interface DialectOps {
 
 const FINGERPRINT_KEY = "identity_key_fingerprint";
 
-/** "p:<key> s:<key>": tagged identity keys in one text column. Keys are base64url, so no spaces. */
-export function encodeIdentities(a: Pick<IdentifiedAccount, "primary" | "secondary">): string {
-  return [...a.primary.map((k) => `p:${k}`), ...a.secondary.map((k) => `s:${k}`)].join(" ");
-}
-
-export function decodeIdentities(text: string): { primary: string[]; secondary: string[] } {
+/** "p:<key> s:<key>": tagged identity keys in one text (account rows before migration 0005). */
+function decodeIdentities(text: string): { primary: string[]; secondary: string[] } {
   const primary: string[] = [];
   const secondary: string[] = [];
   for (const tagged of text.split(" ")) {
@@ -51,7 +47,10 @@ export function decodeIdentities(text: string): { primary: string[]; secondary: 
   return { primary, secondary };
 }
 
-/** One instance's accounts as one JSON text: [userIds, logins, identities], ordered by user id. */
+/**
+ * One instance's accounts as one JSON text, ordered by user id: [userIds, logins, primary keys,
+ * secondary keys], the keys as one array per account, so that reading it back is one JSON.parse.
+ */
 export function encodeAccountSet(accounts: readonly IdentifiedAccount[]): string {
   const order = accounts.map((_, i) => i).sort((a, b) => accounts[a]!.userId - accounts[b]!.userId);
   for (let i = 1; i < order.length; i++) {
@@ -59,13 +58,23 @@ export function encodeAccountSet(accounts: readonly IdentifiedAccount[]): string
     const id = accounts[order[i]!]!.userId;
     if (id === accounts[order[i - 1]!]!.userId) throw new Error(`duplicate user_id ${id} in one instance's accounts`);
   }
-  return JSON.stringify([order.map((i) => accounts[i]!.userId), order.map((i) => accounts[i]!.login), order.map((i) => encodeIdentities(accounts[i]!))]);
+  const column = <T>(pick: (a: IdentifiedAccount) => T) => order.map((i) => pick(accounts[i]!));
+  return JSON.stringify([column((a) => a.userId), column((a) => a.login), column((a) => a.primary), column((a) => a.secondary)]);
 }
 
 export function decodeAccountSet(data: string): IdentifiedAccount[] {
-  const [userIds, logins, identities] = JSON.parse(data) as [number[], string[], string[]];
+  const columns = JSON.parse(data) as [number[], string[], string[][] | string[], string[][]?];
+  const [userIds, logins] = columns;
   const out: IdentifiedAccount[] = new Array(userIds.length);
-  for (let i = 0; i < userIds.length; i++) out[i] = { userId: userIds[i]!, login: logins[i]!, ...decodeIdentities(identities[i]!) };
+  if (columns.length === 3) {
+    // As migration 0005 first wrote it: tagged identities, "p:<key> s:<key>".
+    const identities = columns[2] as string[];
+    for (let i = 0; i < userIds.length; i++) out[i] = { userId: userIds[i]!, login: logins[i]!, ...decodeIdentities(identities[i]!) };
+    return out;
+  }
+  const primary = columns[2] as string[][];
+  const secondary = columns[3]!;
+  for (let i = 0; i < userIds.length; i++) out[i] = { userId: userIds[i]!, login: logins[i]!, primary: primary[i]!, secondary: secondary[i]! };
   return out;
 }
 
@@ -277,6 +286,15 @@ class Reader implements LedgerReader {
     return row && toUpload(row);
   }
 
+  async countedSeats(): Promise<{ state: string; seats: number } | undefined> {
+    const row = await this.tx
+      .selectFrom("ledgers")
+      .select(["counted_state", "counted_seats"])
+      .where("repo_id", "=", this.repoId)
+      .executeTakeFirst();
+    return row?.counted_state != null && row.counted_seats != null ? { state: row.counted_state, seats: Number(row.counted_seats) } : undefined;
+  }
+
   async cloudFetch(): Promise<CloudFetchState | undefined> {
     const row = await this.tx.selectFrom("cloud_fetches").select("state").where("ledger_id", "=", this.repoId).executeTakeFirst();
     return row && decodeCloudFetch(row.state);
@@ -415,6 +433,10 @@ class Writer extends Reader implements LedgerWriter {
       .returning("id")
       .executeTakeFirstOrThrow();
     return num(inserted.id);
+  }
+
+  async saveCountedSeats(state: string, seats: number): Promise<void> {
+    await this.tx.updateTable("ledgers").set({ counted_state: state, counted_seats: seats }).where("repo_id", "=", this.repoId).execute();
   }
 
   async saveCloudFetch(state: CloudFetchState): Promise<void> {

@@ -11,6 +11,9 @@ export interface LedgersTable {
   full_name: string;
   created_at: Time;
   updated_at: Time;
+  /** A digest of the state (instances' contents, match options) counted_seats belongs to. */
+  counted_state: string | null;
+  counted_seats: number | null;
 }
 
 export interface InstancesTable {
@@ -32,8 +35,8 @@ export interface AccountSetsTable {
   server_id: string;
   account_count: number;
   /**
-   * JSON [userIds, logins, identities], ordered by user id; identities are tagged keyed hashes
-   * (never e-mails): "p:<key> s:<key>", "" when none.
+   * JSON [userIds, logins, primary keys, secondary keys], ordered by user id; keys are keyed hashes,
+   * never e-mails (rows written by migration 0005 hold [userIds, logins, "p:<key> s:<key>"]).
    */
   data: string;
 }
