@@ -18,7 +18,7 @@ import type {
   MatchOptions,
   UsageReport,
 } from "../domain/types.js";
-import type { InstanceRecord, LedgerKey, LedgerReader, LedgerStore, Totals, UploadRow, UploadSource } from "../storage/ledger-store.js";
+import type { InstanceRecord, LedgerKey, LedgerReader, LedgerStore, LedgerWriter, Totals, UploadRow, UploadSource } from "../storage/ledger-store.js";
 import type {
   FileResult,
   ForgetOutcome,
@@ -148,6 +148,9 @@ function seatsFingerprint(instances: InstanceRecord[], options: MatchOptions): s
   const uploads = instances.map((r) => `${r.serverId}\n${r.contentSha256}`).sort();
   return `${options.allEmails ? 1 : 0}${options.logins ? 1 : 0}\n${uploads.join("\n")}`;
 }
+
+/** The fingerprint as stored with the ledger (a digest: a ledger may hold a thousand instances). */
+const storedPrint = (fingerprint: string) => createHash("sha256").update(fingerprint).digest("base64url");
 
 /** Seats by state fingerprint, last used last: a push's "before" is usually the previous push's "after". */
 class SeatsMemo {
@@ -297,11 +300,26 @@ export class LedgerService implements Ledger {
     return { instances, accounts, cloud };
   }
 
-  private async readSummary(ledger: LedgerKey, tx: LedgerReader, options: MatchOptions): Promise<LedgerSummary> {
+  /** `save`: the write that changed the ledger; it stores the seats for the next push (after a restart, or on another replica). */
+  private async readSummary(ledger: LedgerKey, tx: LedgerReader, options: MatchOptions, save?: LedgerWriter): Promise<LedgerSummary> {
     const state = await this.readState(ledger, tx);
     const summary = summaryOf(state, options);
-    this.seatsMemo.set(seatsFingerprint(state.instances, options), summary.report.seats);
+    const print = seatsFingerprint(state.instances, options);
+    this.seatsMemo.set(print, summary.report.seats);
+    if (save) await save.saveCountedSeats(storedPrint(print), summary.report.seats);
     return summary;
+  }
+
+  /**
+   * The GHES seats of a state: remembered when this process counted it lately, or stored by the
+   * write that made it (this process before a restart, or another replica); else a whole recount.
+   */
+  private async seatsOf(state: LedgerState, options: MatchOptions, tx: LedgerReader): Promise<number> {
+    const print = seatsFingerprint(state.instances, options);
+    const remembered = this.seatsMemo.get(print);
+    if (remembered !== undefined) return remembered;
+    const stored = await tx.countedSeats();
+    return stored?.state === storedPrint(print) ? stored.seats : countOf(state.instances, state.accounts, options).seats;
   }
 
   async recordUploads(ctx: UploadContext, inputs: UploadInput[]): Promise<RecordOutcome> {
@@ -438,8 +456,7 @@ export class LedgerService implements Ledger {
         return { result: { file: input.file, status: "refused", errors: [refusal], warnings } };
       }
       const state = await this.readState(ctx.ledger, tx);
-      const beforePrint = seatsFingerprint(state.instances, ctx.options);
-      const seatsBefore = this.seatsMemo.get(beforePrint) ?? countOf(state.instances, state.accounts, ctx.options).seats;
+      const seatsBefore = await this.seatsOf(state, ctx.options, tx);
       const previous = current ? (state.accounts.get(instance.serverId) ?? []) : null;
 
       const now = new Date();
@@ -456,7 +473,9 @@ export class LedgerService implements Ledger {
       state.accounts.set(instance.serverId, accounts);
       state.instances = [...state.instances.filter((r) => r.serverId !== instance.serverId), record];
       const after = summaryOf(state, ctx.options, now);
-      this.seatsMemo.set(seatsFingerprint(state.instances, ctx.options), after.report.seats);
+      const afterPrint = seatsFingerprint(state.instances, ctx.options);
+      this.seatsMemo.set(afterPrint, after.report.seats);
+      await tx.saveCountedSeats(storedPrint(afterPrint), after.report.seats);
       let added: number | null = null;
       let removed: number | null = null;
       if (previous) {
@@ -636,7 +655,7 @@ export class LedgerService implements Ledger {
       if (!victim) return { status: "not-found", summary: await this.readSummary(ctx.ledger, tx, ctx.options) };
 
       await tx.removeInstance(victim.serverId);
-      const summary = await this.readSummary(ctx.ledger, tx, ctx.options);
+      const summary = await this.readSummary(ctx.ledger, tx, ctx.options, tx);
       await tx.appendUpload({
         outcome: "removed",
         serverId: victim.serverId,

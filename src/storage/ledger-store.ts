@@ -40,6 +40,8 @@ export interface LedgerReader {
   cloudMembers(): Promise<CloudMember[]>;
   /** The last live fetch of the ledger's cloud report, if one was tried. */
   cloudFetch(): Promise<CloudFetchState | undefined>;
+  /** The GHES seats stored with the state they were counted for (an opaque digest), if any. */
+  countedSeats(): Promise<{ state: string; seats: number } | undefined>;
 }
 
 /** Write access, only inside `LedgerStore.write`, which holds the ledger's lock. */
@@ -56,6 +58,8 @@ export interface LedgerWriter extends LedgerReader {
   appendUpload(row: NewUploadRow): Promise<number>;
   /** Replaces the ledger's last live-fetch state. */
   saveCloudFetch(state: CloudFetchState): Promise<void>;
+  /** Remembers the GHES seats of the ledger's state after this write. */
+  saveCountedSeats(state: string, seats: number): Promise<void>;
 }
 
 /**

@@ -167,6 +167,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable("accounts").execute();
       },
     },
+    // The GHES seats of the ledger's state after its last write, and which state that was: the next
+    // push's "before", so a push right after a restart counts the ledger once, not twice.
+    "0006_counted_seats": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("ledgers").addColumn("counted_state", "text").execute();
+        await db.schema.alterTable("ledgers").addColumn("counted_seats", "integer").execute();
+      },
+    },
   };
 }
 

@@ -42,6 +42,31 @@ describe("LedgerService", () => {
     expect(again.results[0]!.status).toBe("recorded");
   });
 
+  it("takes a push's seats before from the state they were counted for: after a restart, another replica's write, other match options", async () => {
+    const upload = (id: string, users: Parameters<typeof exportJson>[2]) => ({ file: `${id}.json`, bytes: exportJson(id, `${id}.example`, users), source });
+    const mona = (id: number, email: string) => ({ id, login: "mona", email, others: [] });
+    // srv-1 and srv-2: 10 people each, 5 shared; mona on both under two addresses (two seats by e-mail, one by login).
+    await service.recordUploads(ctx(), [upload("srv-1", [...people(0, 10), mona(100, "mona@a.example")]), upload("srv-2", [...people(5, 10), mona(101, "mona@b.example")])]);
+    expect((await service.summary(ledger, DEFAULT_MATCH_OPTIONS)).totals.seats).toBe(17);
+
+    // A restart: a new service, nothing remembered in memory.
+    const restarted = new LedgerService(store, createIdentityHasher("k"), { maxBytes: 64 * 1024 });
+    const grown = await restarted.recordUploads(ctx(), [upload("srv-2", [...people(5, 15), mona(101, "mona@b.example")])]);
+    expect(grown.results[0]).toMatchObject({ status: "recorded", seatDelta: 5 });
+    expect(grown.summary.totals.seats).toBe(22);
+
+    // Another replica changes the ledger; the first service's memory of the old state must not be used.
+    await restarted.recordUploads(ctx(), [upload("srv-3", people(100, 3))]);
+    const back = await service.recordUploads(ctx(), [upload("srv-3", people(100, 4))]);
+    expect(back.results[0]).toMatchObject({ status: "recorded", seatDelta: 1 });
+
+    // Matching logins too: mona is one person, so the seats before are 25 - 1, not the 25 stored.
+    const byLogin = { ...DEFAULT_MATCH_OPTIONS, logins: true };
+    const third = await restarted.recordUploads(ctx(byLogin), [upload("srv-4", people(200, 2))]);
+    expect(third.results[0]).toMatchObject({ status: "recorded", seatDelta: 2 });
+    expect(third.summary.totals.seats).toBe(27);
+  });
+
   it("checkUploads validates without recording anything", async () => {
     const results = await service.checkUploads([
       { file: "ok.json", bytes: exportJson("srv-1", "ghes.a", [...people(0, 3), { id: 99, login: "gone", suspended: true }]), source },
