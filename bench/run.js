@@ -2,7 +2,8 @@
 // its own process, timed as a ratio against the same run's bare JSON.parse of the same bytes.
 // Environment: BENCH_PROFILES (today,directory,worst), BENCH_INSTANCES (10), BENCH_ACCOUNTS (100000),
 // BENCH_RUNS (5), BENCH_LEDGER_SIZES (20; e.g. 5,20,50: instances of the big-ledger scenario, "" for
-// none), BENCH_LEDGER_PROFILES (directory), TEST_DATABASE_URL (PostgreSQL, skipped when unreachable).
+// none), BENCH_LEDGER_PROFILES (directory), BENCH_LEDGER_DIALECTS (sqlite,postgres), BENCH_CLOUD_ROWS
+// (300000; 0 for none), TEST_DATABASE_URL (PostgreSQL, skipped when unreachable).
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -51,6 +52,7 @@ async function postgresUp() {
 
 const pgUp = await postgresUp();
 const dialects = pgUp ? ["sqlite", "postgres"] : ["sqlite"];
+const ledgerDialects = (process.env.BENCH_LEDGER_DIALECTS ?? "sqlite,postgres").split(",").filter((d) => dialects.includes(d));
 if (!pgUp) console.log("(PostgreSQL not reachable: its scenarios are skipped)");
 console.log(`license-sync benchmark: profiles ${PROFILES.join(", ")}; ${INSTANCES} x ${ACCOUNTS} accounts; ${RUNS} runs each, median`);
 console.log(`node ${process.version}, ${process.platform} ${process.arch}, load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}\n`);
@@ -105,7 +107,7 @@ for (const profile of LEDGER_PROFILES) {
     const files = [...generate(dir, size, ACCOUNTS, profile), generateReplacement(dir, ACCOUNTS, profile)];
     const pushed = files.slice(-1);
     const parse = once("parse", pushed, RUNS);
-    for (const d of dialects) {
+    for (const d of ledgerDialects) {
       const env = { BENCH_DB: d === "sqlite" ? `${dir}big-ledger.db` : `bench_ledger_${process.pid}` };
       once(`ledger-drop-${d}`, [], 1, env);
       try {
