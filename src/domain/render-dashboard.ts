@@ -89,7 +89,10 @@ function nextSteps(input: DashboardInput): Part[] {
 }
 
 export function renderDashboard(input: DashboardInput): string {
-  const { summary, history, repoUrl } = input;
+  const { history, repoUrl } = input;
+  // "As of" the ledger's last event, not the moment of rendering: with nothing new, the body comes
+  // out the same (ages count whole days), so the app skips the write.
+  const summary = history[0] ? { ...input.summary, generatedAt: history[0].at } : input.summary;
   const latest = new Map<string, UploadRow>();
   for (const h of history) if (h.outcome === "recorded" && h.serverId && !latest.has(h.serverId)) latest.set(h.serverId, h);
   const charts: Part[] = [];

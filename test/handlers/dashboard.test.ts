@@ -1,6 +1,6 @@
 // The dashboard issue through the push path, against a small stand-in of GitHub's issues API kept
 // in memory (nock): the tests assert the end state of the repository's issues, not a script of calls.
-import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import { describe, it, expect, beforeEach, afterEach, jest } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
 import { licenseSync } from "../../src/index.js";
@@ -26,6 +26,8 @@ interface Issue {
 }
 
 let issues: Issue[];
+/** Issue edits the app made (PATCH /issues/N). */
+let edits: number;
 const json = <T>(body: unknown): T => (typeof body === "string" ? JSON.parse(body) : body) as T;
 let nextNumber: number;
 let probot: Probot;
@@ -51,6 +53,7 @@ function issuesApi(): void {
     return issue ? [200, (({ comments: _c, ...rest }) => rest)(issue)] : [404, { message: "Not Found" }];
   });
   scope.patch(/\/issues\/\d+$/).reply(async (req: Request) => {
+    edits++;
     const [uri, body] = [new URL(req.url).pathname, await req.text()];
     const issue = issues.find((i) => i.number === Number(/(\d+)$/.exec(uri)![1]));
     if (!issue) return [404, { message: "Not Found" }];
@@ -99,6 +102,7 @@ const open = () => dashboards().filter((i) => i.state === "open");
 beforeEach(async () => {
   nock.disableNetConnect();
   issues = [];
+  edits = 0;
   nextNumber = 1;
   pushes = 0;
   let ledger;
@@ -127,6 +131,22 @@ describe("the dashboard issue", () => {
     expect(dashboards()[0]!.number).toBe(d!.number);
     expect(dashboards()[0]!.body).toContain("## 20 seats consumed");
     expect(dashboards()[0]!.body).toContain("ghes-b.corp.example");
+  });
+
+  it("is not written again when nothing changed (the same export pushed again, 50 minutes later)", async () => {
+    // Only the clock is faked: timers and I/O run as usual.
+    jest.useFakeTimers({ now: new Date("2026-11-30T08:00:00Z"), doNotFake: ["nextTick", "setImmediate", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "queueMicrotask", "hrtime", "performance"] });
+    try {
+      await push("ghes-a", 1, 10);
+      await push("ghes-b", 5, 20);
+      const before = { body: dashboards()[0]!.body, edits };
+      jest.setSystemTime(new Date("2026-11-30T08:50:00Z")); // within the installation token's hour
+      await push("ghes-b", 5, 20);
+      expect(edits).toBe(before.edits);
+      expect(dashboards()[0]!.body).toBe(before.body);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it("is reopened after a person closed it, saying so once", async () => {
