@@ -261,7 +261,7 @@ export interface Waiting {
   timeoutMs: number;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
-  /** Told once when the check runs cannot be read and the reply comment is read instead, and once per other app's ignored reply. */
+  /** Told once when the check runs cannot be read and the reply comment is read instead, and once per other app's ignored reply or check run. */
   onNote: (text: string) => void;
   /** The app's slug: only a comment by `<slug>[bot]` is its reply. */
   appSlug: string;
@@ -290,7 +290,13 @@ export async function waitForAnswer(octokit: Octokit, ledger: Ledger, sha: strin
     if (checksReadable) {
       try {
         const { data } = await octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: CHECK_NAME, filter: "latest", per_page: 10 });
-        const run = data.check_runs.find((r) => r.status === "completed");
+        // Only the app's own run: another app installed on the repository could name one the same.
+        const ours = (r: { app?: { slug?: string } | null }) => r.app?.slug?.toLowerCase() === waiting.appSlug.toLowerCase();
+        for (const other of data.check_runs.filter((r) => !ours(r) && r.app?.slug && !ignored.has(`check ${r.app.slug}`))) {
+          ignored.add(`check ${other.app!.slug}`);
+          waiting.onNote(`a "${CHECK_NAME}" check run by another app (${other.app!.slug}) was ignored; if that app is your registration of license-sync, pass --app-slug ${other.app!.slug}`);
+        }
+        const run = data.check_runs.find((r) => r.status === "completed" && ours(r));
         if (run) {
           const reply = await findReply(octokit, ledger, sha, reading);
           return {

@@ -431,6 +431,8 @@ describe("license-sync upload --wait", () => {
     return scope;
   };
   const reply = (body: string) => [{ id: 1, body: `<!-- license-sync:push -->\n${body}`, user: OWN_BOT() }];
+  /** The app the check run belongs to, as GitHub lists it. */
+  const OWN_APP = { id: 1, slug: "license-sync", name: "license-sync" };
 
   it("polls the license usage check run, prints its outcome and the seat summary of the reply (exit 0)", async () => {
     const scope = committed();
@@ -440,7 +442,7 @@ describe("license-sync upload --wait", () => {
       .reply(200, { total_count: 0, check_runs: [] })
       .get(checkRuns)
       .query(query)
-      .reply(200, { total_count: 1, check_runs: [{ status: "completed", conclusion: "success", output: { title: "1 file recorded" }, html_url: "https://github.com/acme/ledger/runs/1" }] })
+      .reply(200, { total_count: 1, check_runs: [{ status: "completed", app: OWN_APP, conclusion: "success", output: { title: "1 file recorded" }, html_url: "https://github.com/acme/ledger/runs/1" }] })
       .get(`${REPO}/commits/c2/comments`)
       .query({ per_page: "100" })
       .reply(200, [
@@ -454,12 +456,32 @@ describe("license-sync upload --wait", () => {
     expect(r.sleeps).toEqual([2000]);
   });
 
+  it("a completed 'license usage' check run of another app is not the answer: named once, and the app's own is waited for", async () => {
+    const scope = committed();
+    const impostor = { status: "completed", app: { id: 9, slug: "copycat", name: "copycat" }, conclusion: "success", output: { title: "all good" }, html_url: null };
+    scope
+      .get(checkRuns)
+      .query(query)
+      .reply(200, { check_runs: [impostor] })
+      .get(checkRuns)
+      .query(query)
+      .reply(200, { check_runs: [impostor, { status: "completed", app: OWN_APP, conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
+      .get(`${REPO}/commits/c2/comments`)
+      .query(true)
+      .reply(200, reply(summaryMarker({ seats: 10, accounts: 12, deduplicated: 2, instances: 2 })));
+    const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("license usage: refused (1 file refused)");
+    expect(r.err.match(/check run by another app \(copycat\) was ignored/g)).toHaveLength(1);
+    expect(r.sleeps).toEqual([2000]);
+  });
+
   it("a refused file: exit 1 with the check's title", async () => {
     const scope = committed();
     scope
       .get(checkRuns)
       .query(query)
-      .reply(200, { check_runs: [{ status: "completed", conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
+      .reply(200, { check_runs: [{ status: "completed", app: OWN_APP, conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
       .get(`${REPO}/commits/c2/comments`)
       .query(true)
       .reply(200, reply(summaryMarker({ seats: 10, accounts: 12, deduplicated: 2, instances: 2 })));
@@ -564,7 +586,7 @@ describe("license-sync upload --wait", () => {
     scope
       .get(checkRuns)
       .query(query)
-      .reply(200, { check_runs: [{ status: "completed", conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
+      .reply(200, { check_runs: [{ status: "completed", app: OWN_APP, conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
       .get(`${REPO}/commits/c2/comments`)
       .query(true)
       .reply(200, [forged(2, PERSON()), realReply(6)]);
