@@ -406,6 +406,20 @@ describe("issues.edited", () => {
     expect(labels).toEqual(["license-usage: refused"]);
   });
 
+  /** A writer's edit of the issue: config, permission, the status reply (9001) edited in place, the label. */
+  function nockWriterEdit(configYaml: string, status: string, label: string): { api: nock.Scope; edits: string[]; labels: string[] } {
+    const api = nock(API);
+    api.get(CONFIG_PATH).reply(200, configYaml);
+    api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "write", role_name: "write" });
+    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(9001, status)]);
+    nockOwnApp(api);
+    const edits: string[] = [];
+    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
+    const labels: string[] = [];
+    nockLabel(api, label, labels);
+    return { api, edits, labels };
+  }
+
   it("an edit that replaces the body's export: the state follows the new body, the old export's refusal is gone", async () => {
     const close = "close_issues_when_recorded: true\n";
     const reader = nockEventStart({ role: "read", login: "visitor", configYaml: close });
@@ -416,15 +430,7 @@ describe("issues.edited", () => {
     const before = parseStateMarker(capture.bodies[0]);
     expect(Object.values(before)).toEqual(["refused"]);
 
-    const api = nock(API);
-    api.get(CONFIG_PATH).reply(200, close);
-    api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "write", role_name: "write" });
-    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(9001, capture.bodies[0]!)]);
-    nockOwnApp(api);
-    const edits: string[] = [];
-    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
-    const labels: string[] = [];
-    nockLabel(api, "license-usage: recorded", labels);
+    const { api, edits, labels } = nockWriterEdit(close, capture.bodies[0]!, "license-usage: recorded");
     let closed: unknown;
     api.patch(`${REPO_API}/issues/${ISSUE}`, (b) => ((closed = b), true)).reply(200, {});
 
@@ -500,15 +506,7 @@ ${EXPORT_B}
     await receive(h, "issues", issuesPayload("opened", { body: ADDRESSED, login: "visitor" }));
     expect(Object.values(parseStateMarker(capture.bodies[0]))).toEqual(["refused"]);
 
-    const api = nock(API);
-    api.get(CONFIG_PATH).reply(200, close);
-    api.get(`${REPO_API}/collaborators/octo-admin/permission`).reply(200, { permission: "write", role_name: "write" });
-    api.get(`${REPO_API}/issues/${ISSUE}/comments`).query(true).reply(200, [listedComment(9001, capture.bodies[0]!)]);
-    nockOwnApp(api);
-    const edits: string[] = [];
-    api.patch(`${REPO_API}/issues/comments/9001`, (b: { body: string }) => (edits.push(b.body), true)).reply(200, { id: 9001 });
-    const labels: string[] = [];
-    nockLabel(api, "license-usage: refused", labels);
+    const { edits, labels } = nockWriterEdit(close, capture.bodies[0]!, "license-usage: refused");
     // No mock closes the issue: the reader's export is still there, not recorded.
 
     const body = `${ADDRESSED}
