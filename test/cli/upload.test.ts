@@ -433,6 +433,10 @@ describe("license-sync upload --wait", () => {
   const reply = (body: string) => [{ id: 1, body: `<!-- license-sync:push -->\n${body}`, user: OWN_BOT() }];
   /** The app the check run belongs to, as GitHub lists it. */
   const OWN_APP = { id: 1, slug: "license-sync", name: "license-sync" };
+  const REFUSED_RUN = { status: "completed", app: OWN_APP, conclusion: "failure", output: { title: "1 file refused" }, html_url: null };
+  /** The upload, then the app's check run (refused) at the first poll, then the commit's comments. */
+  const refusedWith = (comments: unknown[]) =>
+    committed().get(checkRuns).query(query).reply(200, { check_runs: [REFUSED_RUN] }).get(`${REPO}/commits/c2/comments`).query(true).reply(200, comments);
 
   it("polls the license usage check run, prints its outcome and the seat summary of the reply (exit 0)", async () => {
     const scope = committed();
@@ -465,7 +469,7 @@ describe("license-sync upload --wait", () => {
       .reply(200, { check_runs: [impostor] })
       .get(checkRuns)
       .query(query)
-      .reply(200, { check_runs: [impostor, { status: "completed", app: OWN_APP, conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
+      .reply(200, { check_runs: [impostor, REFUSED_RUN] })
       .get(`${REPO}/commits/c2/comments`)
       .query(true)
       .reply(200, reply(summaryMarker({ seats: 10, accounts: 12, deduplicated: 2, instances: 2 })));
@@ -477,14 +481,7 @@ describe("license-sync upload --wait", () => {
   });
 
   it("a refused file: exit 1 with the check's title", async () => {
-    const scope = committed();
-    scope
-      .get(checkRuns)
-      .query(query)
-      .reply(200, { check_runs: [{ status: "completed", app: OWN_APP, conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
-      .get(`${REPO}/commits/c2/comments`)
-      .query(true)
-      .reply(200, reply(summaryMarker({ seats: 10, accounts: 12, deduplicated: 2, instances: 2 })));
+    refusedWith(reply(summaryMarker({ seats: 10, accounts: 12, deduplicated: 2, instances: 2 })));
     const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
     expect(r.code).toBe(1);
     expect(r.out).toContain("license usage: refused (1 file refused)");
@@ -582,14 +579,7 @@ describe("license-sync upload --wait", () => {
   });
 
   it("with the check run readable, the seat summary comes from the app's reply only, not from a person's marked comment", async () => {
-    const scope = committed();
-    scope
-      .get(checkRuns)
-      .query(query)
-      .reply(200, { check_runs: [{ status: "completed", app: OWN_APP, conclusion: "failure", output: { title: "1 file refused" }, html_url: null }] })
-      .get(`${REPO}/commits/c2/comments`)
-      .query(true)
-      .reply(200, [forged(2, PERSON()), realReply(6)]);
+    refusedWith([forged(2, PERSON()), realReply(6)]);
     const r = await run([fileA, "--repo", "acme/ledger", "--wait"]);
     expect(r.code).toBe(1);
     expect(r.out).toContain("seats consumed: 9 (9 accounts");
