@@ -10,6 +10,7 @@ import type {
   UsageReport,
 } from "./types.js";
 import { KeyTable, processSeed } from "./key-table.js";
+import type { KeyInterner } from "./key-ids.js";
 import { unionFind, type UnionFind } from "./union-find.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
@@ -39,14 +40,18 @@ export interface GhesMatching {
   readonly instanceOf: Int32Array;
   /** Persons: sets of accounts. Counting may compress paths, never changes the sets. */
   readonly persons: UnionFind;
-  /** E-mail key -> an account carrying it; login key -> the first account carrying it. */
-  readonly emailOwner: KeyTable;
-  readonly loginOwner: KeyTable;
+  /** E-mail key -> an account carrying it; login key -> the first account carrying it (-1: none). */
+  readonly emailOwner: KeyLookup;
+  readonly loginOwner: KeyLookup;
   /** Without the logins option: accounts sharing a login as pairs [first carrier, other], and that login per pair. */
   readonly sharedLogins: number[];
   readonly sharedLoginKeys: string[];
   /** Per instance, accounts matched by no key. */
   readonly unmatched: number[];
+}
+
+export interface KeyLookup {
+  get(key: string): number;
 }
 
 /** The matching for `instances` and `options`: `given` when it was made from exactly those, else a new one. */
@@ -60,13 +65,15 @@ export function matchingFor(instances: readonly InstanceAccounts[], options: Mat
  * latestPerInstance); a repeated serverId is treated as one instance, and a repeated user_id within
  * one instance as one account.
  */
-export function matchGhes(instances: readonly InstanceAccounts[], options: MatchOptions): GhesMatching {
+export function matchGhes(instances: readonly InstanceAccounts[], options: MatchOptions, interner?: KeyInterner): GhesMatching {
   // In server-id order: each person's instances then come out sorted, and so do the overlap pairs.
   const merged = mergeSameServer(instances).sort((a, b) => compareText(a.instance.serverId, b.instance.serverId));
   const m = merged.length;
   const lists = merged.map((inst) => uniqueAccounts(inst.accounts));
   let n = 0;
   for (const l of lists) n += l.length;
+  // The same matching over interned ids, when every list is one the interner can know again.
+  if (interner && lists.every((l, i) => l === merged[i]!.accounts)) return matchInterned(instances, options, merged, lists, n, interner);
 
   const persons = unionFind(n);
   const { union } = persons;
@@ -126,6 +133,82 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
     persons,
     emailOwner,
     loginOwner,
+    sharedLogins,
+    sharedLoginKeys,
+    unmatched,
+  };
+}
+
+/**
+ * matchGhes over integer ids: the same accounts in the same order go through the same unions, so
+ * the persons (and every figure counted from them) are the same; only the tables differ.
+ */
+function matchInterned(
+  instances: readonly InstanceAccounts[],
+  options: MatchOptions,
+  merged: InstanceAccounts[],
+  lists: IdentifiedAccount[][],
+  n: number,
+  interner: KeyInterner,
+): GhesMatching {
+  const m = merged.length;
+  const ids = lists.map((l) => interner.of(l, loginKey));
+  const persons = unionFind(n);
+  const { union } = persons;
+  const emailOwnerById = new Int32Array(interner.emailCount).fill(-1);
+  const loginOwnerById = new Int32Array(interner.loginCount).fill(-1);
+  const sharedLogins: number[] = [];
+  const sharedLoginKeys: string[] = [];
+  const instanceOf = new Int32Array(n);
+  const unmatched = new Array<number>(m).fill(0);
+  const email = (id: number, idx: number): void => {
+    const owner = emailOwnerById[id]!;
+    if (owner === -1) emailOwnerById[id] = idx;
+    else union(idx, owner);
+  };
+  let idx = 0;
+  for (let i = 0; i < m; i++) {
+    const { primaryStart, primaryIds, secondaryStart, secondaryIds, login } = ids[i]!;
+    const count = lists[i]!.length;
+    for (let j = 0; j < count; j++) {
+      let identified = false;
+      for (let p = primaryStart[j]!; p < primaryStart[j + 1]!; p++) {
+        email(primaryIds[p]!, idx);
+        identified = true;
+      }
+      if (options.allEmails) {
+        for (let p = secondaryStart[j]!; p < secondaryStart[j + 1]!; p++) {
+          email(secondaryIds[p]!, idx);
+          identified = true;
+        }
+      }
+      const l = login[j]!;
+      if (l !== -1) {
+        const owner = loginOwnerById[l]!;
+        if (owner === -1) loginOwnerById[l] = idx;
+        else if (options.logins) union(idx, owner);
+        else {
+          sharedLogins.push(owner, idx);
+          sharedLoginKeys.push(interner.loginText(l));
+        }
+        if (options.logins) identified = true;
+      }
+      if (!identified) unmatched[i]!++;
+      instanceOf[idx] = i;
+      idx++;
+    }
+  }
+  const byId = (owners: Int32Array, id: number): number => (id === -1 || id >= owners.length ? -1 : owners[id]!);
+  return {
+    instances,
+    options: { allEmails: options.allEmails, logins: options.logins },
+    merged,
+    lists,
+    n,
+    instanceOf,
+    persons,
+    emailOwner: { get: (key) => byId(emailOwnerById, interner.emailId(key)) },
+    loginOwner: { get: (key) => byId(loginOwnerById, interner.loginId(key)) },
     sharedLogins,
     sharedLoginKeys,
     unmatched,

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import { readUpload, readUploadIdentified, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
 import { countUsage, matchGhes } from "../domain/count.js";
+import { KeyInterner } from "../domain/key-ids.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
 import type {
@@ -68,6 +69,8 @@ interface LedgerState {
   instances: InstanceRecord[];
   accounts: Map<string, IdentifiedAccount[]>;
   cloud: StoredCloud | null;
+  /** The ledger's keys as integers, kept across counts (see KeyInterner). */
+  interner?: KeyInterner;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -171,16 +174,16 @@ class SeatsMemo {
   }
 }
 
-function countOf(instances: InstanceRecord[], accounts: Map<string, IdentifiedAccount[]>, options: MatchOptions): UsageReport {
-  const input: InstanceAccounts[] = instances.map((r) => ({ instance: infoOf(r), accounts: accounts.get(r.serverId) ?? [] }));
-  return countUsage(input, options);
+function countOf(state: LedgerState, options: MatchOptions): UsageReport {
+  const input: InstanceAccounts[] = state.instances.map((r) => ({ instance: infoOf(r), accounts: state.accounts.get(r.serverId) ?? [] }));
+  return countUsage(input, options, matchGhes(input, options, state.interner));
 }
 
 /** The GHES count, and with a cloud report the enterprise figures over the same instances. */
 function summaryOf(state: LedgerState, options: MatchOptions, generatedAt = new Date()): LedgerSummary {
   const input: InstanceAccounts[] = state.instances.map((r) => ({ instance: infoOf(r), accounts: state.accounts.get(r.serverId) ?? [] }));
   // one matching of the GHES accounts for both counts
-  const matching = matchGhes(input, options);
+  const matching = matchGhes(input, options, state.interner);
   const report = countUsage(input, options, matching);
   const totals = totalsOf(report);
   const summary: LedgerSummary = { report, instances: sortInstances(state.instances), totals, generatedAt };
@@ -260,6 +263,20 @@ export class LedgerService implements Ledger {
   private readonly memberCache: ListCache<CloudMember>;
   /** Seats of recently counted states: the ledger is counted once per push, not before and after. */
   private readonly seatsMemo = new SeatsMemo();
+  /** Per ledger: its keys as integers, so a count of a big ledger matches integers, not strings. */
+  private readonly interners = new Map<number, KeyInterner>();
+
+  /** The ledger's interner; a new one once it holds far more keys than the ledger (replaced instances' keys). */
+  private internerFor(ledger: LedgerKey, accounts: Map<string, IdentifiedAccount[]>): KeyInterner {
+    let live = 0;
+    for (const list of accounts.values()) live += list.length;
+    let interner = this.interners.get(ledger.repoId);
+    if (!interner || interner.emailCount > 3 * live + 10_000) {
+      interner = new KeyInterner(live);
+      this.interners.set(ledger.repoId, interner);
+    }
+    return interner;
+  }
 
   constructor(
     private readonly store: LedgerStore,
@@ -297,7 +314,7 @@ export class LedgerService implements Ledger {
       }
       cloud = { record, members };
     }
-    return { instances, accounts, cloud };
+    return { instances, accounts, cloud, interner: this.internerFor(ledger, accounts) };
   }
 
   /** `save`: the write that changed the ledger; it stores the seats for the next push (after a restart, or on another replica). */
@@ -319,7 +336,7 @@ export class LedgerService implements Ledger {
     const remembered = this.seatsMemo.get(print);
     if (remembered !== undefined) return remembered;
     const stored = await tx.countedSeats();
-    return stored?.state === storedPrint(print) ? stored.seats : countOf(state.instances, state.accounts, options).seats;
+    return stored?.state === storedPrint(print) ? stored.seats : countOf(state, options).seats;
   }
 
   async recordUploads(ctx: UploadContext, inputs: UploadInput[]): Promise<RecordOutcome> {

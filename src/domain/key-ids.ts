@@ -1,0 +1,102 @@
+// Identity keys and logins as small integers, for a ledger counted again and again: each instance's
+// accounts are interned once (while the list is alive), and every later count matches integers in
+// arrays instead of putting two million strings through a hash table. Pure; the ledger service keeps
+// one interner per ledger.
+import { KeyTable } from "./key-table.js";
+import type { IdentifiedAccount } from "./types.js";
+
+/** An instance's accounts as ids, in list order: CSR arrays (account i's keys are ids[start[i]..start[i+1]]). */
+export interface InternedAccounts {
+  readonly primaryStart: Int32Array;
+  readonly primaryIds: Int32Array;
+  readonly secondaryStart: Int32Array;
+  readonly secondaryIds: Int32Array;
+  /** Login id per account; -1 for an empty login. */
+  readonly login: Int32Array;
+}
+
+export class KeyInterner {
+  // Seeded open-addressing tables, as the string matching uses (about twice a Map's speed here),
+  // sized for the accounts expected so that they seldom grow.
+  private readonly emails: KeyTable;
+  private readonly logins: KeyTable;
+  private readonly loginTexts: string[] = [];
+  private readonly interned = new WeakMap<readonly IdentifiedAccount[], InternedAccounts>();
+
+  constructor(expectedAccounts = 1024) {
+    // About a key per account; logins repeat across instances (a table grows when it must).
+    this.emails = new KeyTable(expectedAccounts + 1024);
+    this.logins = new KeyTable((expectedAccounts >> 2) + 1024);
+  }
+
+  /** Distinct e-mail keys and logins ever interned (ids run from 0 below these). */
+  get emailCount(): number {
+    return this.emails.size;
+  }
+  get loginCount(): number {
+    return this.logins.size;
+  }
+
+  emailId(key: string): number {
+    return this.emails.get(key);
+  }
+  loginId(loginKey: string): number {
+    return this.logins.get(loginKey);
+  }
+  loginText(id: number): string {
+    return this.loginTexts[id]!;
+  }
+
+  /** The list's ids, interned on first use; `loginKey` normalizes a login as the count does. */
+  of(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string): InternedAccounts {
+    let got = this.interned.get(accounts);
+    if (!got) {
+      got = this.intern(accounts, loginKey);
+      this.interned.set(accounts, got);
+    }
+    return got;
+  }
+
+  private intern(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string): InternedAccounts {
+    const n = accounts.length;
+    let primaries = 0;
+    let secondaries = 0;
+    for (let i = 0; i < n; i++) {
+      primaries += accounts[i]!.primary.length;
+      secondaries += accounts[i]!.secondary.length;
+    }
+    const primaryStart = new Int32Array(n + 1);
+    const secondaryStart = new Int32Array(n + 1);
+    const primaryIds = new Int32Array(primaries);
+    const secondaryIds = new Int32Array(secondaries);
+    const login = new Int32Array(n);
+    const emails = this.emails;
+    const logins = this.logins;
+    const email = (k: string): number => {
+      const next = emails.size;
+      const id = emails.getOrAdd(k, next);
+      return id === -1 ? next : id;
+    };
+    let p = 0;
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      const a = accounts[i]!;
+      primaryStart[i] = p;
+      for (const k of a.primary) if (k !== "") primaryIds[p++] = email(k);
+      secondaryStart[i] = q;
+      for (const k of a.secondary) if (k !== "") secondaryIds[q++] = email(k);
+      const l = loginKey(a.login);
+      if (l === "") login[i] = -1;
+      else {
+        const next = logins.size;
+        const id = logins.getOrAdd(l, next);
+        if (id === -1) this.loginTexts.push(l);
+        login[i] = id === -1 ? next : id;
+      }
+    }
+    primaryStart[n] = p;
+    secondaryStart[n] = q;
+    // Empty keys are left out: the arrays may be longer than what they hold.
+    return { primaryStart, primaryIds, secondaryStart, secondaryIds, login };
+  }
+}

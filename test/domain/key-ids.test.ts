@@ -1,0 +1,113 @@
+// Matching over interned ids must give what matching over strings gives: the same persons, the same
+// shared logins, the same counts, and the same enterprise figures from it, whatever was interned
+// before (another count of the ledger, an instance since replaced).
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js";
+import { countUsage, matchGhes, type GhesMatching } from "../../src/domain/count.js";
+import { countEnterprise } from "../../src/domain/enterprise.js";
+import { KeyInterner } from "../../src/domain/key-ids.js";
+import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
+
+const keyArb = fc.constantFrom("a@x", "b@x", "c@x", "d@x", "e@x", "");
+const loginArb = fc.constantFrom("ann", "Ann", " ann ", "bob", "cy", "");
+const accountsArb = (maxId: number) =>
+  fc.array(
+    fc.record({ userId: fc.integer({ min: 1, max: maxId }), login: loginArb, primary: fc.array(keyArb, { maxLength: 2 }), secondary: fc.array(keyArb, { maxLength: 2 }) }),
+    { maxLength: 7 },
+  );
+/** Instances as the ledger holds them (unique user ids), or anything (repeated ids and servers). */
+const instancesArb = (unique: boolean) =>
+  fc.array(fc.record({ server: fc.integer({ min: 0, max: unique ? 9 : 3 }), accounts: accountsArb(unique ? 1000 : 4) }), { maxLength: 6 }).map((list) => {
+    const seen = new Set<number>();
+    return list
+      .filter(({ server }) => !unique || (!seen.has(server) && seen.add(server)))
+      .map(({ server, accounts }): InstanceAccounts => {
+        const ids = new Set<number>();
+        const kept = unique ? accounts.filter((a) => !ids.has(a.userId) && ids.add(a.userId)) : accounts;
+        return { instance: { serverId: `s${server}`, hostName: `h${server}.example` }, accounts: kept.map((a): IdentifiedAccount => ({ ...a })) };
+      });
+  });
+const optionsArb = fc.record({ allEmails: fc.boolean(), logins: fc.boolean() });
+const membersArb = fc.array(
+  fc.record({
+    login: loginArb,
+    keys: fc.array(fc.constantFrom("a@x", "b@x", "e@x", "f@x"), { maxLength: 2 }),
+    links: fc.array(fc.record({ host: fc.constantFrom("h0.example", "h1.example"), userId: fc.integer({ min: 0, max: 6 }) }), { maxLength: 2 }),
+    visualStudio: fc.boolean(),
+  }),
+  { maxLength: 5 },
+);
+const cloudOf = (members: CloudMember[]): CloudReport => ({ file: "c.csv", format: "csv", members, reportedSeats: null, linkedHosts: ["h0.example"], rows: members.length, warnings: [] });
+
+/** What a matching decides: each account's person (by its smallest account), shared logins, unmatched. */
+function decisions(g: GhesMatching) {
+  const smallest = new Map<number, number>();
+  const person: number[] = [];
+  for (let i = 0; i < g.n; i++) {
+    const r = g.persons.find(i);
+    if (!smallest.has(r)) smallest.set(r, i);
+    person.push(smallest.get(r)!);
+  }
+  return { person, sharedLogins: g.sharedLogins, sharedLoginKeys: g.sharedLoginKeys, unmatched: g.unmatched, instanceOf: [...g.instanceOf] };
+}
+
+function same(instances: InstanceAccounts[], options: MatchOptions, interner: KeyInterner, cloud: CloudReport): void {
+  const plain = matchGhes(instances, options);
+  const interned = matchGhes(instances, options, interner);
+  expect(decisions(interned)).toEqual(decisions(plain));
+  expect(countUsage(instances, options, interned)).toEqual(countUsage(instances, options));
+  expect(countEnterprise(instances, cloud, options, interned)).toEqual(countEnterprise(instances, cloud, options));
+}
+
+describe("matching over interned ids", () => {
+  it("decides as matching over strings: persons, shared logins, unmatched, counts and enterprise figures", () => {
+    fc.assert(
+      fc.property(instancesArb(true), optionsArb, membersArb, (instances, options, members) => {
+        same(instances, options, new KeyInterner(), cloudOf(members));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("stays the same across counts with one interner: a replaced instance, other options, keys interned by earlier lists", () => {
+    fc.assert(
+      fc.property(instancesArb(true), instancesArb(true), optionsArb, optionsArb, membersArb, (first, later, o1, o2, members) => {
+        const interner = new KeyInterner();
+        const cloud = cloudOf(members);
+        same(first, o1, interner, cloud);
+        // The ledger after a push: some instances replaced by new lists, others kept (already interned).
+        const byServer = new Map(first.map((i) => [i.instance.serverId, i]));
+        for (const i of later) byServer.set(i.instance.serverId, i);
+        same([...byServer.values()], o2, interner, cloud);
+        same(first, o2, interner, cloud);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("gives the same answers for any instances, repeated user_ids and servers included (lists the count rewrites are matched over strings)", () => {
+    fc.assert(
+      fc.property(instancesArb(false), optionsArb, membersArb, (instances, options, members) => {
+        same(instances, options, new KeyInterner(), cloudOf(members));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("interns each list once, and tells apart e-mail keys and logins", () => {
+    const interner = new KeyInterner();
+    const list: IdentifiedAccount[] = [
+      { userId: 1, login: "a@x", primary: ["a@x"], secondary: [] },
+      { userId: 2, login: " A@X ", primary: [""], secondary: ["b@x"] },
+    ];
+    const ids = interner.of(list, (l) => l.trim().toLowerCase());
+    expect(interner.of(list, () => "never called")).toBe(ids);
+    expect([...ids.primaryStart]).toEqual([0, 1, 1]);
+    expect([...ids.login]).toEqual([0, 0]);
+    expect([interner.emailCount, interner.loginCount]).toEqual([2, 1]);
+    expect(interner.emailId("a@x")).toBe(0);
+    expect(interner.loginId("a@x")).toBe(0);
+    expect(interner.emailId("zzz")).toBe(-1);
+  });
+});
