@@ -9,8 +9,9 @@ import type { IdentifiedAccount } from "./types.js";
 export interface InternedAccounts {
   readonly primaryStart: Int32Array;
   readonly primaryIds: Int32Array;
-  readonly secondaryStart: Int32Array;
-  readonly secondaryIds: Int32Array;
+  /** Null when interned for a count without all_emails (interned again when a count needs them). */
+  readonly secondaryStart: Int32Array | null;
+  readonly secondaryIds: Int32Array | null;
   /** Login id per account; -1 for an empty login. */
   readonly login: Int32Array;
 }
@@ -57,6 +58,30 @@ export class KeyInterner {
     return got;
   }
 
+  /** The list's ids if it was interned already (a count interns a new list while it walks it). */
+  peek(accounts: readonly IdentifiedAccount[]): InternedAccounts | undefined {
+    return this.interned.get(accounts);
+  }
+
+  /** Keeps ids a caller built for `accounts` with emailIdOrAdd / loginIdOrAdd. */
+  remember(accounts: readonly IdentifiedAccount[], ids: InternedAccounts): void {
+    this.interned.set(accounts, ids);
+  }
+
+  emailIdOrAdd(key: string): number {
+    const next = this.emails.size;
+    const id = this.emails.getOrAdd(key, next);
+    return id === -1 ? next : id;
+  }
+
+  loginIdOrAdd(loginKey: string): number {
+    const next = this.logins.size;
+    const id = this.logins.getOrAdd(loginKey, next);
+    if (id !== -1) return id;
+    this.loginTexts.push(loginKey);
+    return next;
+  }
+
   private intern(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string): InternedAccounts {
     const n = accounts.length;
     let primaries = 0;
@@ -70,29 +95,16 @@ export class KeyInterner {
     const primaryIds = new Int32Array(primaries);
     const secondaryIds = new Int32Array(secondaries);
     const login = new Int32Array(n);
-    const emails = this.emails;
-    const logins = this.logins;
-    const email = (k: string): number => {
-      const next = emails.size;
-      const id = emails.getOrAdd(k, next);
-      return id === -1 ? next : id;
-    };
     let p = 0;
     let q = 0;
     for (let i = 0; i < n; i++) {
       const a = accounts[i]!;
       primaryStart[i] = p;
-      for (const k of a.primary) if (k !== "") primaryIds[p++] = email(k);
+      for (const k of a.primary) if (k !== "") primaryIds[p++] = this.emailIdOrAdd(k);
       secondaryStart[i] = q;
-      for (const k of a.secondary) if (k !== "") secondaryIds[q++] = email(k);
+      for (const k of a.secondary) if (k !== "") secondaryIds[q++] = this.emailIdOrAdd(k);
       const l = loginKey(a.login);
-      if (l === "") login[i] = -1;
-      else {
-        const next = logins.size;
-        const id = logins.getOrAdd(l, next);
-        if (id === -1) this.loginTexts.push(l);
-        login[i] = id === -1 ? next : id;
-      }
+      login[i] = l === "" ? -1 : this.loginIdOrAdd(l);
     }
     primaryStart[n] = p;
     secondaryStart[n] = q;
