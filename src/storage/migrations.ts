@@ -205,7 +205,15 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect, up
     provider: new InCodeProvider(dialect),
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
-  const { error, results } = upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
+  const migrate = () => (upTo === undefined ? migrator.migrateToLatest() : migrator.migrateTo(upTo));
+  let { error, results } = await migrate();
+  // kysely first lists the tables of every schema in the database; a schema dropped meanwhile by
+  // someone else (another app, a test run) fails that look with invalid_schema_name. Nothing was
+  // migrated then: look again.
+  for (let retry = 1; error && (error as { code?: string }).code === "3F000" && !results?.length && retry <= 8; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, 25 * retry));
+    ({ error, results } = await migrate());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     throw new MigrationError(
