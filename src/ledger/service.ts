@@ -153,6 +153,9 @@ function seatsFingerprint(instances: InstanceRecord[], options: MatchOptions): s
 }
 
 /** The fingerprint as stored with the ledger (a digest: a ledger may hold a thousand instances). */
+/** Ledgers whose interned keys are kept (each holds tables the size of its accounts). */
+const INTERNERS_KEPT = 8;
+
 const storedPrint = (fingerprint: string) => createHash("sha256").update(fingerprint).digest("base64url");
 
 /** Seats by state fingerprint, last used last: a push's "before" is usually the previous push's "after". */
@@ -271,9 +274,13 @@ export class LedgerService implements Ledger {
     let live = 0;
     for (const list of accounts.values()) live += list.length;
     let interner = this.interners.get(ledger.repoId);
-    if (!interner || interner.emailCount > 3 * live + 10_000) {
-      interner = new KeyInterner(live);
-      this.interners.set(ledger.repoId, interner);
+    if (!interner || interner.emailCount > 3 * live + 10_000) interner = new KeyInterner(live);
+    // The ledgers counted lately keep theirs (last used last); an idle ledger's tables are let go.
+    this.interners.delete(ledger.repoId);
+    this.interners.set(ledger.repoId, interner);
+    for (const repoId of this.interners.keys()) {
+      if (this.interners.size <= INTERNERS_KEPT) break;
+      this.interners.delete(repoId);
     }
     return interner;
   }

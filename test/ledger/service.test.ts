@@ -67,6 +67,22 @@ describe("LedgerService", () => {
     expect(third.summary.totals.seats).toBe(27);
   });
 
+  it("counts many ledgers in turn the same as a service that never counted them (interned keys let go and made again)", async () => {
+    const ledgers = Array.from({ length: 11 }, (_, i) => ({ repoId: 1000 + i, fullName: `acme/l${i}` }));
+    for (const [i, l] of ledgers.entries()) {
+      await service.recordUploads({ ...ctx(), ledger: l }, [
+        { file: "a.json", bytes: exportJson("srv-a", "a.example", people(i, 6)), source },
+        { file: "b.json", bytes: exportJson("srv-b", "b.example", people(i + 3, 6)), source },
+      ]);
+    }
+    const fresh = new LedgerService(store, createIdentityHasher("k"), { maxBytes: 64 * 1024 });
+    for (const l of [...ledgers, ...ledgers.slice(0, 3)]) {
+      const got = await service.summary(l, DEFAULT_MATCH_OPTIONS);
+      expect(got.totals).toEqual({ seats: 9, accounts: 12, deduplicated: 3, instances: 2 });
+      expect(got.report).toEqual((await fresh.summary(l, DEFAULT_MATCH_OPTIONS)).report);
+    }
+  });
+
   it("checkUploads validates without recording anything", async () => {
     const results = await service.checkUploads([
       { file: "ok.json", bytes: exportJson("srv-1", "ghes.a", [...people(0, 3), { id: 99, login: "gone", suspended: true }]), source },
