@@ -152,22 +152,12 @@ function matchInterned(
   interner: KeyInterner,
 ): GhesMatching {
   const m = merged.length;
-  // Lists not interned yet are interned as they are walked (one pass, as the string matching makes).
-  const known = lists.map((l) => {
-    const ids = interner.peek(l);
-    return ids && (ids.secondaryIds || !options.allEmails) ? ids : undefined;
-  });
-  let newKeys = 0;
-  let newLogins = 0;
-  for (let i = 0; i < m; i++) {
-    if (known[i]) continue;
-    for (const a of lists[i]!) newKeys += a.primary.length + (options.allEmails ? a.secondary.length : 0);
-    newLogins += lists[i]!.length;
-  }
+  // Interned once per list (while the ledger's cache holds it); secondary addresses only when matched.
+  const ids = lists.map((l) => interner.of(l, loginKey, options.allEmails));
   const persons = unionFind(n);
   const { union } = persons;
-  const emailOwnerById = new Int32Array(interner.emailCount + newKeys).fill(-1);
-  const loginOwnerById = new Int32Array(interner.loginCount + newLogins).fill(-1);
+  const emailOwnerById = new Int32Array(interner.emailCount).fill(-1);
+  const loginOwnerById = new Int32Array(interner.loginCount).fill(-1);
   const sharedLogins: number[] = [];
   const sharedLoginKeys: string[] = [];
   const instanceOf = new Int32Array(n);
@@ -177,95 +167,37 @@ function matchInterned(
     if (owner === -1) emailOwnerById[id] = idx;
     else union(idx, owner);
   };
-  const login = (l: number, idx: number): void => {
-    const owner = loginOwnerById[l]!;
-    if (owner === -1) loginOwnerById[l] = idx;
-    else if (options.logins) union(idx, owner);
-    else {
-      sharedLogins.push(owner, idx);
-      sharedLoginKeys.push(interner.loginText(l));
-    }
-  };
   let idx = 0;
   for (let i = 0; i < m; i++) {
-    const list = lists[i]!;
-    const count = list.length;
-    const ids = known[i];
-    if (ids) {
-      const { primaryStart, primaryIds, secondaryStart, secondaryIds, login: logins } = ids;
-      for (let j = 0; j < count; j++) {
-        let identified = false;
-        for (let p = primaryStart[j]!; p < primaryStart[j + 1]!; p++) {
-          email(primaryIds[p]!, idx);
-          identified = true;
-        }
-        if (options.allEmails) {
-          for (let p = secondaryStart![j]!; p < secondaryStart![j + 1]!; p++) {
-            email(secondaryIds![p]!, idx);
-            identified = true;
-          }
-        }
-        const l = logins[j]!;
-        if (l !== -1) {
-          login(l, idx);
-          if (options.logins) identified = true;
-        }
-        if (!identified) unmatched[i]!++;
-        instanceOf[idx] = i;
-        idx++;
-      }
-      continue;
-    }
-    // Secondary addresses only when this count matches them (a later count with all_emails interns them).
-    const withSecondary = options.allEmails;
-    let primaries = 0;
-    let secondaries = 0;
-    for (const a of list) {
-      primaries += a.primary.length;
-      if (withSecondary) secondaries += a.secondary.length;
-    }
-    const primaryStart = new Int32Array(count + 1);
-    const secondaryStart = withSecondary ? new Int32Array(count + 1) : null;
-    const primaryIds = new Int32Array(primaries);
-    const secondaryIds = withSecondary ? new Int32Array(secondaries) : null;
-    const logins = new Int32Array(count);
-    let p = 0;
-    let q = 0;
+    const { primaryStart, primaryIds, secondaryStart, secondaryIds, login } = ids[i]!;
+    const count = lists[i]!.length;
     for (let j = 0; j < count; j++) {
-      const a = list[j]!;
       let identified = false;
-      primaryStart[j] = p;
-      for (const k of a.primary) {
-        if (k === "") continue;
-        const id = interner.emailIdOrAdd(k);
-        primaryIds[p++] = id;
-        email(id, idx);
+      for (let p = primaryStart[j]!; p < primaryStart[j + 1]!; p++) {
+        email(primaryIds[p]!, idx);
         identified = true;
       }
-      if (secondaryStart && secondaryIds) {
-        secondaryStart[j] = q;
-        for (const k of a.secondary) {
-          if (k === "") continue;
-          const id = interner.emailIdOrAdd(k);
-          secondaryIds[q++] = id;
-          email(id, idx);
+      if (options.allEmails) {
+        for (let p = secondaryStart![j]!; p < secondaryStart![j + 1]!; p++) {
+          email(secondaryIds![p]!, idx);
           identified = true;
         }
       }
-      const key = loginKey(a.login);
-      const l = key === "" ? -1 : interner.loginIdOrAdd(key);
-      logins[j] = l;
+      const l = login[j]!;
       if (l !== -1) {
-        login(l, idx);
+        const owner = loginOwnerById[l]!;
+        if (owner === -1) loginOwnerById[l] = idx;
+        else if (options.logins) union(idx, owner);
+        else {
+          sharedLogins.push(owner, idx);
+          sharedLoginKeys.push(interner.loginText(l));
+        }
         if (options.logins) identified = true;
       }
       if (!identified) unmatched[i]!++;
       instanceOf[idx] = i;
       idx++;
     }
-    primaryStart[count] = p;
-    if (secondaryStart) secondaryStart[count] = q;
-    interner.remember(list, { primaryStart, primaryIds, secondaryStart, secondaryIds, login: logins });
   }
   const byId = (owners: Int32Array, id: number): number => (id === -1 || id >= owners.length ? -1 : owners[id]!);
   return {

@@ -48,33 +48,27 @@ export class KeyInterner {
     return this.loginTexts[id]!;
   }
 
-  /** The list's ids, interned on first use; `loginKey` normalizes a login as the count does. */
-  of(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string): InternedAccounts {
+  /**
+   * The list's ids, interned on first use; `loginKey` normalizes a login as the count does.
+   * Secondary addresses are interned only when asked for (a count with all_emails): a list interned
+   * without them is interned again then.
+   */
+  of(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string, withSecondary = true): InternedAccounts {
     let got = this.interned.get(accounts);
-    if (!got) {
-      got = this.intern(accounts, loginKey);
+    if (!got || (withSecondary && !got.secondaryIds)) {
+      got = this.intern(accounts, loginKey, withSecondary);
       this.interned.set(accounts, got);
     }
     return got;
   }
 
-  /** The list's ids if it was interned already (a count interns a new list while it walks it). */
-  peek(accounts: readonly IdentifiedAccount[]): InternedAccounts | undefined {
-    return this.interned.get(accounts);
-  }
-
-  /** Keeps ids a caller built for `accounts` with emailIdOrAdd / loginIdOrAdd. */
-  remember(accounts: readonly IdentifiedAccount[], ids: InternedAccounts): void {
-    this.interned.set(accounts, ids);
-  }
-
-  emailIdOrAdd(key: string): number {
+  private emailIdOrAdd(key: string): number {
     const next = this.emails.size;
     const id = this.emails.getOrAdd(key, next);
     return id === -1 ? next : id;
   }
 
-  loginIdOrAdd(loginKey: string): number {
+  private loginIdOrAdd(loginKey: string): number {
     const next = this.logins.size;
     const id = this.logins.getOrAdd(loginKey, next);
     if (id !== -1) return id;
@@ -82,18 +76,18 @@ export class KeyInterner {
     return next;
   }
 
-  private intern(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string): InternedAccounts {
+  private intern(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string, withSecondary: boolean): InternedAccounts {
     const n = accounts.length;
     let primaries = 0;
     let secondaries = 0;
-    for (let i = 0; i < n; i++) {
-      primaries += accounts[i]!.primary.length;
-      secondaries += accounts[i]!.secondary.length;
+    for (const a of accounts) {
+      primaries += a.primary.length;
+      if (withSecondary) secondaries += a.secondary.length;
     }
     const primaryStart = new Int32Array(n + 1);
-    const secondaryStart = new Int32Array(n + 1);
     const primaryIds = new Int32Array(primaries);
-    const secondaryIds = new Int32Array(secondaries);
+    const secondaryStart = withSecondary ? new Int32Array(n + 1) : null;
+    const secondaryIds = withSecondary ? new Int32Array(secondaries) : null;
     const login = new Int32Array(n);
     let p = 0;
     let q = 0;
@@ -101,14 +95,16 @@ export class KeyInterner {
       const a = accounts[i]!;
       primaryStart[i] = p;
       for (const k of a.primary) if (k !== "") primaryIds[p++] = this.emailIdOrAdd(k);
-      secondaryStart[i] = q;
-      for (const k of a.secondary) if (k !== "") secondaryIds[q++] = this.emailIdOrAdd(k);
+      if (secondaryStart && secondaryIds) {
+        secondaryStart[i] = q;
+        for (const k of a.secondary) if (k !== "") secondaryIds[q++] = this.emailIdOrAdd(k);
+      }
       const l = loginKey(a.login);
       login[i] = l === "" ? -1 : this.loginIdOrAdd(l);
     }
     primaryStart[n] = p;
-    secondaryStart[n] = q;
-    // Empty keys are left out: the arrays may be longer than what they hold.
+    if (secondaryStart) secondaryStart[n] = q;
+    // Empty keys are left out: the id arrays may be longer than what they hold.
     return { primaryStart, primaryIds, secondaryStart, secondaryIds, login };
   }
 }
