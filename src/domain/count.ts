@@ -10,7 +10,8 @@ import type {
   UsageReport,
 } from "./types.js";
 import { KeyTable, processSeed } from "./key-table.js";
-import type { KeyInterner } from "./key-ids.js";
+import type { AccountSet } from "./account-set.js";
+import type { InternedAccounts, KeyInterner } from "./key-ids.js";
 import { unionFind, type UnionFind } from "./union-find.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
@@ -151,9 +152,40 @@ function matchInterned(
   n: number,
   interner: KeyInterner,
 ): GhesMatching {
-  const m = merged.length;
   // Interned once per list (while the ledger's cache holds it); secondary addresses only when matched.
   const ids = lists.map((l) => interner.of(l, loginKey, options.allEmails));
+  const matching = matchIds(instances, options, merged, lists.map((l) => l.length), n, ids, interner);
+  return { ...matching, lists };
+}
+
+/**
+ * matchGhes over account sets (the ledger's compact form): `instances[i]` is an instance whose
+ * accounts are `sets[i]`'s (see instanceWithSet), each serverId once. Matched over interned ids as
+ * matchInterned does, from the sets' keys, with no account object made; the matching's `lists` are
+ * made from the sets only if something asks for them (the enterprise count).
+ */
+export function matchAccountSets(instances: readonly InstanceAccounts[], sets: readonly AccountSet[], options: MatchOptions, interner: KeyInterner): GhesMatching {
+  const order = instances.map((_, i) => i).sort((a, b) => compareText(instances[a]!.instance.serverId, instances[b]!.instance.serverId));
+  const merged = order.map((i) => instances[i]!);
+  const ids = order.map((i) => interner.ofSet(sets[i]!, loginKey, options.allEmails));
+  const counts = order.map((i) => sets[i]!.count);
+  const n = counts.reduce((s, c) => s + c, 0);
+  const matching = matchIds(instances, options, merged, counts, n, ids, interner);
+  let lists: IdentifiedAccount[][] | undefined;
+  return Object.defineProperty(matching, "lists", { enumerable: true, get: () => (lists ??= merged.map((inst) => inst.accounts)) }) as GhesMatching;
+}
+
+/** The matching loop over interned ids; counts[i]: accounts of merged[i] (ids[i]'s). */
+function matchIds(
+  instances: readonly InstanceAccounts[],
+  options: MatchOptions,
+  merged: InstanceAccounts[],
+  counts: readonly number[],
+  n: number,
+  ids: readonly InternedAccounts[],
+  interner: KeyInterner,
+): Omit<GhesMatching, "lists"> {
+  const m = merged.length;
   const persons = unionFind(n);
   const { union } = persons;
   const emailOwnerById = new Int32Array(interner.emailCount).fill(-1);
@@ -170,7 +202,7 @@ function matchInterned(
   let idx = 0;
   for (let i = 0; i < m; i++) {
     const { primaryStart, primaryIds, secondaryStart, secondaryIds, login } = ids[i]!;
-    const count = lists[i]!.length;
+    const count = counts[i]!;
     for (let j = 0; j < count; j++) {
       let identified = false;
       for (let p = primaryStart[j]!; p < primaryStart[j + 1]!; p++) {
@@ -204,7 +236,6 @@ function matchInterned(
     instances,
     options: { allEmails: options.allEmails, logins: options.logins },
     merged,
-    lists,
     n,
     instanceOf,
     persons,
@@ -222,9 +253,12 @@ function matchInterned(
  */
 export function countUsage(instances: InstanceAccounts[], options: MatchOptions, matching?: GhesMatching): UsageReport {
   const matched = matchingFor(instances, options, matching);
-  const { merged, lists, n, instanceOf, sharedLogins, sharedLoginKeys, unmatched } = matched;
+  // Accounts per instance from instanceOf, not lists[i].length: a ledger's matching makes no lists (matchAccountSets).
+  const { merged, n, instanceOf, sharedLogins, sharedLoginKeys, unmatched } = matched;
   const { parent, find } = matched.persons;
   const m = merged.length;
+  const sizes = new Int32Array(m);
+  for (let a = 0; a < n; a++) sizes[instanceOf[a]!]!++;
 
   const root = new Int32Array(n);
   for (let a = 0; a < n; a++) root[a] = find(a);
@@ -234,7 +268,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
     const usage: InstanceUsage = {
       serverId: inst.instance.serverId,
       hostName: inst.instance.hostName,
-      accounts: lists[i]!.length,
+      accounts: sizes[i]!,
       exclusive: tally.exclusive[i]!,
       unmatched: unmatched[i]!,
     };

@@ -2,8 +2,91 @@
 // accounts are interned once (while the list is alive), and every later count matches integers in
 // arrays instead of putting two million strings through a hash table. Pure; the ledger service keeps
 // one interner per ledger.
-import { KeyTable } from "./key-table.js";
+import { keyToBytes, type AccountSet } from "./account-set.js";
+import { KeyTable, processSeed } from "./key-table.js";
 import type { IdentifiedAccount } from "./types.js";
+
+/**
+ * 16-byte keys (four int32 words) -> dense ids, open addressing. The keys are HMAC-SHA-256 outputs
+ * under the app's secret key, so uploaders cannot aim them at a slot; the hash mixes all 128 bits
+ * with a per-process seed besides, and equality compares all 128 bits (no collision to reason about).
+ */
+class WordsTable {
+  private mask: number;
+  private slots: Int32Array; // id + 1; 0 empty
+  private words: Int32Array; // 4 per id
+  private count = 0;
+  private readonly seed = processSeed() | 0;
+
+  constructor(expected: number) {
+    let capacity = 16;
+    while (capacity < expected * 2) capacity *= 2;
+    this.mask = capacity - 1;
+    this.slots = new Int32Array(capacity);
+    this.words = new Int32Array(4 * Math.max(16, expected));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  private hash(w: Int32Array, at: number): number {
+    let h = this.seed ^ w[at]!;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ w[at + 1]!;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ w[at + 2]!;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ w[at + 3]!;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  }
+
+  /** The id of the key at w[at..at+4), or -1. */
+  get(w: Int32Array, at: number): number {
+    const { slots, words, mask } = this;
+    for (let s = this.hash(w, at) & mask; ; s = (s + 1) & mask) {
+      const id = slots[s]! - 1;
+      if (id < 0) return -1;
+      const o = 4 * id;
+      if (words[o] === w[at] && words[o + 1] === w[at + 1] && words[o + 2] === w[at + 2] && words[o + 3] === w[at + 3]) return id;
+    }
+  }
+
+  /** The key's id; a new key gets `next` (the caller's next free id) and -1 is returned. */
+  getOrAdd(w: Int32Array, at: number, next: number): number {
+    const { slots, mask } = this;
+    let words = this.words;
+    let s = this.hash(w, at) & mask;
+    for (; ; s = (s + 1) & mask) {
+      const id = slots[s]! - 1;
+      if (id < 0) break;
+      const o = 4 * id;
+      if (words[o] === w[at] && words[o + 1] === w[at + 1] && words[o + 2] === w[at + 2] && words[o + 3] === w[at + 3]) return id;
+    }
+    if (4 * next + 4 > words.length) {
+      const grown = new Int32Array(Math.max(words.length * 2, 4 * next + 64));
+      grown.set(words);
+      this.words = words = grown;
+    }
+    words.set(w.subarray(at, at + 4), 4 * next);
+    slots[s] = next + 1;
+    this.count++;
+    if (this.count * 2 > slots.length) this.rehash();
+    return -1;
+  }
+
+  private rehash(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = slots.length - 1;
+    for (const v of old) {
+      if (v === 0) continue;
+      let s = this.hash(this.words, 4 * (v - 1)) & mask;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = v;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
 
 /** An instance's accounts as ids, in list order: CSR arrays (account i's keys are ids[start[i]..start[i+1]]). */
 export interface InternedAccounts {
@@ -18,28 +101,34 @@ export interface InternedAccounts {
 
 export class KeyInterner {
   // Seeded open-addressing tables, as the string matching uses (about twice a Map's speed here),
-  // sized for the accounts expected so that they seldom grow.
-  private readonly emails: KeyTable;
+  // sized for the accounts expected so that they seldom grow. A key of the hasher's form (16 bytes
+  // in base64url) is interned by its bytes whichever way it comes (text or an account set's words),
+  // anything else by its text: one id per key either way.
+  private readonly words: WordsTable;
+  private readonly texts: KeyTable;
   private readonly logins: KeyTable;
   private readonly loginTexts: string[] = [];
-  private readonly interned = new WeakMap<readonly IdentifiedAccount[], InternedAccounts>();
+  private readonly interned = new WeakMap<object, InternedAccounts>();
+  private readonly scratch = new Int32Array(4);
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
 
   constructor(expectedAccounts = 1024) {
     // About a key per account; logins repeat across instances (a table grows when it must).
-    this.emails = new KeyTable(expectedAccounts + 1024);
+    this.words = new WordsTable(expectedAccounts + 1024);
+    this.texts = new KeyTable(1024);
     this.logins = new KeyTable((expectedAccounts >> 2) + 1024);
   }
 
   /** Distinct e-mail keys and logins ever interned (ids run from 0 below these). */
   get emailCount(): number {
-    return this.emails.size;
+    return this.words.size + this.texts.size;
   }
   get loginCount(): number {
     return this.logins.size;
   }
 
   emailId(key: string): number {
-    return this.emails.get(key);
+    return keyToBytes(key, this.scratchBytes, 0) ? this.words.get(this.scratch, 0) : this.texts.get(key);
   }
   loginId(loginKey: string): number {
     return this.logins.get(loginKey);
@@ -62,9 +151,25 @@ export class KeyInterner {
     return got;
   }
 
+  /** As `of`, for an account set: its keys' words go straight into the table, no string per key. */
+  ofSet(set: AccountSet, loginKey: (login: string) => string, withSecondary = true): InternedAccounts {
+    let got = this.interned.get(set);
+    if (!got || (withSecondary && !got.secondaryIds)) {
+      got = this.internSet(set, loginKey, withSecondary, got);
+      this.interned.set(set, got);
+    }
+    return got;
+  }
+
   private emailIdOrAdd(key: string): number {
-    const next = this.emails.size;
-    const id = this.emails.getOrAdd(key, next);
+    const next = this.emailCount;
+    const id = keyToBytes(key, this.scratchBytes, 0) ? this.words.getOrAdd(this.scratch, 0, next) : this.texts.getOrAdd(key, next);
+    return id === -1 ? next : id;
+  }
+
+  private wordsIdOrAdd(words: Int32Array, at: number): number {
+    const next = this.emailCount;
+    const id = this.words.getOrAdd(words, at, next);
     return id === -1 ? next : id;
   }
 
@@ -74,6 +179,55 @@ export class KeyInterner {
     if (id !== -1) return id;
     this.loginTexts.push(loginKey);
     return next;
+  }
+
+  /** Keys from..to of the set's pool as ids into out[at..]; returns the new end (empty keys left out). */
+  private internKeys(set: AccountSet, from: number, to: number, out: Int32Array, at: number): number {
+    const { keyWords, keyTexts } = set;
+    if (keyWords) {
+      for (let k = from; k < to; k++) out[at++] = this.wordsIdOrAdd(keyWords, 4 * k);
+    } else {
+      for (let k = from; k < to; k++) {
+        const key = keyTexts![k]!;
+        if (key !== "") out[at++] = this.emailIdOrAdd(key);
+      }
+    }
+    return at;
+  }
+
+  private internSet(set: AccountSet, loginKey: (login: string) => string, withSecondary: boolean, earlier?: InternedAccounts): InternedAccounts {
+    const n = set.count;
+    const { primaryStart: ps, secondaryStart: ss } = set;
+    let primaryStart: Int32Array;
+    let primaryIds: Int32Array;
+    let login: Int32Array;
+    if (earlier) ({ primaryStart, primaryIds, login } = earlier);
+    else {
+      primaryStart = new Int32Array(n + 1);
+      primaryIds = new Int32Array(ps[n]! - ps[0]!);
+      login = new Int32Array(n);
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        primaryStart[i] = p;
+        p = this.internKeys(set, ps[i]!, ps[i + 1]!, primaryIds, p);
+        const l = loginKey(set.login(i));
+        login[i] = l === "" ? -1 : this.loginIdOrAdd(l);
+      }
+      primaryStart[n] = p;
+    }
+    let secondaryStart: Int32Array | null = null;
+    let secondaryIds: Int32Array | null = null;
+    if (withSecondary) {
+      secondaryStart = new Int32Array(n + 1);
+      secondaryIds = new Int32Array(ss[n]! - ss[0]!);
+      let q = 0;
+      for (let i = 0; i < n; i++) {
+        secondaryStart[i] = q;
+        q = this.internKeys(set, ss[i]!, ss[i + 1]!, secondaryIds, q);
+      }
+      secondaryStart[n] = q;
+    }
+    return { primaryStart, primaryIds, secondaryStart, secondaryIds, login };
   }
 
   private intern(accounts: readonly IdentifiedAccount[], loginKey: (login: string) => string, withSecondary: boolean): InternedAccounts {

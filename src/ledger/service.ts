@@ -5,7 +5,8 @@ import { ReplyClaims, type ReplyClaimOptions } from "./reply-claims.js";
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import { readUpload, readUploadIdentified, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
-import { countUsage, matchGhes } from "../domain/count.js";
+import { accountChanges, AccountSet, instanceWithSet } from "../domain/account-set.js";
+import { countUsage, matchAccountSets } from "../domain/count.js";
 import { KeyInterner } from "../domain/key-ids.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
@@ -33,7 +34,9 @@ import type {
 export interface LedgerServiceOptions {
   /** Largest export accepted, uncompressed. */
   maxBytes: number;
-  /** Accounts kept in memory between uploads (decoded from the store); 0 disables the cache. */
+  /** Bytes of account sets kept in memory between uploads (default 768 MiB); 0 disables the cache. */
+  cacheBytes?: number;
+  /** Cloud report members kept in memory between uploads (default 2,000,000); 0 disables that cache. */
   cacheAccounts?: number;
   /** Instances one ledger records at most; a new instance beyond it is refused (default 1,000). */
   maxInstances?: number;
@@ -49,7 +52,7 @@ interface Written {
   summary?: LedgerSummary;
   /** The instance and accounts written, to cache once the transaction has committed. */
   record?: InstanceRecord;
-  accounts?: IdentifiedAccount[];
+  accounts?: AccountSet;
 }
 
 /** A file read and reduced to identity keys, or its refusal ("cloud": a GHEC license report). */
@@ -67,7 +70,7 @@ interface StoredCloud {
 /** A ledger's state as read (or written) inside one transaction. */
 interface LedgerState {
   instances: InstanceRecord[];
-  accounts: Map<string, IdentifiedAccount[]>;
+  accounts: Map<string, AccountSet>;
   cloud: StoredCloud | null;
   /** The ledger's keys as integers, kept across counts (see KeyInterner). */
   interner?: KeyInterner;
@@ -177,16 +180,24 @@ class SeatsMemo {
   }
 }
 
+const NO_ACCOUNTS = AccountSet.fromAccounts([]);
+
+/** The state's instances for a count, their accounts made only if a count asks (the enterprise count), and its GHES matching. */
+function matchState(state: LedgerState, options: MatchOptions) {
+  const sets = state.instances.map((r) => state.accounts.get(r.serverId) ?? NO_ACCOUNTS);
+  const input: InstanceAccounts[] = state.instances.map((r, i) => instanceWithSet(infoOf(r), sets[i]!));
+  return { input, matching: matchAccountSets(input, sets, options, state.interner ?? new KeyInterner()) };
+}
+
 function countOf(state: LedgerState, options: MatchOptions): UsageReport {
-  const input: InstanceAccounts[] = state.instances.map((r) => ({ instance: infoOf(r), accounts: state.accounts.get(r.serverId) ?? [] }));
-  return countUsage(input, options, matchGhes(input, options, state.interner));
+  const { input, matching } = matchState(state, options);
+  return countUsage(input, options, matching);
 }
 
 /** The GHES count, and with a cloud report the enterprise figures over the same instances. */
 function summaryOf(state: LedgerState, options: MatchOptions, generatedAt = new Date()): LedgerSummary {
-  const input: InstanceAccounts[] = state.instances.map((r) => ({ instance: infoOf(r), accounts: state.accounts.get(r.serverId) ?? [] }));
   // one matching of the GHES accounts for both counts
-  const matching = matchGhes(input, options, state.interner);
+  const { input, matching } = matchState(state, options);
   const report = countUsage(input, options, matching);
   const totals = totalsOf(report);
   const summary: LedgerSummary = { report, instances: sortInstances(state.instances), totals, generatedAt };
@@ -228,13 +239,17 @@ function reportDigest(report: CloudReport): string {
  * Current accounts of each instance (and members of the cloud report), keyed by the content hash of
  * their upload: they change only with a new upload (new hash), so an entry is valid for as long as
  * its hash is current, whichever replica wrote it. Saves re-reading (and decoding) them on each upload.
+ * Bounded by `sizeOf` summed over the entries (accounts, or bytes), least recently used out first.
  */
-class ListCache<T> {
-  private readonly entries = new Map<string, T[]>();
+class SizedCache<T> {
+  private readonly entries = new Map<string, T>();
   private size = 0;
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly sizeOf: (value: T) => number,
+  ) {}
 
-  get(key: string): T[] | undefined {
+  get(key: string): T | undefined {
     const hit = this.entries.get(key);
     if (hit) {
       // most recently used last
@@ -244,16 +259,18 @@ class ListCache<T> {
     return hit;
   }
 
-  set(key: string, list: T[]): void {
-    if (list.length > this.capacity) return;
+  set(key: string, value: T): void {
+    const size = this.sizeOf(value);
+    if (size > this.capacity) return;
     const old = this.entries.get(key);
-    if (old) this.size -= old.length;
-    this.entries.set(key, list);
-    this.size += list.length;
+    if (old) this.size -= this.sizeOf(old);
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    this.size += size;
     for (const [k, v] of this.entries) {
       if (this.size <= this.capacity) break;
       this.entries.delete(k);
-      this.size -= v.length;
+      this.size -= this.sizeOf(v);
     }
   }
 }
@@ -262,17 +279,17 @@ const accountsKey = (ledger: LedgerKey, r: Pick<InstanceRecord, "serverId" | "co
 const membersKey = (ledger: LedgerKey, r: Pick<CloudReportRecord, "contentSha256">) => `${ledger.repoId}\n${r.contentSha256}`;
 
 export class LedgerService implements Ledger {
-  private readonly cache: ListCache<IdentifiedAccount>;
-  private readonly memberCache: ListCache<CloudMember>;
+  private readonly cache: SizedCache<AccountSet>;
+  private readonly memberCache: SizedCache<CloudMember[]>;
   /** Seats of recently counted states: the ledger is counted once per push, not before and after. */
   private readonly seatsMemo = new SeatsMemo();
   /** Per ledger: its keys as integers, so a count of a big ledger matches integers, not strings. */
   private readonly interners = new Map<number, KeyInterner>();
 
   /** The ledger's interner; a new one once it holds far more keys than the ledger (replaced instances' keys). */
-  private internerFor(ledger: LedgerKey, accounts: Map<string, IdentifiedAccount[]>): KeyInterner {
+  private internerFor(ledger: LedgerKey, accounts: Map<string, AccountSet>): KeyInterner {
     let live = 0;
-    for (const list of accounts.values()) live += list.length;
+    for (const set of accounts.values()) live += set.count;
     let interner = this.interners.get(ledger.repoId);
     if (!interner || interner.emailCount > 3 * live + 10_000) interner = new KeyInterner(live);
     // The ledgers counted lately keep theirs (last used last); an idle ledger's tables are let go.
@@ -290,8 +307,9 @@ export class LedgerService implements Ledger {
     private readonly identityKey: (normalizedEmail: string) => string,
     private readonly limits: LedgerServiceOptions,
   ) {
-    this.cache = new ListCache(limits.cacheAccounts ?? 2_000_000);
-    this.memberCache = new ListCache(limits.cacheAccounts ?? 2_000_000);
+    // 50 instances x 100,000 accounts take about 300 MB as account sets (their interned ids as much again).
+    this.cache = new SizedCache(limits.cacheBytes ?? 768 * 2 ** 20, (set) => set.byteSize);
+    this.memberCache = new SizedCache(limits.cacheAccounts ?? 2_000_000, (members) => members.length);
     this.replies = new ReplyClaims(store, limits.replyClaims);
   }
 
@@ -300,16 +318,16 @@ export class LedgerService implements Ledger {
   /** Every instance with its current accounts, and the cloud report, from the caches where their content hash still matches. */
   private async readState(ledger: LedgerKey, tx: LedgerReader): Promise<LedgerState> {
     const instances = await tx.instances();
-    const accounts = new Map<string, IdentifiedAccount[]>();
+    const accounts = new Map<string, AccountSet>();
     const missing = instances.filter((r) => {
       const hit = this.cache.get(accountsKey(ledger, r));
       if (hit) accounts.set(r.serverId, hit);
       return !hit;
     });
     for (const r of missing) {
-      const list = (await tx.accounts(r.serverId)).get(r.serverId) ?? [];
-      accounts.set(r.serverId, list);
-      this.cache.set(accountsKey(ledger, r), list);
+      const set = (await tx.accountSets(r.serverId)).get(r.serverId) ?? NO_ACCOUNTS;
+      accounts.set(r.serverId, set);
+      this.cache.set(accountsKey(ledger, r), set);
     }
     const record = await tx.cloudReport();
     let cloud: StoredCloud | null = null;
@@ -423,7 +441,9 @@ export class LedgerService implements Ledger {
     }
     if ("cloud" in parsed) return this.writeCloudReport(ctx, parsed.cloud, { ...base, file: input.file });
 
-    const { instance, warnings, accounts } = parsed;
+    const { instance, warnings } = parsed;
+    // The compact form from here on (throws on a repeated user id, which would count someone twice).
+    const accounts = AccountSet.fromAccounts(parsed.accounts);
     return this.store.write(ctx.ledger, async (tx): Promise<Written> => {
       const current = await tx.instance(instance.serverId);
       const earlier =
@@ -440,7 +460,7 @@ export class LedgerService implements Ledger {
             file: input.file,
             status: "recorded",
             instance,
-            accounts: earlier.accountCount ?? accounts.length,
+            accounts: earlier.accountCount ?? accounts.count,
             added: earlier.added,
             removed: earlier.removed,
             seatDelta: (earlier.totals?.seats ?? 0) - seatsBefore,
@@ -449,7 +469,7 @@ export class LedgerService implements Ledger {
         };
       }
       if (current?.contentSha256 === contentSha256 || earlier) {
-        return { result: { file: input.file, status: "unchanged", instance, accounts: accounts.length, warnings } };
+        return { result: { file: input.file, status: "unchanged", instance, accounts: accounts.count, warnings } };
       }
 
       // Everything below reads and writes under the ledger's lock: one consistent state.
@@ -481,14 +501,14 @@ export class LedgerService implements Ledger {
       }
       const state = await this.readState(ctx.ledger, tx);
       const seatsBefore = await this.seatsOf(state, ctx.options, tx);
-      const previous = current ? (state.accounts.get(instance.serverId) ?? []) : null;
+      const previous = current ? (state.accounts.get(instance.serverId) ?? NO_ACCOUNTS) : null;
 
       const now = new Date();
       const record: InstanceRecord = {
         ...instance,
         firstUploadAt: current?.firstUploadAt ?? now,
         lastUploadAt: now,
-        accountCount: accounts.length,
+        accountCount: accounts.count,
         contentSha256,
       };
       await tx.replaceAccounts(instance.serverId, accounts);
@@ -502,18 +522,13 @@ export class LedgerService implements Ledger {
       await tx.saveCountedSeats(storedPrint(afterPrint), after.report.seats);
       let added: number | null = null;
       let removed: number | null = null;
-      if (previous) {
-        const oldIds = new Set(previous.map((a) => a.userId));
-        const newIds = new Set(accounts.map((a) => a.userId));
-        added = accounts.filter((a) => !oldIds.has(a.userId)).length;
-        removed = previous.filter((a) => !newIds.has(a.userId)).length;
-      }
+      if (previous) ({ added, removed } = accountChanges(previous, accounts));
       await tx.appendUpload({
         ...base,
         outcome: "recorded",
         serverId: instance.serverId,
         hostName: instance.hostName,
-        accountCount: accounts.length,
+        accountCount: accounts.count,
         added,
         removed,
         totals: after.totals,
@@ -526,7 +541,7 @@ export class LedgerService implements Ledger {
           file: input.file,
           status: "recorded",
           instance,
-          accounts: accounts.length,
+          accounts: accounts.count,
           added,
           removed,
           seatDelta: after.report.seats - seatsBefore,

@@ -3,7 +3,9 @@
 // and postgres.ts provide them.
 import { sql, type Kysely, type Selectable } from "kysely";
 import { decodeCloudFetch, encodeCloudFetch, type CloudFetchState } from "../domain/cloud-fetch.js";
+import { AccountSet } from "../domain/account-set.js";
 import type { IdentifiedAccount } from "../domain/types.js";
+import { decodeAccountSet, encodeAccountSet } from "./account-set-codec.js";
 import {
   IdentityKeyMismatchError,
   type CloudMember,
@@ -36,48 +38,6 @@ export interface DialectOps {
 
 const FINGERPRINT_KEY = "identity_key_fingerprint";
 
-/** "p:<key> s:<key>": tagged identity keys in one text (account rows before migration 0005). */
-function decodeIdentities(text: string): { primary: string[]; secondary: string[] } {
-  const primary: string[] = [];
-  const secondary: string[] = [];
-  for (const tagged of text.split(" ")) {
-    if (tagged.startsWith("p:")) primary.push(tagged.slice(2));
-    else if (tagged.startsWith("s:")) secondary.push(tagged.slice(2));
-  }
-  return { primary, secondary };
-}
-
-/**
- * One instance's accounts as one JSON text, ordered by user id: [userIds, logins, primary keys,
- * secondary keys], the keys as one array per account, so that reading it back is one JSON.parse.
- */
-export function encodeAccountSet(accounts: readonly IdentifiedAccount[]): string {
-  const order = accounts.map((_, i) => i).sort((a, b) => accounts[a]!.userId - accounts[b]!.userId);
-  for (let i = 1; i < order.length; i++) {
-    // The validator merges them; one here is a bug, and would count someone twice.
-    const id = accounts[order[i]!]!.userId;
-    if (id === accounts[order[i - 1]!]!.userId) throw new Error(`duplicate user_id ${id} in one instance's accounts`);
-  }
-  const column = <T>(pick: (a: IdentifiedAccount) => T) => order.map((i) => pick(accounts[i]!));
-  return JSON.stringify([column((a) => a.userId), column((a) => a.login), column((a) => a.primary), column((a) => a.secondary)]);
-}
-
-export function decodeAccountSet(data: string): IdentifiedAccount[] {
-  const columns = JSON.parse(data) as [number[], string[], string[][] | string[], string[][]?];
-  const [userIds, logins] = columns;
-  const out: IdentifiedAccount[] = new Array(userIds.length);
-  if (columns.length === 3) {
-    // As migration 0005 first wrote it: tagged identities, "p:<key> s:<key>".
-    const identities = columns[2] as string[];
-    for (let i = 0; i < userIds.length; i++) out[i] = { userId: userIds[i]!, login: logins[i]!, ...decodeIdentities(identities[i]!) };
-    return out;
-  }
-  const primary = columns[2] as string[][];
-  const secondary = columns[3]!;
-  for (let i = 0; i < userIds.length; i++) out[i] = { userId: userIds[i]!, login: logins[i]!, primary: primary[i]!, secondary: secondary[i]! };
-  return out;
-}
-
 /** A cloud member's columns: keys are base64url hashes (no spaces); hosts come from a file, so JSON. */
 export function encodeCloudMember(m: CloudMember): Pick<CloudMembersTable, "login" | "keys" | "links" | "visual_studio"> {
   return {
@@ -97,6 +57,8 @@ function decodeCloudMember(r: Pick<Selectable<CloudMembersTable>, "login" | "key
     visualStudio: Number(r.visual_studio) === 1,
   };
 }
+
+const EMPTY_SET = AccountSet.fromAccounts([]);
 
 const iso = (d: Date) => d.toISOString();
 const toDate = (v: string | Date) => (v instanceof Date ? v : new Date(v));
@@ -235,15 +197,20 @@ class Reader implements LedgerReader {
 
   /** Every instance of the ledger (or the one asked for, if it exists) has an entry, possibly []. */
   async accounts(serverId?: string): Promise<Map<string, IdentifiedAccount[]>> {
-    const map = new Map<string, IdentifiedAccount[]>();
+    const sets = await this.accountSets(serverId);
+    return new Map([...sets].map(([id, set]) => [id, set.toAccounts()]));
+  }
+
+  async accountSets(serverId?: string): Promise<Map<string, AccountSet>> {
+    const map = new Map<string, AccountSet>();
     let instances = this.tx.selectFrom("instances").select("server_id").where("ledger_id", "=", this.repoId);
-    let sets = this.tx.selectFrom("account_sets").select(["server_id", "data"]).where("ledger_id", "=", this.repoId);
+    let sets = this.tx.selectFrom("account_sets").select(["server_id", "logins", "data"]).where("ledger_id", "=", this.repoId);
     if (serverId !== undefined) {
       instances = instances.where("server_id", "=", serverId);
       sets = sets.where("server_id", "=", serverId);
     }
-    for (const r of await instances.orderBy("server_id").execute()) map.set(r.server_id, []);
-    for (const r of await sets.orderBy("server_id").execute()) map.set(r.server_id, decodeAccountSet(r.data));
+    for (const r of await instances.orderBy("server_id").execute()) map.set(r.server_id, EMPTY_SET);
+    for (const r of await sets.orderBy("server_id").execute()) map.set(r.server_id, decodeAccountSet(r.logins, r.data, `instance ${r.server_id}`));
     return map;
   }
 
@@ -354,16 +321,18 @@ class Writer extends Reader implements LedgerWriter {
       .execute();
   }
 
-  async replaceAccounts(serverId: string, accounts: IdentifiedAccount[]): Promise<void> {
+  async replaceAccounts(serverId: string, accounts: IdentifiedAccount[] | AccountSet): Promise<void> {
     await this.tx
       .deleteFrom("account_sets")
       .where("ledger_id", "=", this.repoId)
       .where("server_id", "=", serverId)
       .execute();
-    if (accounts.length) {
+    const set = accounts instanceof AccountSet ? accounts : AccountSet.fromAccounts(accounts);
+    if (set.count) {
+      const { logins, data } = encodeAccountSet(set);
       await this.tx
         .insertInto("account_sets")
-        .values({ ledger_id: this.repoId, server_id: serverId, account_count: accounts.length, data: encodeAccountSet(accounts) })
+        .values({ ledger_id: this.repoId, server_id: serverId, account_count: set.count, logins, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) })
         .execute();
     }
   }

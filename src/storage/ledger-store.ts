@@ -1,6 +1,7 @@
 // The one interface between the app and its database. Two adapters implement it:
 // SQLite (default, embedded) and PostgreSQL (shared by replicas). Nothing here knows about GitHub.
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
+import type { AccountSet } from "../domain/account-set.js";
 import type { CloudMember } from "../domain/cloud-report.js";
 import type { CloudReportRecord, IdentifiedAccount, InstanceRecord, UploadRow, UploadSource } from "../domain/types.js";
 
@@ -23,6 +24,8 @@ export interface LedgerReader {
   instance(serverId: string): Promise<InstanceRecord | undefined>;
   /** Current accounts of every instance of the ledger (or of one instance). */
   accounts(serverId?: string): Promise<Map<string, IdentifiedAccount[]>>;
+  /** The same, in the compact form the ledger service counts (no object per account). */
+  accountSets(serverId?: string): Promise<Map<string, AccountSet>>;
   /** Newest first. */
   history(limit?: number): Promise<UploadRow[]>;
   /** The newest upload row (any outcome) from this source: one commit's file, one issue's file. */
@@ -49,7 +52,7 @@ export interface LedgerWriter extends LedgerReader {
   /** Insert or update the instance row (host name, version, last upload, count, sha). */
   upsertInstance(record: InstanceRecord): Promise<void>;
   /** Replace every current account of the instance, in batches, inside the caller's transaction. */
-  replaceAccounts(serverId: string, accounts: IdentifiedAccount[]): Promise<void>;
+  replaceAccounts(serverId: string, accounts: IdentifiedAccount[] | AccountSet): Promise<void>;
   /** Delete the instance and its accounts. */
   removeInstance(serverId: string): Promise<void>;
   /** Replaces the ledger's cloud report and all its members. */

@@ -29,16 +29,15 @@ export interface InstancesTable {
   content_sha256: string;
 }
 
-/** One instance's current accounts, as one row (see encodeAccountSet). */
+/** One instance's current accounts, as one row (see account-set-codec.ts; migration 0007). */
 export interface AccountSetsTable {
   ledger_id: Int;
   server_id: string;
   account_count: number;
-  /**
-   * JSON [userIds, logins, primary keys, secondary keys], ordered by user id; keys are keyed hashes,
-   * never e-mails (rows written by migration 0005 hold [userIds, logins, "p:<key> s:<key>"]).
-   */
-  data: string;
+  /** The accounts' logins, in user-id order, run together as one JSON string. */
+  logins: string;
+  /** User ids, offsets and keys (keyed hashes, never e-mails), binary: SQLite BLOB, PostgreSQL bytea. */
+  data: Uint8Array;
 }
 
 export interface UploadsTable {

@@ -4,7 +4,8 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js";
-import { countUsage, matchGhes, type GhesMatching } from "../../src/domain/count.js";
+import { AccountSet, instanceWithSet, keyFromBytes, keyToBytes } from "../../src/domain/account-set.js";
+import { countUsage, matchAccountSets, matchGhes, type GhesMatching } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
@@ -109,5 +110,105 @@ describe("matching over interned ids", () => {
     expect(interner.emailId("a@x")).toBe(0);
     expect(interner.loginId("a@x")).toBe(0);
     expect(interner.emailId("zzz")).toBe(-1);
+  });
+});
+
+// The ledger counts account sets (typed arrays, keys as 16 bytes) and never makes account objects
+// on that path: it must decide as the string matching does. Keys of the hasher's form (22 base64url
+// characters) become bytes; a set holding any other key keeps its keys as text, and the same key
+// must get the same id either way.
+describe("matching over account sets", () => {
+  const hashed = ["AAAAAAAAAAAAAAAAAAAAAA", "q83vEjRWeJCrze8SNFZ4kA", "_____________________w", "ZmFrZS1oYXNoLWtleS0xMg"];
+  const setKeyArb = fc.constantFrom(...hashed, ...hashed, "a@x", "", "AAAAAAAAAAAAAAAAAAAAAB");
+  const setInstancesArb = fc
+    .array(
+      fc.record({
+        server: fc.integer({ min: 0, max: 9 }),
+        accounts: fc.array(
+          fc.record({ userId: fc.integer({ min: 1, max: 50 }), login: loginArb, primary: fc.array(setKeyArb, { maxLength: 2 }), secondary: fc.array(setKeyArb, { maxLength: 2 }) }),
+          { maxLength: 7 },
+        ),
+      }),
+      { maxLength: 6 },
+    )
+    .map((list) => {
+      const seen = new Set<number>();
+      return list
+        .filter(({ server }) => !seen.has(server) && seen.add(server))
+        .map(({ server, accounts }): InstanceAccounts => {
+          const ids = new Set<number>();
+          return { instance: { serverId: `s${server}`, hostName: `h${server}.example` }, accounts: accounts.filter((a) => !ids.has(a.userId) && ids.add(a.userId)) };
+        });
+    });
+  const setMembersArb = fc.array(
+    fc.record({
+      login: loginArb,
+      keys: fc.array(fc.constantFrom(...hashed, "a@x", "zzzzzzzzzzzzzzzzzzzzzz"), { maxLength: 2 }),
+      links: fc.array(fc.record({ host: fc.constantFrom("h0.example", "h1.example"), userId: fc.integer({ min: 0, max: 50 }) }), { maxLength: 2 }),
+      visualStudio: fc.boolean(),
+    }),
+    { maxLength: 5 },
+  );
+
+  function sameOverSets(instances: InstanceAccounts[], options: MatchOptions, interner: KeyInterner, cloud: CloudReport): void {
+    const sets = instances.map((i) => AccountSet.fromAccounts(i.accounts));
+    // as the ledger holds them: ordered by user id, accounts made only if asked for
+    const held = instances.map((i, k) => instanceWithSet(i.instance, sets[k]!));
+    const sorted = instances.map((i, k) => ({ instance: i.instance, accounts: sets[k]!.toAccounts() }));
+    expect(sorted.map((i) => i.accounts)).toEqual(instances.map((i) => [...i.accounts].sort((a, b) => a.userId - b.userId)));
+    const plain = matchGhes(sorted, options);
+    const compact = matchAccountSets(held, sets, options, interner);
+    expect(decisions(compact)).toEqual(decisions(plain));
+    expect(countUsage(held, options, compact)).toEqual(countUsage(sorted, options));
+    expect(countEnterprise(held, cloud, options, compact)).toEqual(countEnterprise(sorted, cloud, options));
+  }
+
+  it("decides as matching over strings, with one interner across counts (sets of bytes and of texts mixed)", () => {
+    fc.assert(
+      fc.property(setInstancesArb, setInstancesArb, optionsArb, optionsArb, setMembersArb, (first, later, o1, o2, members) => {
+        const interner = new KeyInterner();
+        const cloud = cloudOf(members);
+        sameOverSets(first, o1, interner, cloud);
+        const byServer = new Map(first.map((i) => [i.instance.serverId, i]));
+        for (const i of later) byServer.set(i.instance.serverId, i);
+        sameOverSets([...byServer.values()], o2, interner, cloud);
+        // the interner also serves lists of objects, with the same ids
+        same([...byServer.values()], o1, interner, cloud);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("holds hashed keys as bytes and gives them back as written; anything else as text", () => {
+    const accounts: IdentifiedAccount[] = [
+      { userId: 9, login: "Zoë", primary: [hashed[1]!], secondary: [hashed[2]!, hashed[1]!] },
+      { userId: 3, login: "", primary: [], secondary: [] },
+    ];
+    const set = AccountSet.fromAccounts(accounts);
+    expect(set.keyWords).not.toBeNull();
+    expect(set.keyTexts).toBeNull();
+    expect(set.toAccounts()).toEqual([accounts[1], accounts[0]]);
+    // not 16 bytes' text: the last character carries bits beyond the 128
+    const odd = AccountSet.fromAccounts([{ userId: 1, login: "a", primary: ["AAAAAAAAAAAAAAAAAAAAAB"], secondary: [] }]);
+    expect(odd.keyWords).toBeNull();
+    expect(odd.toAccounts()[0]!.primary).toEqual(["AAAAAAAAAAAAAAAAAAAAAB"]);
+    expect(() => AccountSet.fromAccounts([accounts[0]!, { ...accounts[0]! }])).toThrow(/duplicate user_id 9/);
+    const interner = new KeyInterner();
+    matchAccountSets([instanceWithSet({ serverId: "s", hostName: "h" }, set)], [set], { allEmails: true, logins: false }, interner);
+    expect(interner.emailCount).toBe(2);
+    expect(interner.emailId(hashed[2]!)).toBeGreaterThanOrEqual(0);
+    expect(interner.emailId(hashed[0]!)).toBe(-1);
+  });
+
+  it("any 16 bytes go to text and back", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+        const text = Buffer.from(bytes).toString("base64url");
+        expect(keyFromBytes(bytes, 0)).toBe(text);
+        const out = new Uint8Array(16);
+        expect(keyToBytes(text, out, 0)).toBe(true);
+        expect([...out]).toEqual([...bytes]);
+      }),
+    );
   });
 });

@@ -1,6 +1,8 @@
 // One contract suite, run against both adapters: SQLite always, PostgreSQL when reachable (and
 // always when REQUIRE_POSTGRES=1, as in CI).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { sql } from "kysely";
+import { AccountSet } from "../../src/domain/account-set.js";
 import { DEFAULT_MATCH_OPTIONS, type IdentifiedAccount } from "../../src/domain/types.js";
 import { createIdentityHasher, keyFingerprint } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
@@ -190,6 +192,26 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     const got = (await store.read(ledger, (tx) => tx.accounts("big"))).get("big")!;
     expect(got).toHaveLength(100_000);
     expect(got[99_999]).toEqual(many[99_999]);
+  });
+
+  it("stores hashed keys as 16 bytes each and reads the set back the same, compact or as objects", async () => {
+    const store = await freshStore();
+    const ledger = newLedger();
+    const many = Array.from({ length: 20_000 }, (_, i) => ({
+      userId: 3 * i + 1,
+      login: i % 7 === 0 ? "" : `Üser-${i}`,
+      primary: i % 5 === 0 ? [] : [hasher(`p${i}@x`)],
+      secondary: i % 3 === 0 ? [hasher(`s${i}@x`), hasher(`p${i}@x`)] : [],
+    }));
+    await store.write(ledger, (tx) => tx.replaceAccounts("srv-h", AccountSet.fromAccounts([...many].reverse())));
+    const sets = await store.read(ledger, (tx) => tx.accountSets("srv-h"));
+    const set = sets.get("srv-h")!;
+    expect(set.keyWords).not.toBeNull();
+    expect(set.toAccounts()).toEqual(many);
+    expect((await store.read(ledger, (tx) => tx.accounts("srv-h"))).get("srv-h")).toEqual(many);
+    const size = await sql<{ n: number | string }>`select ${sql.raw(store.dialect === "sqlite" ? "length(data)" : "octet_length(data)")} as n from account_sets`.execute(store.db);
+    const keys = many.reduce((s, a) => s + a.primary.length + a.secondary.length, 0);
+    expect(Number(size.rows[0]!.n)).toBe(24 + 8 * many.length + 12 * (many.length + 1) + 16 * keys);
   });
 
   it("keeps ledgers isolated, and a rename keeps the ledger", async () => {
@@ -527,11 +549,11 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect(srv3[0]!.login).toMatch(/^~[\w-]{22}$/);
     await service.forget(ctxFor(ledger), "srv-2", { kind: "command", issueNumber: 1 });
     const scan = await scanTextColumns(store, "@");
-    expect(scan.map((s) => s.column)).toEqual(expect.arrayContaining(["account_sets.data", "uploads.error_summary"]));
+    expect(scan.map((s) => s.column)).toEqual(expect.arrayContaining(["account_sets.logins", "uploads.error_summary"]));
     expect(scan.filter((s) => s.hits > 0)).toEqual([]);
     // The scan itself can see an '@' when there is one.
     await store.write(ledger, (tx) => tx.replaceAccounts("srv-9", [{ userId: 1, login: "probe@x", primary: [], secondary: [] }]));
-    expect((await scanTextColumns(store, "@")).filter((s) => s.hits > 0).map((s) => s.column)).toEqual(["account_sets.data"]);
+    expect((await scanTextColumns(store, "@")).filter((s) => s.hits > 0).map((s) => s.column)).toEqual(["account_sets.logins"]);
   });
 
   it("serialises concurrent uploads to one ledger: totals as worked out by hand", async () => {

@@ -47,6 +47,60 @@ describe.each(cases)("migrations on $name", ({ make }) => {
     expect(tables).toContain("account_sets");
     expect(tables).not.toContain("accounts");
   });
+
+  it("0007 turns each JSON account set (either form) into the binary one, read back the same", async () => {
+    const loc = adapter.fresh();
+    const old = await adapter.open({ ...loc, options: { ...loc.options, migrateUpTo: "0006_counted_seats" } });
+    const now = new Date().toISOString();
+    await sql`insert into ledgers (repo_id, full_name, created_at, updated_at) values (8, 'acme/usage', ${now}, ${now})`.execute(old.db);
+    const k1 = "q83vEjRWeJCrze8SNFZ4kA";
+    const k2 = "_____________________w";
+    const sets: [string, unknown[]][] = [
+      // as 0006 writes it, hashed keys; a login with an escape, one with a lone surrogate
+      ["srv-a", [[3, 7, 12], ["ann", "b\u0000b", "c\ud800"], [[k1], [], [k2, k1]], [[k2], [], []]]],
+      // made-up keys (and an empty one) are kept as written
+      ["srv-b", [[1, 2], ["x", "y"], [["p1", ""], []], [[], ["s2"]]]],
+      // as 0005 first wrote it: tagged identities
+      ["srv-c", [[5, 6], ["ann", "zed"], [`p:${k1} s:${k2}`, ""]]],
+    ];
+    for (const [server, data] of sets) {
+      await sql`insert into instances (ledger_id, server_id, host_name, ghes_version, http_only, first_upload_at, last_upload_at, account_count, content_sha256)
+        values (8, ${server}, ${`${server}.corp`}, '3.17.0', 0, ${now}, ${now}, ${(data[0] as number[]).length}, 'ab')`.execute(old.db);
+      const json = JSON.stringify(data);
+      await sql`insert into account_sets (ledger_id, server_id, account_count, data) values (8, ${server}, ${(data[0] as number[]).length}, ${json})`.execute(old.db);
+    }
+    await old.close();
+
+    const store = await adapter.open(loc);
+    const ledger = { repoId: 8, fullName: "acme/usage" };
+    const accounts = await store.read(ledger, (tx) => tx.accounts());
+    expect(Object.fromEntries(accounts)).toEqual({
+      "srv-a": [
+        { userId: 3, login: "ann", primary: [k1], secondary: [k2] },
+        { userId: 7, login: "b\u0000b", primary: [], secondary: [] },
+        { userId: 12, login: "c\ud800", primary: [k2, k1], secondary: [] },
+      ],
+      "srv-b": [
+        { userId: 1, login: "x", primary: ["p1", ""], secondary: [] },
+        { userId: 2, login: "y", primary: [], secondary: ["s2"] },
+      ],
+      "srv-c": [
+        { userId: 5, login: "ann", primary: [k1], secondary: [k2] },
+        { userId: 6, login: "zed", primary: [], secondary: [] },
+      ],
+    });
+    const compact = await store.read(ledger, (tx) => tx.accountSets());
+    expect(compact.get("srv-a")!.keyWords).not.toBeNull();
+    expect(compact.get("srv-b")!.keyTexts).not.toBeNull();
+    const type = store.dialect === "sqlite"
+      ? (await sql<{ type: string }>`select type from pragma_table_info('account_sets') where name = 'data'`.execute(store.db)).rows[0]?.type
+      : (await sql<{ type: string }>`select data_type as type from information_schema.columns where table_schema = current_schema() and table_name = 'account_sets' and column_name = 'data'`.execute(store.db)).rows[0]?.type;
+    expect(type?.toLowerCase()).toBe(store.dialect === "sqlite" ? "blob" : "bytea");
+    // written again by the app, read the same
+    await store.write(ledger, (tx) => tx.replaceAccounts("srv-a", accounts.get("srv-a")!));
+    expect((await store.read(ledger, (tx) => tx.accounts("srv-a"))).get("srv-a")).toEqual(accounts.get("srv-a"));
+    await store.close();
+  });
 });
 
 // kysely lists the tables of every schema before migrating: a schema someone else drops meanwhile
