@@ -3,7 +3,7 @@
 // arrays instead of putting two million strings through a hash table. Pure; the ledger service keeps
 // one interner per ledger.
 import { keyToBytes, type AccountSet } from "./account-set.js";
-import { KeyTable, processSeed } from "./key-table.js";
+import { KeyTable, MAX_PROBE, processSeed } from "./key-table.js";
 import type { IdentifiedAccount } from "./types.js";
 
 /**
@@ -99,6 +99,158 @@ export interface InternedAccounts {
   readonly login: Int32Array;
 }
 
+const FNV_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const avalanche = (h: number): number => {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+};
+
+/**
+ * Logins as the count compares them (trimmed, lower-cased) -> dense ids, looked up straight from a
+ * range of an account set's login text: an ASCII login (nearly all) is trimmed and lower-cased while
+ * it is hashed and compared, so no string is made per account, only per new login. Anything else
+ * goes through trim().toLowerCase() first; both ways hash the same characters the same way.
+ * Logins are the uploaders' to choose: the hash is seeded per process (as KeyTable's), and should a
+ * probe run still grow past MAX_PROBE the table moves into a Map, whose string hashing V8 seeds.
+ */
+class LoginTable {
+  private mask: number;
+  private slots: Int32Array; // id + 1; 0 empty
+  private hashes: Int32Array; // per id
+  readonly texts: string[] = [];
+  private fallback: Map<string, number> | null = null;
+
+  constructor(
+    expected: number,
+    private readonly seed = processSeed() | 0,
+  ) {
+    let capacity = 16;
+    while (capacity < expected * 2) capacity *= 2;
+    this.mask = capacity - 1;
+    this.slots = new Int32Array(capacity);
+    this.hashes = new Int32Array(Math.max(16, expected));
+  }
+
+  get size(): number {
+    return this.texts.length;
+  }
+
+  /** The id of a login key (already trimmed and lower-cased), or -1. */
+  get(key: string): number {
+    if (this.fallback) return this.fallback.get(key) ?? -1;
+    return this.find(key, 0, key.length, false, this.hashText(key, 0, key.length, false));
+  }
+
+  /** The id of the login key of text[start..end) as loginKey makes it; -1 for an empty one. */
+  idOrAdd(text: string, start: number, end: number): number {
+    let s = start;
+    let e = end;
+    let ascii = true;
+    for (let i = s; i < e; i++) {
+      if (text.charCodeAt(i) >= 128) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
+      while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
+      if (s === e) return -1;
+      if (this.fallback) return this.keyIdOrAdd(text.slice(s, e).toLowerCase());
+      const h = this.hashText(text, s, e, true);
+      const id = this.find(text, s, e, true, h);
+      return id !== -1 ? id : this.add(text.slice(s, e).toLowerCase(), h);
+    }
+    const key = text.slice(start, end).trim().toLowerCase();
+    return key === "" ? -1 : this.keyIdOrAdd(key);
+  }
+
+  /** The id of a login key (trimmed, lower-cased, not empty), added if new. */
+  keyIdOrAdd(key: string): number {
+    if (this.fallback) {
+      const id = this.fallback.get(key);
+      if (id !== undefined) return id;
+      this.fallback.set(key, this.texts.length);
+      this.texts.push(key);
+      return this.texts.length - 1;
+    }
+    const h = this.hashText(key, 0, key.length, false);
+    const id = this.find(key, 0, key.length, false, h);
+    return id !== -1 ? id : this.add(key, h);
+  }
+
+  private hashText(text: string, s: number, e: number, lower: boolean): number {
+    let h = FNV_BASIS ^ this.seed;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ lowerIf(text.charCodeAt(i), lower), FNV_PRIME);
+    return avalanche(h);
+  }
+
+  private find(text: string, s: number, e: number, lower: boolean, h: number): number {
+    const { slots, hashes, texts, mask } = this;
+    const length = e - s;
+    let probes = 0;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const id = slots[at]! - 1;
+      if (id < 0) return -1;
+      if (hashes[id] === h) {
+        const t = texts[id]!;
+        if (t.length === length) {
+          let i = 0;
+          while (i < length && t.charCodeAt(i) === lowerIf(text.charCodeAt(s + i), lower)) i++;
+          if (i === length) return id;
+        }
+      }
+      if (++probes > MAX_PROBE) {
+        this.toMap();
+        return this.fallback!.get(lower ? text.slice(s, e).toLowerCase() : text.slice(s, e)) ?? -1;
+      }
+    }
+  }
+
+  private add(key: string, h: number): number {
+    if (this.fallback) return this.keyIdOrAdd(key);
+    const id = this.texts.length;
+    this.texts.push(key);
+    if (id >= this.hashes.length) {
+      const grown = new Int32Array(this.hashes.length * 2);
+      grown.set(this.hashes);
+      this.hashes = grown;
+    }
+    this.hashes[id] = h;
+    const { slots, mask } = this;
+    let at = h & mask;
+    while (slots[at] !== 0) at = (at + 1) & mask;
+    slots[at] = id + 1;
+    if (this.texts.length * 2 > slots.length) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let id = 0; id < this.texts.length; id++) {
+      let at = this.hashes[id]! & mask;
+      while (slots[at] !== 0) at = (at + 1) & mask;
+      slots[at] = id + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+
+  private toMap(): void {
+    this.fallback = new Map(this.texts.map((t, id) => [t, id]));
+    this.slots = new Int32Array(0);
+  }
+}
+
+// String.prototype.trim's white space, in ASCII.
+const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+const lowerIf = (c: number, lower: boolean): number => (lower && c >= 65 && c <= 90 ? c + 32 : c);
+
 export class KeyInterner {
   // Seeded open-addressing tables, as the string matching uses (about twice a Map's speed here),
   // sized for the accounts expected so that they seldom grow. A key of the hasher's form (16 bytes
@@ -106,17 +258,17 @@ export class KeyInterner {
   // anything else by its text: one id per key either way.
   private readonly words: WordsTable;
   private readonly texts: KeyTable;
-  private readonly logins: KeyTable;
-  private readonly loginTexts: string[] = [];
+  private readonly logins: LoginTable;
   private readonly interned = new WeakMap<object, InternedAccounts>();
   private readonly scratch = new Int32Array(4);
   private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
 
-  constructor(expectedAccounts = 1024) {
+  /** `loginSeed`: for tests (default: random per table). */
+  constructor(expectedAccounts = 1024, loginSeed?: number) {
     // About a key per account; logins repeat across instances (a table grows when it must).
     this.words = new WordsTable(expectedAccounts + 1024);
     this.texts = new KeyTable(1024);
-    this.logins = new KeyTable((expectedAccounts >> 2) + 1024);
+    this.logins = new LoginTable((expectedAccounts >> 2) + 1024, loginSeed);
   }
 
   /** Distinct e-mail keys and logins ever interned (ids run from 0 below these). */
@@ -134,7 +286,7 @@ export class KeyInterner {
     return this.logins.get(loginKey);
   }
   loginText(id: number): string {
-    return this.loginTexts[id]!;
+    return this.logins.texts[id]!;
   }
 
   /**
@@ -151,11 +303,14 @@ export class KeyInterner {
     return got;
   }
 
-  /** As `of`, for an account set: its keys' words go straight into the table, no string per key. */
-  ofSet(set: AccountSet, loginKey: (login: string) => string, withSecondary = true): InternedAccounts {
+  /**
+   * As `of`, for an account set: its keys' words go straight into the table, and its logins from
+   * its login text (normalized as the count's loginKey does: trim().toLowerCase()), no string per account.
+   */
+  ofSet(set: AccountSet, withSecondary = true): InternedAccounts {
     let got = this.interned.get(set);
     if (!got || (withSecondary && !got.secondaryIds)) {
-      got = this.internSet(set, loginKey, withSecondary, got);
+      got = this.internSet(set, withSecondary, got);
       this.interned.set(set, got);
     }
     return got;
@@ -174,11 +329,7 @@ export class KeyInterner {
   }
 
   private loginIdOrAdd(loginKey: string): number {
-    const next = this.logins.size;
-    const id = this.logins.getOrAdd(loginKey, next);
-    if (id !== -1) return id;
-    this.loginTexts.push(loginKey);
-    return next;
+    return this.logins.keyIdOrAdd(loginKey);
   }
 
   /** Keys from..to of the set's pool as ids into out[at..]; returns the new end (empty keys left out). */
@@ -195,9 +346,9 @@ export class KeyInterner {
     return at;
   }
 
-  private internSet(set: AccountSet, loginKey: (login: string) => string, withSecondary: boolean, earlier?: InternedAccounts): InternedAccounts {
+  private internSet(set: AccountSet, withSecondary: boolean, earlier?: InternedAccounts): InternedAccounts {
     const n = set.count;
-    const { primaryStart: ps, secondaryStart: ss } = set;
+    const { primaryStart: ps, secondaryStart: ss, loginStart: ls } = set;
     let primaryStart: Int32Array;
     let primaryIds: Int32Array;
     let login: Int32Array;
@@ -210,8 +361,7 @@ export class KeyInterner {
       for (let i = 0; i < n; i++) {
         primaryStart[i] = p;
         p = this.internKeys(set, ps[i]!, ps[i + 1]!, primaryIds, p);
-        const l = loginKey(set.login(i));
-        login[i] = l === "" ? -1 : this.loginIdOrAdd(l);
+        login[i] = this.logins.idOrAdd(set.loginText, ls[i]!, ls[i + 1]!);
       }
       primaryStart[n] = p;
     }

@@ -8,6 +8,7 @@ import { AccountSet, instanceWithSet, keyFromBytes, keyToBytes } from "../../src
 import { countUsage, matchAccountSets, matchGhes, type GhesMatching } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
+import { fnvCollisions } from "../helpers/fnv-collisions.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
 
 const keyArb = fc.constantFrom("a@x", "b@x", "c@x", "d@x", "e@x", "");
@@ -119,13 +120,15 @@ describe("matching over interned ids", () => {
 // must get the same id either way.
 describe("matching over account sets", () => {
   const hashed = ["AAAAAAAAAAAAAAAAAAAAAA", "q83vEjRWeJCrze8SNFZ4kA", "_____________________w", "ZmFrZS1oYXNoLWtleS0xMg"];
+  // logins the ASCII fast path trims and lower-cases, and ones it leaves to trim().toLowerCase()
+  const setLoginArb = fc.constantFrom("ann", "Ann", " ann ", "\tANN\n", "bob", "cy", "", "  ", "Zoë", "ZOË", " zoë\u00a0", "\u00a0ann", "İ", "i\u0307", "[", "{");
   const setKeyArb = fc.constantFrom(...hashed, ...hashed, "a@x", "", "AAAAAAAAAAAAAAAAAAAAAB");
   const setInstancesArb = fc
     .array(
       fc.record({
         server: fc.integer({ min: 0, max: 9 }),
         accounts: fc.array(
-          fc.record({ userId: fc.integer({ min: 1, max: 50 }), login: loginArb, primary: fc.array(setKeyArb, { maxLength: 2 }), secondary: fc.array(setKeyArb, { maxLength: 2 }) }),
+          fc.record({ userId: fc.integer({ min: 1, max: 50 }), login: setLoginArb, primary: fc.array(setKeyArb, { maxLength: 2 }), secondary: fc.array(setKeyArb, { maxLength: 2 }) }),
           { maxLength: 7 },
         ),
       }),
@@ -198,6 +201,24 @@ describe("matching over account sets", () => {
     expect(interner.emailCount).toBe(2);
     expect(interner.emailId(hashed[2]!)).toBeGreaterThanOrEqual(0);
     expect(interner.emailId(hashed[0]!)).toBe(-1);
+  });
+
+  it("stays right when logins collide: a run of one hash moves the login table into a Map", () => {
+    // with seed 0 the table hashes as plain FNV-1a, which these strings collide under
+    const colliding = fnvCollisions(9);
+    const instances: InstanceAccounts[] = [0, 1].map((k) => ({
+      instance: { serverId: `s${k}`, hostName: `h${k}` },
+      accounts: colliding.map((l, i) => ({ userId: i + 1, login: k === 0 ? l : ` ${l.toUpperCase()} `, primary: [], secondary: [] })),
+    }));
+    const sets = instances.map((i) => AccountSet.fromAccounts(i.accounts));
+    const held = instances.map((i, k) => instanceWithSet(i.instance, sets[k]!));
+    const options = { allEmails: false, logins: true };
+    const interner = new KeyInterner(16, 0);
+    const compact = matchAccountSets(held, sets, options, interner);
+    expect(interner.loginCount).toBe(colliding.length);
+    expect(decisions(compact)).toEqual(decisions(matchGhes(instances, options)));
+    expect(countUsage(held, options, compact).seats).toBe(colliding.length);
+    expect(interner.loginId(colliding[7]!)).toBe(7);
   });
 
   it("any 16 bytes go to text and back", () => {
