@@ -2,12 +2,15 @@
 // naming its file and an exit code; no stack trace ever reaches the terminal.
 import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { readUpload, readUploadIdentified, type CloudReport, type IdentifiedUploadRead, type UploadRead } from "../domain/cloud-report.js";
-import { countUsage, latestPerInstance, matchGhes } from "../domain/count.js";
+import { ReportKeys } from "../domain/byte-keys.js";
+import { readUpload, readUploadWith, type CloudReadResult, type CloudReport, type UploadRead } from "../domain/cloud-report.js";
+import { countUsage } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
+import { readExportInterned, type InternedExport, type InternedResult } from "../domain/fast-read.js";
 import { formatFinding } from "../domain/findings.js";
+import { latestInterned, matchInternedExports } from "../domain/interned-report.js";
 import { toContractJson } from "../domain/report-json.js";
-import type { Finding, InstanceAccounts } from "../domain/types.js";
+import type { Finding } from "../domain/types.js";
 import { HELP, USAGE, parseArgs } from "./args.js";
 import { formatReport } from "./table.js";
 
@@ -65,10 +68,13 @@ export async function load(file: string, maxBytes: number, io: CliIo): Promise<U
   return bytes === null ? null : readUpload(bytes, file, { maxBytes });
 }
 
-/** load, an export read straight to its accounts' identity keys (the normalized e-mails themselves). */
-async function loadIdentified(file: string, maxBytes: number, io: CliIo): Promise<IdentifiedUploadRead | null> {
+type InternedUploadRead = { kind: "export"; result: InternedResult } | { kind: "cloud"; result: CloudReadResult };
+
+/** load, an export read straight to ids of `keys` (its identity keys: the normalized e-mails themselves). */
+async function loadInterned(file: string, maxBytes: number, io: CliIo, keys: ReportKeys, withSecondary: boolean): Promise<InternedUploadRead | null> {
   const bytes = await loadBytes(file, maxBytes, io);
-  return bytes === null ? null : readUploadIdentified(bytes, file, { maxBytes }, (email) => email);
+  const limits = { maxBytes };
+  return bytes === null ? null : readUploadWith(bytes, file, limits, (b) => readExportInterned(b, file, limits, keys, withSecondary));
 }
 
 async function loadBytes(file: string, maxBytes: number, io: CliIo): Promise<Uint8Array | null> {
@@ -152,15 +158,18 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return failed ? 1 : 0;
     }
     case "report": {
-      // Keep only the identity keys of each file, never its parsed tree: one file in memory at a time.
-      const uploads: { file: string; accounts: InstanceAccounts }[] = [];
+      // Keep only each file's accounts as ids (typed arrays), never its parsed tree: one file in memory at a time.
+      const keys = new ReportKeys(100_000);
+      // Secondary addresses count only with --match-all-emails: otherwise they are not even hashed.
+      const withSecondary = command.allEmails;
+      const uploads: InternedExport[] = [];
       let failed = false;
       const warnings: string[] = [];
       // Only one cloud report counts: the last given, as a later one replaces the earlier.
       let cloud: CloudReport | null = null;
       const notes: string[] = [];
       for (const file of command.files) {
-        const read = await loadIdentified(file, command.maxBytes, io);
+        const read = await loadInterned(file, command.maxBytes, io, keys, withSecondary);
         if (read === null) {
           failed = true;
           continue;
@@ -185,25 +194,21 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         }
         warnings.push(findings("warning: ", r.export.warnings));
         if (failed) continue; // no report will be printed: skip the work, keep checking files
-        uploads.push({
-          file,
-          accounts: { instance: r.export.instance, accounts: r.export.accounts },
-        });
+        uploads.push(r.export);
       }
       if (failed) return 1;
       io.stderr(warnings.join("") + notes.join(""));
       const latestFile = new Map<string, string>();
       for (const u of uploads) {
-        const earlier = latestFile.get(u.accounts.instance.serverId);
+        const earlier = latestFile.get(u.instance.serverId);
         if (earlier !== undefined) {
-          io.stderr(`note: ${u.file} replaces ${earlier} (same server_id ${u.accounts.instance.serverId})\n`);
+          io.stderr(`note: ${u.file} replaces ${earlier} (same server_id ${u.instance.serverId})\n`);
         }
-        latestFile.set(u.accounts.instance.serverId, u.file);
+        latestFile.set(u.instance.serverId, u.file);
       }
       const options = { allEmails: command.allEmails, logins: command.logins };
-      const instances = latestPerInstance(uploads.map((u) => u.accounts));
-      // one matching of the GHES accounts for both counts
-      const matching = matchGhes(instances, options);
+      // one matching of the GHES accounts, over ids, for both counts
+      const { instances, matching } = matchInternedExports(latestInterned(uploads), keys, options);
       const report = countUsage(instances, options, matching);
       if (cloud !== null) report.enterprise = countEnterprise(instances, cloud, options, matching);
       io.stdout(command.json ? JSON.stringify(toContractJson(report), null, 2) + "\n" : formatReport(report, cloud?.file));

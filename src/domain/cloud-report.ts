@@ -79,6 +79,11 @@ export function readUploadIdentified(bytes: Uint8Array, file: string, limits: Re
 
 export type IdentifiedUploadRead = { kind: "export"; result: IdentifiedResult } | { kind: "cloud"; result: CloudReadResult };
 
+/** readUpload with the given reader of an export's bytes (gunzipped or not: it must take either). */
+export function readUploadWith<R>(bytes: Uint8Array, file: string, limits: ReadLimits, readExportBytes: (b: Uint8Array) => R): { kind: "export"; result: R } | { kind: "cloud"; result: CloudReadResult } {
+  return readEither(bytes, file, limits, readExportBytes);
+}
+
 function readEither<R>(bytes: Uint8Array, file: string, limits: ReadLimits, readExportBytes: (b: Uint8Array) => R): { kind: "export"; result: R } | { kind: "cloud"; result: CloudReadResult } {
   if (isCsvName(file)) {
     const decoded = decodeExport(bytes, file, limits);

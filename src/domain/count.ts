@@ -175,15 +175,25 @@ export function matchAccountSets(instances: readonly InstanceAccounts[], sets: r
   return Object.defineProperty(matching, "lists", { enumerable: true, get: () => (lists ??= merged.map((inst) => inst.accounts)) }) as GhesMatching;
 }
 
+/** Where matchIds finds ids' counts and texts: a KeyInterner, or the offline report's tables (interned-report.ts). */
+export interface IdTables {
+  readonly emailCount: number;
+  readonly loginCount: number;
+  /** -1 for a key never interned. */
+  emailId(key: string): number;
+  loginId(loginKey: string): number;
+  loginText(id: number): string;
+}
+
 /** The matching loop over interned ids; counts[i]: accounts of merged[i] (ids[i]'s). */
-function matchIds(
+export function matchIds(
   instances: readonly InstanceAccounts[],
   options: MatchOptions,
   merged: InstanceAccounts[],
   counts: readonly number[],
   n: number,
   ids: readonly InternedAccounts[],
-  interner: KeyInterner,
+  interner: IdTables,
 ): Omit<GhesMatching, "lists"> {
   const m = merged.length;
   const persons = unionFind(n);

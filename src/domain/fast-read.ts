@@ -7,8 +7,11 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 import type { ReadLimits } from "./decode.js";
-import { Identifier, identifyAccounts } from "./identity.js";
-import { DuplicateMerger, MAX_ERRORS, WarningTally, accountWarnings, notePrimaries, readExport, tooLongForAnEmail, warningsOf } from "./validate.js";
+import type { ReportKeys } from "./byte-keys.js";
+import { loginKey, uniqueAccounts } from "./count.js";
+import { Identifier, identifyAccounts, normalizeEmail } from "./identity.js";
+import type { InternedAccounts } from "./key-ids.js";
+import { DuplicateMerger, MAX_EMAIL_LENGTH, MAX_ERRORS, WarningTally, accountWarnings, notePrimaries, readExport, tooLongForAnEmail, warningsOf } from "./validate.js";
 import type { Account, AccountEmail, Finding, IdentifiedAccount, IdentifiedResult, InstanceInfo, ValidationResult } from "./types.js";
 
 const enum B {
@@ -116,10 +119,17 @@ class Reader {
   private noPrimary = new WarningTally();
   private severalPrimaries = new WarningTally();
 
+  // Interning while reading (with an IdsBuilder): as identifying, but an ASCII string without
+  // escapes (the usual login and address) is never made a string: its bytes go straight to an id.
+  // Per e-mail of the current account: its bytes [emailFrom, emailTo), or its text when emailFrom is -1.
+  private emailFrom = new Int32Array(16);
+  private emailTo = new Int32Array(16);
+
   constructor(
     buf: Buffer,
     private readonly file: string,
     private readonly identifier: Identifier | null = null,
+    private readonly interning: IdsBuilder | null = null,
   ) {
     this.b = buf as Latin1Buffer;
     this.n = buf.length;
@@ -516,6 +526,7 @@ class Reader {
     this.dupIds = new WarningTally();
     this.merger = new DuplicateMerger();
     this.identified = [];
+    this.interning?.reset();
     this.noPrimary = new WarningTally();
     this.severalPrimaries = new WarningTally();
     if (!this.firstElement()) return;
@@ -534,6 +545,9 @@ class Reader {
     let seen = 0;
     let id = 0;
     let login: string | undefined;
+    // Interning: the login's bytes [loginFrom, loginTo) when it is plain ASCII (then login stays undefined).
+    let loginFrom = -1;
+    let loginTo = -1;
     let emails: AccountEmail[] = [];
     this.emailCount = 0;
     let suspendedFlag = false;
@@ -555,8 +569,15 @@ class Reader {
             }
             break;
           case 1: // login
-            if (c === B.Quote) login = this.readString();
-            else {
+            loginFrom = -1;
+            if (c === B.Quote) {
+              const start = this.scanString();
+              if (this.flags === 0 && this.interning !== null) {
+                login = undefined;
+                loginFrom = start;
+                loginTo = this.i - 1;
+              } else login = this.stringValue(start);
+            } else {
               login = undefined;
               this.skipValue();
             }
@@ -586,9 +607,11 @@ class Reader {
         }
       } while (this.nextMember());
     }
-    if (!(id > 0 && Number.isSafeInteger(id)) || login === undefined || !nonBlank(login)) this.invalid = true;
+    const named = loginFrom !== -1 ? this.bytesNonBlank(loginFrom, loginTo) : login !== undefined && nonBlank(login);
+    if (!(id > 0 && Number.isSafeInteger(id)) || !named) this.invalid = true;
     if (this.invalid) return; // the reference will word it; only well-formedness still matters
-    this.addAccount(index, id, login as string, emails, suspendedFlag || suspendedAt);
+    if (this.interning !== null) this.internAccount(index, id, login, loginFrom, loginTo, suspendedFlag || suspendedAt);
+    else this.addAccount(index, id, login as string, emails, suspendedFlag || suspendedAt);
   }
 
   private readEmails(index: number): AccountEmail[] {
@@ -598,6 +621,7 @@ class Reader {
     let e1: AccountEmail | undefined;
     let more: AccountEmail[] | undefined;
     const identifying = this.identifier !== null;
+    const interning = this.interning !== null;
     this.emailCount = 0;
     if (!this.firstElement()) return [];
     let j = 0;
@@ -608,6 +632,8 @@ class Reader {
       } else {
         let seen = 0;
         let email: string | undefined;
+        let from = -1;
+        let to = -1;
         let primary = false;
         if (this.firstMember()) {
           do {
@@ -618,8 +644,15 @@ class Reader {
             }
             const c = this.peek();
             if (k === 0) {
-              if (c === B.Quote) email = this.readString();
-              else {
+              from = -1;
+              if (c === B.Quote) {
+                const start = this.scanString();
+                if (this.flags === 0 && interning) {
+                  email = undefined;
+                  from = start;
+                  to = this.i - 1;
+                } else email = this.stringValue(start);
+              } else {
                 email = undefined;
                 this.skipValue();
               }
@@ -632,7 +665,12 @@ class Reader {
             } else this.skipValue();
           } while (this.nextMember());
         }
-        if (email === undefined || tooLongForAnEmail(email)) this.invalid = true;
+        if (from !== -1) {
+          // plain ASCII: a character per byte
+          if (to - from > MAX_EMAIL_LENGTH) this.invalid = true;
+          else this.noteEmail(from, to, undefined, primary);
+        } else if (email === undefined || tooLongForAnEmail(email)) this.invalid = true;
+        else if (interning) this.noteEmail(-1, -1, email, primary);
         else if (identifying) {
           this.emailText[this.emailCount] = email;
           this.emailPrimary[this.emailCount++] = primary;
@@ -648,6 +686,78 @@ class Reader {
     if (e0 === undefined) return [];
     if (e1 === undefined) return [e0];
     return more === undefined ? [e0, e1] : [e0, e1, ...more];
+  }
+
+  private noteEmail(from: number, to: number, text: string | undefined, primary: boolean): void {
+    const j = this.emailCount++;
+    if (j === this.emailFrom.length) {
+      const f = new Int32Array(j * 2);
+      f.set(this.emailFrom);
+      this.emailFrom = f;
+      const t = new Int32Array(j * 2);
+      t.set(this.emailTo);
+      this.emailTo = t;
+    }
+    this.emailFrom[j] = from;
+    this.emailTo[j] = to;
+    this.emailText[j] = text as string;
+    this.emailPrimary[j] = primary;
+  }
+
+  /** A plain-ASCII string's bytes hold something besides spaces (nonBlank: no other whitespace can be there unescaped). */
+  private bytesNonBlank(from: number, to: number): boolean {
+    for (let i = from; i < to; i++) if (this.b[i] !== B.Space) return true;
+    return false;
+  }
+
+  /** addAccount's interning twin: the Identifier's rules (see identity.ts), on ids. */
+  private internAccount(i: number, userId: number, login: string | undefined, loginFrom: number, loginTo: number, suspended: boolean): void {
+    if (userId <= this.lastId) {
+      this.ordered = false;
+      return;
+    }
+    this.lastId = userId;
+    if (suspended) return; // consumes no seat: no identity, no warning
+    const ids = this.interning!;
+    const keys = ids.keys;
+    const b = this.b;
+    const count = this.emailCount;
+    const keyIds = ids.scratch(count);
+    let primaries = 0;
+    for (let j = 0; j < count; j++) {
+      const primary = this.emailPrimary[j];
+      let id = -1;
+      if (primary || ids.withSecondary) {
+        let from = this.emailFrom[j]!;
+        if (from !== -1) {
+          // normalizeEmail of printable ASCII: trimmed (only spaces can be there), lower-cased
+          let to = this.emailTo[j]!;
+          while (from < to && b[from] === B.Space) from++;
+          while (to > from && b[to - 1] === B.Space) to--;
+          if (from < to) id = keys.emails.idOfBytes(b, from, to, true);
+        } else {
+          const n = normalizeEmail(this.emailText[j]);
+          if (n !== "") id = keys.emails.idOf(n);
+        }
+      }
+      keyIds[j] = id;
+      // a blank address normalizes to "" and back: id -1 exactly when it is blank
+      if (primary && id !== -1) primaries++;
+    }
+    notePrimaries(this.noPrimary, this.severalPrimaries, i, primaries);
+    ids.add(userId, keyIds, this.emailPrimary, count);
+    // The login's key (count.ts's loginKey); the login as written is kept only where it differs.
+    if (loginFrom !== -1) {
+      let from = loginFrom;
+      let to = loginTo;
+      while (from < to && b[from] === B.Space) from++;
+      while (to > from && b[to - 1] === B.Space) to--;
+      const id = from < to ? keys.logins.idOfBytes(b, from, to, true) : -1;
+      ids.login(id, from !== loginFrom || to !== loginTo || (id !== -1 && keys.logins.folded) ? b : null, loginFrom, loginTo, undefined);
+    } else {
+      const k = loginKey(login);
+      ids.login(k === "" ? -1 : keys.logins.idOf(k), null, 0, 0, k === login && k !== "" ? undefined : login);
+    }
   }
 
   /** validate.ts's bookkeeping of user_ids, mirrored: merge a repeated id into its first account. */
@@ -695,11 +805,12 @@ class Reader {
     this.byId = undefined;
     this.merger = new DuplicateMerger();
     this.identified = [];
+    this.interning?.reset();
   }
 
   /** Warnings exactly as validate.ts words them (the same function). */
   warnings(): Finding[] {
-    if (this.identifier !== null) return warningsOf(this.file, this.dupIds, this.noPrimary, this.severalPrimaries);
+    if (this.identifier !== null || this.interning !== null) return warningsOf(this.file, this.dupIds, this.noPrimary, this.severalPrimaries);
     return accountWarnings(this.file, this.users as Account[], this.firstRecord, this.dupIds);
   }
 }
@@ -791,4 +902,236 @@ export function readExportIdentified(bytes: Uint8Array, file: string, limits: Re
     return viaAccounts();
   }
   return { ok: true, export: { file, instance: r.instance as InstanceInfo, accounts: r.identified, warnings: r.warnings() } };
+}
+
+/** An export read for the report: its accounts (suspended ones dropped) as ids of a ReportKeys, in typed arrays. */
+export interface InternedExport {
+  file: string;
+  instance: InstanceInfo;
+  warnings: Finding[];
+  /** Accounts (each user_id once). */
+  count: number;
+  userIds: Float64Array;
+  /**
+   * Logins as written, where they differ from their key (ids.login): account j's is the text
+   * rawLoginTexts.get(j), else the bytes rawLoginBytes[rawLoginStart[j]..rawLoginStart[j + 1]) when
+   * not empty, else its key's text.
+   */
+  rawLoginStart: Int32Array;
+  rawLoginBytes: Uint8Array;
+  rawLoginTexts: Map<number, string>;
+  /** E-mail key ids (keys.emails) and login key ids (keys.logins; -1 for none); secondary ids only when read with them. */
+  ids: InternedAccounts;
+}
+
+export type InternedResult = { ok: true; export: InternedExport } | { ok: false; file: string; errors: Finding[]; warnings: Finding[] };
+
+/** A growable Int32Array. */
+class Ints {
+  a: Int32Array;
+  n = 0;
+  constructor(capacity = 1024) {
+    this.a = new Int32Array(capacity);
+  }
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const bigger = new Int32Array(this.n * 2);
+      bigger.set(this.a);
+      this.a = bigger;
+    }
+    this.a[this.n++] = v;
+  }
+  done(): Int32Array {
+    return this.a.slice(0, this.n);
+  }
+}
+
+/** One export's accounts as ids, account by account (the Identifier's rules, on ids). */
+class IdsBuilder {
+  private userIds = new Float64Array(1024);
+  private count = 0;
+  private readonly logins = new Ints();
+  private readonly rawLoginStart = new Ints();
+  private rawLoginBytes = new Uint8Array(1024);
+  private rawLoginTexts = new Map<number, string>();
+  private readonly primaryStart = new Ints();
+  private readonly primaryIds = new Ints();
+  private readonly secondaryStart = new Ints();
+  private readonly secondaryIds = new Ints();
+  /** seen[id] === stamp: key id already taken by the current account (no quadratic scan for huge lists). */
+  private seen = new Int32Array(1024);
+  private stamp = 0;
+  private keyIds = new Int32Array(16);
+
+  constructor(
+    readonly keys: ReportKeys,
+    readonly withSecondary: boolean,
+  ) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.logins.n = 0;
+    this.rawLoginStart.n = 0;
+    this.rawLoginStart.push(0);
+    this.rawLoginTexts = new Map();
+    this.primaryStart.n = 0;
+    this.primaryIds.n = 0;
+    this.secondaryStart.n = 0;
+    this.secondaryIds.n = 0;
+    this.primaryStart.push(0);
+    this.secondaryStart.push(0);
+  }
+
+  /** Room for `count` key ids of one account. */
+  scratch(count: number): Int32Array {
+    if (this.keyIds.length < count) this.keyIds = new Int32Array(count * 2);
+    return this.keyIds;
+  }
+
+  /** An account whose e-mails have key ids keyIds[j] (-1: blank), primary[j], j < count. */
+  add(userId: number, keyIds: Int32Array, primary: readonly boolean[], count: number): void {
+    if (this.count === this.userIds.length) {
+      const bigger = new Float64Array(this.count * 2);
+      bigger.set(this.userIds);
+      this.userIds = bigger;
+    }
+    this.userIds[this.count++] = userId;
+    const size = this.keys.emails.size;
+    if (this.seen.length < size) {
+      const bigger = new Int32Array(Math.max(size, this.seen.length * 2));
+      bigger.set(this.seen);
+      this.seen = bigger;
+    }
+    const seen = this.seen;
+    const stamp = ++this.stamp;
+    for (let j = 0; j < count; j++) {
+      const id = keyIds[j]!;
+      if (!primary[j] || id === -1 || seen[id] === stamp) continue;
+      seen[id] = stamp;
+      this.primaryIds.push(id);
+    }
+    this.primaryStart.push(this.primaryIds.n);
+    if (!this.withSecondary) return;
+    for (let j = 0; j < count; j++) {
+      const id = keyIds[j]!;
+      if (primary[j] || id === -1 || seen[id] === stamp) continue;
+      seen[id] = stamp;
+      this.secondaryIds.push(id);
+    }
+    this.secondaryStart.push(this.secondaryIds.n);
+  }
+
+  /**
+   * The last account's login: its key id (-1: none), and the login as written when it differs
+   * from the key: the bytes b[from..to) (b null: it does not), or `text`.
+   */
+  login(id: number, b: Uint8Array | null, from: number, to: number, text: string | undefined): void {
+    this.logins.push(id);
+    const used = this.rawLoginStart.a[this.rawLoginStart.n - 1]!;
+    if (b !== null) {
+      const end = used + to - from;
+      if (end > this.rawLoginBytes.length) {
+        const bigger = new Uint8Array(Math.max(end, this.rawLoginBytes.length * 2));
+        bigger.set(this.rawLoginBytes.subarray(0, used));
+        this.rawLoginBytes = bigger;
+      }
+      this.rawLoginBytes.set(b.subarray(from, to), used);
+      this.rawLoginStart.push(end);
+    } else {
+      this.rawLoginStart.push(used);
+      if (text !== undefined) this.rawLoginTexts.set(this.count - 1, text);
+    }
+  }
+
+  /** The accounts added since reset, for `file`. */
+  build(file: string, instance: InstanceInfo, warnings: Finding[]): InternedExport {
+    const rawLoginStart = this.rawLoginStart.done();
+    return {
+      file,
+      instance,
+      warnings,
+      count: this.count,
+      userIds: this.userIds.slice(0, this.count),
+      rawLoginStart,
+      rawLoginBytes: this.rawLoginBytes.slice(0, rawLoginStart[this.count]),
+      rawLoginTexts: this.rawLoginTexts,
+      ids: {
+        primaryStart: this.primaryStart.done(),
+        primaryIds: this.primaryIds.done(),
+        secondaryStart: this.withSecondary ? this.secondaryStart.done() : null,
+        secondaryIds: this.withSecondary ? this.secondaryIds.done() : null,
+        login: this.logins.done(),
+      },
+    };
+  }
+}
+
+/**
+ * Identified accounts (see identity.ts) as ids of `keys`: what the report does with an export the
+ * single pass does not intern itself. Keys are normalized e-mails (the CLI's keyOf).
+ */
+export function internAccounts(file: string, instance: InstanceInfo, warnings: Finding[], accounts: IdentifiedAccount[], keys: ReportKeys, withSecondary: boolean): InternedExport {
+  const b = new IdsBuilder(keys, withSecondary);
+  const primary: boolean[] = [];
+  for (const a of uniqueAccounts(accounts)) {
+    const ids = b.scratch(a.primary.length + a.secondary.length);
+    let count = 0;
+    for (const k of a.primary) {
+      primary[count] = true;
+      ids[count++] = k === "" ? -1 : keys.emails.idOf(k);
+    }
+    if (withSecondary) {
+      for (const k of a.secondary) {
+        primary[count] = false;
+        ids[count++] = k === "" ? -1 : keys.emails.idOf(k);
+      }
+    }
+    b.add(a.userId, ids, primary, count);
+    const k = loginKey(a.login);
+    b.login(k === "" ? -1 : keys.logins.idOf(k), null, 0, 0, k === a.login && k !== "" ? undefined : a.login);
+  }
+  return b.build(file, instance, warnings);
+}
+
+/**
+ * readExportIdentified for the report, keyed by the normalized e-mail: each account straight to
+ * ids of `keys` in the single pass (no string or object per account for the usual export).
+ * Anything unusual is read by readExportFast, identified and interned after, so the answer is
+ * always readExportIdentified's, as ids. Secondary addresses are interned only `withSecondary`.
+ */
+export function readExportInterned(bytes: Uint8Array, file: string, limits: ReadLimits, keys: ReportKeys, withSecondary: boolean): InternedResult {
+  const viaAccounts = (): InternedResult => {
+    const read = readExportFast(bytes, file, limits);
+    if (!read.ok) return read;
+    const { instance, accounts, warnings } = read.export;
+    return { ok: true, export: internAccounts(file, instance, warnings, identifyAccounts(accounts, (e) => e), keys, withSecondary) };
+  };
+  let raw: Buffer;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
+    } catch {
+      return viaAccounts();
+    }
+  } else if (bytes.length > limits.maxBytes) {
+    return viaAccounts();
+  } else {
+    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  if (!isUtf8(raw)) return viaAccounts();
+  const builder = new IdsBuilder(keys, withSecondary);
+  const r = new Reader(raw, file, null, builder);
+  try {
+    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0) {
+      r.discard();
+      return viaAccounts();
+    }
+  } catch (e) {
+    if (e !== SYNTAX) throw e;
+    r.discard();
+    return viaAccounts();
+  }
+  return { ok: true, export: builder.build(file, r.instance as InstanceInfo, r.warnings()) };
 }

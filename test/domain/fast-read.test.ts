@@ -3,7 +3,9 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { readExportFast, readExportIdentified } from "../../src/domain/fast-read.js";
+import { ReportKeys } from "../../src/domain/byte-keys.js";
+import { readExportFast, readExportIdentified, readExportInterned } from "../../src/domain/fast-read.js";
+import { accountsOf } from "../../src/domain/interned-report.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { MAX_ERRORS, readExport } from "../../src/domain/validate.js";
 import type { ValidationResult } from "../../src/domain/types.js";
@@ -68,6 +70,16 @@ function sameIdentified(bytes: Uint8Array, file: string, limits: typeof LIMITS, 
   }
   const { instance, accounts, warnings } = fast.export;
   expect(identified).toStrictEqual({ ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } });
+  // Read straight to ids (the report's path), in tables already holding other keys: the same accounts, keyed by the normalized e-mail.
+  for (const withSecondary of [true, false]) {
+    const keys = new ReportKeys(4);
+    keys.emails.idOf("a@x");
+    keys.logins.idOf("ann");
+    const interned = readExportInterned(bytes, file, limits, keys, withSecondary);
+    if (!interned.ok) throw new Error("the report's reader refused what readExportFast accepts");
+    const expected = identifyAccounts(accounts, (e) => e).map((a) => (withSecondary ? a : { ...a, secondary: [] }));
+    expect({ ...interned.export, accounts: accountsOf(interned.export, keys) }).toMatchObject({ file, instance, warnings, count: expected.length, accounts: expected });
+  }
   // the one-pass path, not the fallback: ascending ids and no repeated key
   if (accounts.every((a, k) => k === 0 || a.userId > accounts[k - 1]!.userId)) identifiedInOnePass++;
 }

@@ -1,0 +1,326 @@
+// Identity keys and logins interned as dense integer ids straight from an export's bytes: the
+// report's reader hashes an address's bytes (trimmed, folded to lower case) into an id without
+// making a string of it, so a million accounts leave typed arrays behind, not a million strings.
+//
+// A key's text is kept once per distinct key, as bytes in one arena. Equal hashes are always
+// confirmed by comparing the bytes, so ids are exact: two keys share an id only when equal. Keys
+// with a code unit above 0x7f (rare: the reader makes a string of them and normalizes it as
+// identity.ts does) live in a Map of their own, with ids from the same counter.
+//
+// Hostile input: the hash is seeded per table with a random value (as KeyTable), probing is
+// bounded (a long probe run re-seeds the table; after MAX_RESEEDS the ASCII keys move into a Map,
+// whose string hashing V8 seeds on its own).
+import { Buffer } from "node:buffer";
+import { MAX_PROBE, processSeed } from "./key-table.js";
+
+const MAX_RESEEDS = 2;
+
+/** Tests only: hashes are masked with this (e.g. 3: four hash values for every key, so equal hashes of different keys are the rule). */
+let hashMask = -1;
+export function maskHashesForTests(mask: number): void {
+  hashMask = mask;
+}
+
+export class ByteKeys {
+  private seed: number;
+  private mask: number;
+  /**
+   * Open addressing, SLOT ints per slot: hash, id (-1: empty), the key's first word in the arena,
+   * its length in bytes. A lookup touches its slot and, on an equal hash and length, the key's words.
+   */
+  private table: Int32Array;
+  /** Per id: its first word in the arena and its length in bytes (a wide key: length 0). */
+  private start: Int32Array;
+  private length: Int32Array;
+  /** Keys' bytes, each from a word boundary, zero-padded to whole words: compared and hashed 4 bytes at a time. */
+  private arena: Int32Array;
+  private used = 0;
+  private count = 0;
+  private reseeds = 0;
+  /** The key being looked up, as words (folded). */
+  private words = new Int32Array(64);
+  /** Keys with a code unit above 0x7f: text -> id; and their texts by id. */
+  private readonly wide = new Map<string, number>();
+  private readonly wideText = new Map<number, string>();
+  /** Set once open addressing is given up: every ASCII key by its text. */
+  private fallback: Map<string, number> | null = null;
+  /** Strings made by text(), kept: a key asked for once is often asked for again. */
+  private texts: (string | undefined)[] = [];
+  /** Slots looked at beyond the first (what a flood would inflate); for tests. */
+  probes = 0;
+  /** Whether the last idOfBytes with `fold` changed a byte (the key differs from the bytes given). */
+  folded = false;
+
+  constructor(expected = 1024, seed = processSeed()) {
+    let capacity = 16;
+    while (capacity < expected * 2) capacity *= 2;
+    this.mask = capacity - 1;
+    this.table = emptyTable(capacity);
+    this.start = new Int32Array(capacity >> 1);
+    this.length = new Int32Array(capacity >> 1);
+    this.arena = new Int32Array(Math.max(256, expected * 6));
+    this.seed = seed | 0;
+  }
+
+  /** Distinct keys interned (ids run from 0 below this). */
+  get size(): number {
+    return this.count;
+  }
+
+  get degraded(): boolean {
+    return this.fallback !== null;
+  }
+
+  /**
+   * The id of the ASCII key bytes b[from..to) (each byte below 0x80; A-Z folded to a-z when
+   * `fold`), interned if new.
+   */
+  idOfBytes(b: Uint8Array, from: number, to: number, fold: boolean): number {
+    return this.find(b, from, to, fold, true);
+  }
+
+  /** The id of the key `key` (as given: no folding), interned if new. */
+  idOf(key: string): number {
+    if (!isAscii(key)) {
+      let id = this.wide.get(key);
+      if (id === undefined) {
+        id = this.newId(0);
+        this.wide.set(key, id);
+        this.wideText.set(id, key);
+      }
+      return id;
+    }
+    return this.find(codeUnits(key), 0, key.length, false, true);
+  }
+
+  /** The id of `key`, or -1 when it was never interned. */
+  get(key: string): number {
+    if (!isAscii(key)) return this.wide.get(key) ?? -1;
+    return this.find(codeUnits(key), 0, key.length, false, false);
+  }
+
+  /** The key of `id`. */
+  text(id: number): string {
+    let t = this.texts[id];
+    if (t === undefined) {
+      t = this.wideText.get(id) ?? Buffer.from(this.arena.buffer, this.arena.byteOffset + this.start[id]! * 4, this.length[id]!).toString("latin1");
+      this.texts[id] = t;
+    }
+    return t;
+  }
+
+  private find(b: Uint8Array, from: number, to: number, fold: boolean, add: boolean): number {
+    if (this.fallback !== null) {
+      let changed = false;
+      if (fold) for (let i = from; i < to; i++) if (b[i]! >= 0x41 && b[i]! <= 0x5a) changed = true;
+      this.folded = changed;
+      return this.findFallback(asciiText(b, from, to, fold), add);
+    }
+    const len = to - from;
+    const n = (len + 3) >> 2;
+    if (this.words.length < n) this.words = new Int32Array(n * 2);
+    const words = this.words;
+    let h = this.seed;
+    let i = from;
+    let changed = 0;
+    for (let w = 0; w < n; w++, i += 4) {
+      let x: number;
+      if (i + 4 <= to) x = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+      else {
+        x = b[i]!;
+        if (i + 1 < to) x |= b[i + 1]! << 8;
+        if (i + 2 < to) x |= b[i + 2]! << 16;
+      }
+      // bytes below 0x80: no carry crosses a byte; bit 7 marks the bytes in A-Z
+      if (fold) {
+        const upper = ((x + 0x3f3f3f3f) & ~(x + 0x25252525) & 0x80808080) >>> 2;
+        x |= upper;
+        changed |= upper;
+      }
+      words[w] = x;
+      h = mix(h, x);
+    }
+    this.folded = changed !== 0;
+    h = finish(h ^ len) & hashMask;
+    const table = this.table;
+    const arena = this.arena;
+    const mask = this.mask;
+    let slot = h & mask;
+    let run = 0;
+    for (;;) {
+      const at = slot * SLOT;
+      const id = table[at + 1]!;
+      if (id === -1) break;
+      if (table[at] === h && table[at + 3] === len) {
+        const p = table[at + 2]!;
+        let w = 0;
+        while (w < n && arena[p + w] === words[w]) w++;
+        if (w === n) {
+          this.probes += run;
+          return id;
+        }
+      }
+      slot = (slot + 1) & mask;
+      run++;
+    }
+    this.probes += run;
+    if (!add) return -1;
+    const id = this.newId(len);
+    const p = this.start[id]!;
+    this.arena.set(words.subarray(0, n), p);
+    const at = slot * SLOT;
+    table[at] = h;
+    table[at + 1] = id;
+    table[at + 2] = p;
+    table[at + 3] = len;
+    this.settle(run);
+    return id;
+  }
+
+  private findFallback(key: string, add: boolean): number {
+    const map = this.fallback!;
+
+    let id = map.get(key);
+    if (id === undefined) {
+      if (!add) return -1;
+      id = this.newId(key.length);
+      const bytes = Buffer.from(this.arena.buffer, this.arena.byteOffset + this.start[id]! * 4, key.length);
+      for (let q = 0; q < key.length; q++) bytes[q] = key.charCodeAt(q);
+      map.set(key, id);
+    }
+    return id;
+  }
+
+  /** A new id with room for `len` bytes (whole words) from start[id]. */
+  private newId(len: number): number {
+    const id = this.count++;
+    if (id >= this.start.length) {
+      const start = new Int32Array(this.start.length * 2);
+      start.set(this.start);
+      this.start = start;
+      const length = new Int32Array(this.length.length * 2);
+      length.set(this.length);
+      this.length = length;
+    }
+    const n = (len + 3) >> 2;
+    if (this.used + n > this.arena.length) {
+      const arena = new Int32Array(Math.max(this.arena.length * 2, this.used + n));
+      arena.set(this.arena.subarray(0, this.used));
+      this.arena = arena;
+    }
+    this.start[id] = this.used;
+    this.length[id] = len;
+    this.used += n;
+    return id;
+  }
+
+  /** After an insert that probed `run` slots: re-seed on a long run, grow at load 1/2. */
+  private settle(run: number): void {
+    if (run > MAX_PROBE) this.reseed();
+    else if ((this.count - this.wide.size) * 2 > this.mask) this.rebuild((this.table.length / SLOT) * 2, false);
+  }
+
+  private reseed(): void {
+    if (++this.reseeds > MAX_RESEEDS) {
+      const map = new Map<string, number>();
+      for (let id = 0; id < this.count; id++) if (!this.wideText.has(id)) map.set(this.text(id), id);
+      this.fallback = map;
+      this.table = new Int32Array(0);
+      return;
+    }
+    this.seed = (Math.imul(this.seed ^ 0x9e3779b9, 0x85ebca6b) + this.reseeds) | 0;
+    const capacity = this.table.length / SLOT;
+    this.rebuild((this.count - this.wide.size) * 2 > this.mask ? capacity * 2 : capacity, true);
+  }
+
+  /** Moves every key into a table of `capacity` slots, its hash computed again when `rehash` (a new seed). */
+  private rebuild(capacity: number, rehash: boolean): void {
+    const old = this.table;
+    const table = emptyTable(capacity);
+    const mask = capacity - 1;
+    let longest = 0;
+    for (let at = 0; at < old.length; at += SLOT) {
+      if (old[at + 1] === -1) continue;
+      let h = old[at]!;
+      const p = old[at + 2]!;
+      const len = old[at + 3]!;
+      if (rehash) {
+        h = this.seed;
+        for (let w = 0; w < (len + 3) >> 2; w++) h = mix(h, this.arena[p + w]!);
+        h = finish(h ^ len) & hashMask;
+      }
+      let slot = h & mask;
+      let run = 0;
+      while (table[slot * SLOT + 1] !== -1) {
+        slot = (slot + 1) & mask;
+        run++;
+      }
+      this.probes += run;
+      if (run > longest) longest = run;
+      table[slot * SLOT] = h;
+      table[slot * SLOT + 1] = old[at + 1]!;
+      table[slot * SLOT + 2] = p;
+      table[slot * SLOT + 3] = len;
+    }
+    this.table = table;
+    this.mask = mask;
+    if (longest > MAX_PROBE) this.reseed();
+  }
+}
+
+const SLOT = 4;
+
+function emptyTable(capacity: number): Int32Array {
+  const t = new Int32Array(capacity * SLOT);
+  for (let at = 1; at < t.length; at += SLOT) t[at] = -1;
+  return t;
+}
+
+/** murmur3's step for one 4-byte word. */
+function mix(h: number, x: number): number {
+  let k = Math.imul(x, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** murmur3's finalizer: every bit of the state reaches the low bits the table indexes by. */
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16); // signed, as the table's Int32Array holds it
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function codeUnits(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+function asciiText(b: Uint8Array, from: number, to: number, fold: boolean): string {
+  let s = "";
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    s += String.fromCharCode(fold && c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+  }
+  return s;
+}
+
+/** The report's tables: e-mail keys and login keys (trimmed, lower-cased: count.ts's loginKey). */
+export class ReportKeys {
+  readonly emails: ByteKeys;
+  readonly logins: ByteKeys;
+
+  constructor(expectedAccounts = 1024) {
+    this.emails = new ByteKeys(expectedAccounts);
+    this.logins = new ByteKeys(expectedAccounts >> 1);
+  }
+}

@@ -1,0 +1,89 @@
+// The offline report's matching over ids: exports read straight to ids (readExportInterned) are
+// matched by count.ts's interned matching, with no object or string per account. The accounts as
+// objects (IdentifiedAccount) are made only if something asks for the matching's lists (the
+// enterprise count does, to name accounts by login and find them by user_id).
+import { Buffer } from "node:buffer";
+import type { ReportKeys } from "./byte-keys.js";
+import { matchIds, type GhesMatching, type IdTables } from "./count.js";
+import type { InternedExport } from "./fast-read.js";
+import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "./types.js";
+
+/** latestPerInstance over exports read as ids: a later export of a serverId replaces the earlier. */
+export function latestInterned(exports: InternedExport[]): InternedExport[] {
+  const byServer = new Map<string, InternedExport>();
+  for (const e of exports) {
+    byServer.delete(e.instance.serverId);
+    byServer.set(e.instance.serverId, e);
+  }
+  return [...byServer.values()];
+}
+
+function loginAsWritten(e: InternedExport, keys: ReportKeys, j: number): string {
+  const text = e.rawLoginTexts.get(j);
+  if (text !== undefined) return text;
+  const from = e.rawLoginStart[j]!;
+  const to = e.rawLoginStart[j + 1]!;
+  if (from < to) return Buffer.from(e.rawLoginBytes.buffer, e.rawLoginBytes.byteOffset + from, to - from).toString("latin1");
+  return keys.logins.text(e.ids.login[j]!);
+}
+
+/** An export's accounts as IdentifiedAccounts (keys: normalized e-mails), from its ids. */
+export function accountsOf(e: InternedExport, keys: ReportKeys): IdentifiedAccount[] {
+  const { primaryStart, primaryIds, secondaryStart, secondaryIds } = e.ids;
+  const out = new Array<IdentifiedAccount>(e.count);
+  const texts = (ids: Int32Array, from: number, to: number): string[] => {
+    const list = new Array<string>(to - from);
+    for (let p = from; p < to; p++) list[p - from] = keys.emails.text(ids[p]!);
+    return list;
+  };
+  for (let j = 0; j < e.count; j++) {
+    out[j] = {
+      userId: e.userIds[j]!,
+      login: loginAsWritten(e, keys, j),
+      primary: texts(primaryIds, primaryStart[j]!, primaryStart[j + 1]!),
+      secondary: secondaryStart && secondaryIds ? texts(secondaryIds, secondaryStart[j]!, secondaryStart[j + 1]!) : [],
+    };
+  }
+  return out;
+}
+
+/**
+ * The instances (each serverId once: see latestInterned) and their matching, as matchGhes gives
+ * them for the same accounts: countUsage and countEnterprise take both. An instance's `accounts`
+ * are made on first use; their `secondary` keys are those read (readExportInterned's
+ * withSecondary, which the matching needs with allEmails), empty otherwise.
+ */
+export function matchInternedExports(exports: InternedExport[], keys: ReportKeys, options: MatchOptions): { instances: InstanceAccounts[]; matching: GhesMatching } {
+  const source = new Map<InstanceAccounts, InternedExport>();
+  const instances = exports.map((e): InstanceAccounts => {
+    let accounts: IdentifiedAccount[] | undefined;
+    const inst = {
+      instance: e.instance,
+      get accounts(): IdentifiedAccount[] {
+        return (accounts ??= accountsOf(e, keys));
+      },
+    };
+    source.set(inst, e);
+    return inst;
+  });
+  // In server-id order, as matchGhes (code-unit order)
+  const merged = [...instances].sort((a, b) => (a.instance.serverId < b.instance.serverId ? -1 : a.instance.serverId > b.instance.serverId ? 1 : 0));
+  const tables: IdTables = {
+    get emailCount() {
+      return keys.emails.size;
+    },
+    get loginCount() {
+      return keys.logins.size;
+    },
+    emailId: (key) => keys.emails.get(key),
+    loginId: (key) => keys.logins.get(key),
+    loginText: (id) => keys.logins.text(id),
+  };
+  const ids = merged.map((inst) => source.get(inst)!.ids);
+  const counts = merged.map((inst) => source.get(inst)!.count);
+  const n = counts.reduce((s, c) => s + c, 0);
+  const matching = matchIds(instances, options, merged, counts, n, ids, tables);
+  let lists: IdentifiedAccount[][] | undefined;
+  Object.defineProperty(matching, "lists", { enumerable: true, get: () => (lists ??= merged.map((inst) => inst.accounts)) });
+  return { instances, matching: matching as GhesMatching };
+}
