@@ -3,8 +3,9 @@
 // pages). Read into cloud members and their identity keys; plain domain, no I/O.
 import { Buffer } from "node:buffer";
 import { gunzipSync } from "node:zlib";
-import { decodeExport, type ReadLimits } from "./decode.js";
+import { checkExportBytes, decodeExport, type ReadLimits } from "./decode.js";
 import { readExportFast, readExportIdentified } from "./fast-read.js";
+import { loginKey } from "./count.js";
 import { typeName } from "./findings.js";
 import { normalizeEmail } from "./identity.js";
 import type { Finding, IdentifiedResult, ValidationResult } from "./types.js";
@@ -30,8 +31,10 @@ export interface CloudMember {
 export interface CloudReport {
   file: string;
   format: "csv" | "json";
-  /** Rows with github_com_user true, in file order. */
+  /** Rows with github_com_user true, in file order. A CSV's are built from `columns` on first use. */
   members: CloudMember[];
+  /** A CSV's members without an object each (not enumerable): what the enterprise count reads. */
+  readonly columns?: CloudMemberColumns;
   /** total_seats_consumed (JSON, first page), or the rows whose license_type is "enterprise" (CSV). */
   reportedSeats: number | null;
   /** Hosts named by any well-formed enterprise_server_user_ids item of any row; normalized, unique, sorted. */
@@ -86,9 +89,9 @@ export function readUploadWith<R>(bytes: Uint8Array, file: string, limits: ReadL
 
 function readEither<R>(bytes: Uint8Array, file: string, limits: ReadLimits, readExportBytes: (b: Uint8Array) => R): { kind: "export"; result: R } | { kind: "cloud"; result: CloudReadResult } {
   if (isCsvName(file)) {
-    const decoded = decodeExport(bytes, file, limits);
-    if (!decoded.ok) return { kind: "cloud", result: { ok: false, file, errors: decoded.errors, warnings: [] } };
-    return { kind: "cloud", result: readCloudCsv(decoded.text, file) };
+    const checked = checkExportBytes(bytes, file, limits);
+    if (!checked.ok) return { kind: "cloud", result: { ok: false, file, errors: checked.errors, warnings: [] } };
+    return { kind: "cloud", result: readCloudCsvBytes(checked.bytes, file) };
   }
   let raw: Buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
@@ -152,14 +155,38 @@ class Problems {
   }
 }
 
-/** Collects members, links and hosts from rows of either form. */
+/** Malformed enterprise_server_user_ids items: counted for one warning naming the first places. */
+class BadLinks {
+  count = 0;
+  private readonly places: string[] = [];
+  private last = "";
+  private more = 0;
+
+  add(where: string): void {
+    this.count++;
+    if (where === this.last) return;
+    this.last = where;
+    if (this.places.length < 3) this.places.push(where);
+    else this.more++;
+  }
+
+  warnings(file: string): Finding[] {
+    if (this.count === 0) return [];
+    const more = this.more;
+    const where = this.places.join(", ") + (more > 0 ? ` and ${more} more ${more === 1 ? "place" : "places"}` : "");
+    const message =
+      this.count === 1
+        ? `an enterprise_server_user_ids item is not host:id (a host name, a colon, a user id) and was ignored (${where})`
+        : `${this.count} enterprise_server_user_ids items are not host:id (a host name, a colon, a user id) and were ignored (${where})`;
+    return [{ file, path: "", message }];
+  }
+}
+
+/** Collects members, links and hosts from rows of either form (JSON; and CSV the text reader refuses). */
 class Builder {
   readonly members: CloudMember[] = [];
   private readonly hosts = new Set<string>();
-  private badLinks = 0;
-  private readonly badLinkPlaces: string[] = [];
-  private lastPlace = "";
-  private morePlaces = 0;
+  private readonly badLinks = new BadLinks();
   /** Each host once: a report names a handful of hosts in hundreds of thousands of links. */
   private readonly hostOf = new Map<string, string>();
   private readonly scratch: CloudLink[] = [];
@@ -174,14 +201,7 @@ class Builder {
     for (const item of items) {
       const link = parseLink(item);
       if (link === null) {
-        if (item.trim() === "") continue;
-        this.badLinks++;
-        const where = typeof place === "number" ? `line ${place}` : place();
-        if (where !== this.lastPlace) {
-          this.lastPlace = where;
-          if (this.badLinkPlaces.length < 3) this.badLinkPlaces.push(where);
-          else this.morePlaces++;
-        }
+        if (item.trim() !== "") this.badLinks.add(typeof place === "number" ? `line ${place}` : place());
         continue;
       }
       const host = this.hostOf.get(link.host);
@@ -200,14 +220,7 @@ class Builder {
   }
 
   warnings(): Finding[] {
-    if (this.badLinks === 0) return [];
-    const more = this.morePlaces;
-    const where = this.badLinkPlaces.join(", ") + (more > 0 ? ` and ${more} more ${more === 1 ? "place" : "places"}` : "");
-    const message =
-      this.badLinks === 1
-        ? `an enterprise_server_user_ids item is not host:id (a host name, a colon, a user id) and was ignored (${where})`
-        : `${this.badLinks} enterprise_server_user_ids items are not host:id (a host name, a colon, a user id) and were ignored (${where})`;
-    return [{ file: this.file, path: "", message }];
+    return this.badLinks.warnings(this.file);
   }
 
   linkedHosts(): string[] {
@@ -290,6 +303,25 @@ export function normalizeHeader(name: string): string {
   return out;
 }
 
+/** The header's normalized names and each column's role (a repeated name counts once); `missing` words a header the reader refuses. */
+function readHeader(cells: string[]): { names: string[]; roles: Col[]; missing: string | null } {
+  const names = cells.map(normalizeHeader);
+  const roles = names.map(() => Col.Ignore);
+  const seen = new Set<string>();
+  names.forEach((name, i) => {
+    const role = COLUMNS[name];
+    if (role !== undefined && !seen.has(name)) roles[i] = role;
+    seen.add(name);
+  });
+  const missing: string[] = [];
+  if (!roles.includes(Col.User)) missing.push("github_com_user");
+  if (!roles.includes(Col.Emails) && !roles.includes(Col.Saml) && !roles.includes(Col.Ids)) {
+    missing.push("one of github_com_verified_domain_emails, github_com_saml_name_id, enterprise_server_user_ids");
+  }
+  const why = missing.length === 0 ? null : `the header lacks ${missing.join(" and ")}: is this GitHub's license report (Enterprise licensing → Export license usage)?`;
+  return { names, roles, missing: why };
+}
+
 /** Splits a list cell on commas, semicolons and white space. */
 export function splitList(cell: string, into: string[] = []): string[] {
   let start = -1;
@@ -324,7 +356,10 @@ function parseBoolean(cell: string): boolean | null {
   }
 }
 
-/** RFC 4180 text (BOM already stripped by decoding, or stripped here) to a cloud report. One linear pass. */
+/**
+ * RFC 4180 text (BOM already stripped by decoding, or stripped here) to a cloud report. One linear pass.
+ * The reference reader: readCloudCsvBytes reads from the bytes and leaves every refusal to this one.
+ */
 export function readCloudCsv(text: string, file: string): CloudReadResult {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const p = new Problems(file);
@@ -426,24 +461,14 @@ export function readCloudCsv(text: string, file: string): CloudReadResult {
     }
 
     if (header === null) {
-      header = cells.map(normalizeHeader);
+      const h = readHeader(cells);
+      header = h.names;
+      roles = h.roles;
       width = header.length;
-      roles = header.map(() => Col.Ignore);
-      const seen = new Set<string>();
-      header.forEach((name, i) => {
-        const role = COLUMNS[name];
-        if (role !== undefined && !seen.has(name)) roles[i] = role;
-        seen.add(name);
-      });
       userCol = roles.indexOf(Col.User);
       licenseCol = roles.indexOf(Col.License);
-      const missing: string[] = [];
-      if (userCol === -1) missing.push("github_com_user");
-      if (!roles.includes(Col.Emails) && !roles.includes(Col.Saml) && !roles.includes(Col.Ids)) {
-        missing.push("one of github_com_verified_domain_emails, github_com_saml_name_id, enterprise_server_user_ids");
-      }
-      if (missing.length > 0) {
-        p.add("line 1", `the header lacks ${missing.join(" and ")}: is this GitHub's license report (Enterprise licensing → Export license usage)?`);
+      if (h.missing !== null) {
+        p.add("line 1", h.missing);
         break;
       }
       cells.length = width;
@@ -508,6 +533,752 @@ export function readCloudCsv(text: string, file: string): CloudReadResult {
 function indexOrEnd(text: string, needle: string, from: number): number {
   const i = text.indexOf(needle, from);
   return i === -1 ? text.length : i;
+}
+
+// ---- CSV from its bytes ------------------------------------------------------------------------
+
+/**
+ * A report's members without an object each: a CSV's 300,000 rows as a handful of arrays, which the
+ * enterprise count reads. Keys and logins are byte ranges of the report, made into strings only when
+ * asked for (the strings die young instead of being copied by the collector for as long as the report
+ * lives); what is no plain ASCII range is kept as a string in `texts`.
+ */
+export interface CloudMemberColumns {
+  readonly count: number;
+  /** The report's bytes, which the ranges index. */
+  readonly bytes: Uint8Array;
+  readonly texts: string[];
+  /** Member j's keys are keyStart[j] .. keyStart[j + 1] - 1: in the order read, each once. */
+  readonly keyStart: Int32Array;
+  /** A key: bytes [keyFrom, keyTo) of printable ASCII, lower-cased when keyUpper; or, when keyFrom < 0, texts[-1 - keyFrom], normalized. */
+  readonly keyFrom: Int32Array;
+  readonly keyTo: Int32Array;
+  readonly keyUpper: Uint8Array;
+  /** Each member's login, trimmed, the same way (a text is as exported, not lower-cased). */
+  readonly loginFrom: Int32Array;
+  readonly loginTo: Int32Array;
+  readonly loginUpper: Uint8Array;
+  /** Member j's links are linkStart[j] .. linkStart[j + 1] - 1: hosts[linkHost[l]], linkUserId[l]. */
+  readonly linkStart: Int32Array;
+  readonly linkHost: Int32Array;
+  readonly linkUserId: Float64Array;
+  readonly hosts: string[];
+  readonly visualStudio: Uint8Array;
+}
+
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
+
+const asBuffer = (b: Uint8Array): Latin1Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)) as Latin1Buffer;
+
+let lowered = Buffer.allocUnsafe(256) as Latin1Buffer;
+
+/** Bytes [from, to) of ASCII as a string, lower-cased when asked: one string, none in between. */
+function asciiText(b: Latin1Buffer, from: number, to: number, lower: boolean): string {
+  if (!lower) return b.latin1Slice(from, to);
+  const len = to - from;
+  if (lowered.length < len) lowered = Buffer.allocUnsafe(len * 2) as Latin1Buffer;
+  for (let i = 0; i < len; i++) {
+    const c = b[from + i]!;
+    lowered[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  return lowered.latin1Slice(0, len);
+}
+
+/** Key k of the columns, normalized like a GHES e-mail. */
+export function columnKey(c: CloudMemberColumns, k: number): string {
+  const from = c.keyFrom[k]!;
+  return from < 0 ? c.texts[-1 - from]! : asciiText(c.bytes as Latin1Buffer, from, c.keyTo[k]!, c.keyUpper[k] === 1);
+}
+
+/** Member j's login, trimmed. */
+export function columnLogin(c: CloudMemberColumns, j: number): string {
+  const from = c.loginFrom[j]!;
+  return from < 0 ? c.texts[-1 - from]! : asciiText(c.bytes as Latin1Buffer, from, c.loginTo[j]!, false);
+}
+
+/** loginKey of member j's login. */
+export function columnLoginKey(c: CloudMemberColumns, j: number): string {
+  const from = c.loginFrom[j]!;
+  return from < 0 ? loginKey(c.texts[-1 - from]!) : asciiText(c.bytes as Latin1Buffer, from, c.loginTo[j]!, c.loginUpper[j] === 1);
+}
+
+const columnsOfMembers = new WeakMap<readonly CloudMember[], CloudMemberColumns>();
+
+/** The report's members as columns: a CSV's own, or made from member objects (JSON, the ledger's stored members; kept per list, which is never changed once read). */
+export function memberColumns(report: CloudReport): CloudMemberColumns {
+  if (report.columns) return report.columns;
+  const members = report.members;
+  const known = columnsOfMembers.get(members);
+  if (known) return known;
+  const count = members.length;
+  const texts: string[] = [];
+  const keyStart = new Int32Array(count + 1);
+  const keyFrom: number[] = [];
+  const loginFrom = new Int32Array(count);
+  const linkStart = new Int32Array(count + 1);
+  const linkHost: number[] = [];
+  const linkUserId: number[] = [];
+  const hosts: string[] = [];
+  const hostIndex = new Map<string, number>();
+  const visualStudio = new Uint8Array(count);
+  for (let j = 0; j < count; j++) {
+    const m = members[j]!;
+    keyStart[j] = keyFrom.length;
+    for (const k of m.keys) keyFrom.push(-texts.push(k));
+    loginFrom[j] = -texts.push(m.login);
+    linkStart[j] = linkHost.length;
+    for (const l of m.links) {
+      let h = hostIndex.get(l.host);
+      if (h === undefined) {
+        h = hosts.push(l.host) - 1;
+        hostIndex.set(l.host, h);
+      }
+      linkHost.push(h);
+      linkUserId.push(l.userId);
+    }
+    if (m.visualStudio) visualStudio[j] = 1;
+  }
+  keyStart[count] = keyFrom.length;
+  linkStart[count] = linkHost.length;
+  const columns: CloudMemberColumns = {
+    count,
+    bytes: Buffer.alloc(0),
+    texts,
+    keyStart,
+    keyFrom: Int32Array.from(keyFrom),
+    keyTo: new Int32Array(keyFrom.length),
+    keyUpper: new Uint8Array(keyFrom.length),
+    loginFrom,
+    loginTo: new Int32Array(count),
+    loginUpper: new Uint8Array(count),
+    linkStart,
+    linkHost: Int32Array.from(linkHost),
+    linkUserId: Float64Array.from(linkUserId),
+    hosts,
+    visualStudio,
+  };
+  columnsOfMembers.set(members, columns);
+  return columns;
+}
+
+/** Member objects from columns, as the text reader builds them (lists of exactly their size). */
+function memberObjects(c: CloudMemberColumns): CloudMember[] {
+  const out = new Array<CloudMember>(c.count);
+  const keys: string[] = [];
+  const hostLinks = c.hosts;
+  for (let j = 0; j < c.count; j++) {
+    keys.length = 0;
+    for (let k = c.keyStart[j]!; k < c.keyStart[j + 1]!; k++) keys.push(columnKey(c, k));
+    const first = c.linkStart[j]!;
+    const end = c.linkStart[j + 1]!;
+    let links = NO_LINKS;
+    if (end > first) {
+      links = new Array<CloudLink>(end - first);
+      for (let l = first; l < end; l++) links[l - first] = { host: hostLinks[c.linkHost[l]!]!, userId: c.linkUserId[l]! };
+    }
+    out[j] = { login: columnLogin(c, j), keys: keys.slice(), links, visualStudio: c.visualStudio[j] === 1 };
+  }
+  return out;
+}
+
+/** A CSV report whose members are made from its columns when first asked for. */
+function csvReport(file: string, columns: CloudMemberColumns, fields: Pick<CloudReport, "reportedSeats" | "linkedHosts" | "rows" | "warnings">): CloudReport {
+  const report = { file, format: "csv", members: NO_MEMBERS, ...fields } as CloudReport;
+  let members: CloudMember[] | null = null;
+  Object.defineProperty(report, "members", {
+    enumerable: true,
+    configurable: true,
+    get: () => (members ??= memberObjects(columns)),
+    // members set from outside: the columns no longer describe them
+    set: (value: CloudMember[]) => {
+      Object.defineProperty(report, "members", { value, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(report, "columns", { value: undefined });
+    },
+  });
+  Object.defineProperty(report, "columns", { value: columns, enumerable: false, configurable: true });
+  return report;
+}
+
+const NO_MEMBERS = Object.freeze([]) as unknown as CloudMember[];
+
+/** An Int32Array that grows. */
+class Ints {
+  a: Int32Array;
+  n = 0;
+  constructor(size: number) {
+    this.a = new Int32Array(size);
+  }
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const a = new Int32Array(this.a.length * 2);
+      a.set(this.a);
+      this.a = a;
+    }
+    this.a[this.n++] = v;
+  }
+  done(): Int32Array {
+    return this.a.subarray(0, this.n);
+  }
+}
+
+/** A Float64Array that grows. */
+class Floats {
+  a: Float64Array;
+  n = 0;
+  constructor(size: number) {
+    this.a = new Float64Array(size);
+  }
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const a = new Float64Array(this.a.length * 2);
+      a.set(this.a);
+      this.a = a;
+    }
+    this.a[this.n++] = v;
+  }
+  done(): Float64Array {
+    return this.a.subarray(0, this.n);
+  }
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
+
+/** What follows a cell: another cell, the end of the record, or nothing readable. */
+const MORE = 0;
+const END = 1;
+const BROKEN = 2;
+
+/** ASCII white space that String.prototype.trim removes. */
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/** RFC 4180 cells of bytes, one at a time: the cell's content is [from, to), its quotes doubled when `escaped`. */
+class Cells {
+  pos = 0;
+  line = 1;
+  from = 0;
+  to = 0;
+  escaped = false;
+  constructor(private readonly b: Uint8Array) {}
+
+  /** Reads the cell at pos and moves past what follows it (a comma or a line end). */
+  next(): number {
+    const b = this.b;
+    const n = b.length;
+    const pos = this.pos;
+    if (pos < n && b[pos] === QUOTE) return this.quoted();
+    let i = pos;
+    while (i < n) {
+      const c = b[i]!;
+      if (c <= COMMA && (c === COMMA || c === LF)) break;
+      i++;
+    }
+    this.from = pos;
+    this.escaped = false;
+    if (i < n && b[i] === COMMA) {
+      this.to = i;
+      this.pos = i + 1;
+      return MORE;
+    }
+    // a line end (\n, \r\n) or the end of the bytes: a \r before it is no part of the cell
+    this.to = i > pos && b[i - 1] === CR ? i - 1 : i;
+    if (i >= n) {
+      this.pos = n;
+      return END;
+    }
+    this.pos = i + 1;
+    this.line++;
+    return END;
+  }
+
+  /** A quoted cell: up to the quote not followed by another quote; line breaks inside are counted. */
+  private quoted(): number {
+    const b = this.b;
+    const n = b.length;
+    const pos = this.pos;
+    let i = pos + 1;
+    let line = this.line;
+    let escaped = false;
+    for (;;) {
+      while (i < n) {
+        const c = b[i]!;
+        if (c === QUOTE) break;
+        if (c === LF) line++;
+        i++;
+      }
+      if (i >= n) return BROKEN;
+      if (i + 1 < n && b[i + 1] === QUOTE) {
+        escaped = true;
+        i += 2;
+        continue;
+      }
+      break;
+    }
+    this.line = line;
+    this.from = pos + 1;
+    this.to = i;
+    this.escaped = escaped;
+    const end = i + 1;
+    if (end >= n) {
+      this.pos = n;
+      return END;
+    }
+    const c = b[end]!;
+    if (c === COMMA) {
+      this.pos = end + 1;
+      return MORE;
+    }
+    if (c === LF || (c === CR && end + 1 < n && b[end + 1] === LF)) {
+      this.pos = end + (c === CR ? 2 : 1);
+      this.line++;
+      return END;
+    }
+    return BROKEN;
+  }
+}
+
+/** Lower-case ASCII words packed into a number, for comparing short cells without strings. */
+function packed(word: string): number {
+  let v = 1;
+  for (let i = 0; i < word.length; i++) v = v * 256 + word.charCodeAt(i);
+  return v;
+}
+const TRUE_WORDS = ["true", "yes", "1"].map(packed);
+const FALSE_WORDS = ["false", "no", "0"].map(packed);
+const ENTERPRISE = Buffer.from("enterprise");
+const VISUAL_STUDIO = Buffer.from("visual studio");
+
+/**
+ * The CSV from its bytes (valid UTF-8, as checkExportBytes leaves them): the same report as
+ * readCloudCsv of their text, read in one pass with cells located by offsets, only the columns
+ * the count needs looked at, and members as columns. A file with anything to refuse is read by
+ * readCloudCsv, which words the refusals.
+ */
+export function readCloudCsvBytes(bytes: Uint8Array, file: string): CloudReadResult {
+  const report = readCsvFast(bytes, file);
+  return report !== null ? { ok: true, report } : readCloudCsv(new TextDecoder("utf-8").decode(bytes), file);
+}
+
+/** readCloudCsvBytes without the fallback: null when the file has anything the text reader refuses. */
+export function readCsvFast(bytes: Uint8Array, file: string): CloudReport | null {
+  const b = asBuffer(bytes);
+  const n = b.length;
+  const cells = new Cells(b);
+  // The decoder drops one BOM and the text reader another.
+  for (let k = 0; k < 2; k++) if (b[cells.pos] === 0xef && b[cells.pos + 1] === 0xbb && b[cells.pos + 2] === 0xbf) cells.pos += 3;
+  skipBlankLines(b, cells);
+  if (cells.pos >= n) return null; // empty
+  const names: string[] = [];
+  for (;;) {
+    const r = cells.next();
+    if (r === BROKEN) return null;
+    names.push(cellText(b, cells.from, cells.to, cells.escaped));
+    if (r === END) break;
+  }
+  const header = readHeader(names);
+  if (header.missing !== null) return null;
+  const width = names.length;
+  const roles = Uint8Array.from(header.roles);
+  const emailsFirst = header.roles.indexOf(Col.Emails) < header.roles.indexOf(Col.Saml);
+  const hasLicense = header.roles.includes(Col.License);
+  const read = new CsvRows(b, file);
+  // Per role: the current row's cell. A role without a column keeps an empty cell.
+  const from = new Int32Array(Col.Ids + 1);
+  const to = new Int32Array(Col.Ids + 1);
+  const escaped = new Uint8Array(Col.Ids + 1);
+  let rows = 0;
+  let reported = 0;
+  for (;;) {
+    skipBlankLines(b, cells);
+    if (cells.pos >= n) break;
+    const line = cells.line;
+    let count = 0;
+    for (;;) {
+      const r = cells.next();
+      if (r === BROKEN) return null;
+      if (count < width) {
+        const role = roles[count]!;
+        if (role !== Col.Ignore) {
+          from[role] = cells.from;
+          to[role] = cells.to;
+          escaped[role] = cells.escaped ? 1 : 0;
+        }
+      }
+      count++;
+      if (r === END) break;
+    }
+    if (count !== width) return null;
+    rows++;
+    const isUser = read.boolean(from[Col.User]!, to[Col.User]!, escaped[Col.User] === 1);
+    if (isUser === null) return null;
+    if (from[Col.Ids]! < to[Col.Ids]!) read.links(from[Col.Ids]!, to[Col.Ids]!, escaped[Col.Ids] === 1, line, isUser);
+    const license = read.license(from[Col.License]!, to[Col.License]!, escaped[Col.License] === 1);
+    if (hasLicense && (license & LICENSE_ENTERPRISE) !== 0) reported++;
+    if (!isUser) continue;
+    if (emailsFirst) read.emails(from[Col.Emails]!, to[Col.Emails]!, escaped[Col.Emails] === 1);
+    read.saml(from[Col.Saml]!, to[Col.Saml]!, escaped[Col.Saml] === 1);
+    if (!emailsFirst) read.emails(from[Col.Emails]!, to[Col.Emails]!, escaped[Col.Emails] === 1);
+    read.member(from[Col.Login]!, to[Col.Login]!, escaped[Col.Login] === 1, (license & LICENSE_VISUAL_STUDIO) !== 0);
+  }
+  const columns = read.columns();
+  return csvReport(file, columns, {
+    reportedSeats: hasLicense ? reported : null,
+    linkedHosts: [...read.hosts].sort(),
+    rows,
+    warnings: read.badLinks.warnings(file),
+  });
+}
+
+function skipBlankLines(b: Uint8Array, cells: Cells): void {
+  const n = b.length;
+  for (;;) {
+    const p = cells.pos;
+    if (p < n && b[p] === LF) cells.pos = p + 1;
+    else if (p + 1 < n && b[p] === CR && b[p + 1] === LF) cells.pos = p + 2;
+    else return;
+    cells.line++;
+  }
+}
+
+/** A cell's text: its quotes undoubled. */
+function cellText(b: Latin1Buffer, from: number, to: number, escaped: boolean): string {
+  const text = b.utf8Slice(from, to);
+  return escaped ? text.replaceAll('""', '"') : text;
+}
+
+const LICENSE_ENTERPRISE = 1;
+const LICENSE_VISUAL_STUDIO = 2;
+
+/** One CSV's rows into member columns, cell by cell from the bytes; a cell that is no plain ASCII goes through the text reader's functions. */
+class CsvRows {
+  readonly hosts: string[] = [];
+  private readonly hostIndex = new Map<string, number>();
+  readonly badLinks = new BadLinks();
+  private readonly texts: string[] = [];
+  private readonly keyStart: Ints;
+  private readonly keyFrom: Ints;
+  private readonly keyTo: Ints;
+  private readonly keyUpper: Ints;
+  private readonly loginFrom: Ints;
+  private readonly loginTo: Ints;
+  private readonly loginUpper: Ints;
+  private readonly linkStart: Ints;
+  private readonly linkHost: Ints;
+  private readonly linkUserId: Floats;
+  private readonly visualStudio: Ints;
+  private readonly scratch: string[] = [];
+
+  constructor(
+    private readonly b: Latin1Buffer,
+    private readonly file: string,
+  ) {
+    // about one member per 200 bytes; the arrays grow when there are more
+    const guess = Math.min(1 << 20, Math.max(64, (b.length / 200) | 0));
+    this.keyStart = new Ints(guess + 1);
+    this.keyFrom = new Ints(guess);
+    this.keyTo = new Ints(guess);
+    this.keyUpper = new Ints(guess);
+    this.loginFrom = new Ints(guess);
+    this.loginTo = new Ints(guess);
+    this.loginUpper = new Ints(guess);
+    this.linkStart = new Ints(guess + 1);
+    this.linkHost = new Ints(guess);
+    this.linkUserId = new Floats(guess);
+    this.visualStudio = new Ints(guess);
+    this.keyStart.push(0);
+    this.linkStart.push(0);
+  }
+
+  /** github_com_user: true / false, or null for none of the contract's spellings. */
+  boolean(from: number, to: number, escaped: boolean): boolean | null {
+    const b = this.b;
+    if (!escaped) {
+      while (from < to && isSpace(b[from]!)) from++;
+      while (to > from && isSpace(b[to - 1]!)) to--;
+      if (to === from) return false;
+      if (to - from <= 5) {
+        let v = 1; // as packed: a leading NUL still counts
+        let i = from;
+        for (; i < to; i++) {
+          const c = b[i]!;
+          if (c >= 0x80) break;
+          v = v * 256 + (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+        }
+        if (i === to) return TRUE_WORDS.includes(v) ? true : FALSE_WORDS.includes(v) ? false : null;
+      } else if (!hasNonAscii(b, from, to)) return null;
+    }
+    return parseBoolean(cellText(b, from, to, escaped).trim());
+  }
+
+  /** license_type: LICENSE_ENTERPRISE when it is "enterprise", LICENSE_VISUAL_STUDIO when it names Visual Studio (any case, trimmed). */
+  license(from: number, to: number, escaped: boolean): number {
+    const b = this.b;
+    if (escaped || hasNonAscii(b, from, to)) {
+      const text = cellText(b, from, to, escaped).trim();
+      return (text.length === 10 && text.toLowerCase() === "enterprise" ? LICENSE_ENTERPRISE : 0) | (isVisualStudio(text) ? LICENSE_VISUAL_STUDIO : 0);
+    }
+    while (from < to && isSpace(b[from]!)) from++;
+    while (to > from && isSpace(b[to - 1]!)) to--;
+    if (to - from === 10 && matchesAt(b, from, ENTERPRISE)) return LICENSE_ENTERPRISE;
+    for (let i = from; i + 13 <= to; i++) if (matchesAt(b, i, VISUAL_STUDIO)) return LICENSE_VISUAL_STUDIO;
+    return 0;
+  }
+
+  /** enterprise_server_user_ids: each host:id item of any row names its host; a member's are its links. */
+  links(from: number, to: number, escaped: boolean, line: number, member: boolean): void {
+    const b = this.b;
+    if (escaped) {
+      for (const item of splitList(cellText(b, from, to, true), this.itemsScratch())) this.linkText(item, line, member);
+      return;
+    }
+    let i = from;
+    while (i < to) {
+      const c = b[i]!;
+      if (c === COMMA || c === SEMICOLON || c <= 0x20) {
+        i++;
+        continue;
+      }
+      if (c === 0xc2 && i + 1 < to && b[i + 1] === 0xa0) {
+        i += 2;
+        continue;
+      }
+      const start = i;
+      let ascii = true;
+      let colon = -1;
+      for (; i < to; i++) {
+        const d = b[i]!;
+        if (d === COMMA || d === SEMICOLON || d <= 0x20) break;
+        if (d === 0x3a) colon = i;
+        else if (d >= 0x80) {
+          if (d === 0xc2 && i + 1 < to && b[i + 1] === 0xa0) break;
+          ascii = false;
+        }
+      }
+      if (ascii) this.linkAscii(start, colon, i, line, member);
+      else this.linkText(b.utf8Slice(start, i), line, member);
+    }
+  }
+
+  /** An ASCII item [start, end) with its last colon at `colon`: parseLink's rules on the bytes. */
+  private linkAscii(start: number, colon: number, end: number, line: number, member: boolean): void {
+    const b = this.b;
+    let hostEnd = colon;
+    if (colon > start && b[colon - 1] === 0x2e) hostEnd--; // one trailing dot
+    const digits = end - colon - 1;
+    let userId = 0;
+    let ok = colon > start && hostEnd > start && digits > 0 && digits <= 15;
+    for (let i = colon + 1; ok && i < end; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) ok = false;
+      else userId = userId * 10 + d;
+    }
+    if (!ok || userId <= 0) {
+      this.badLinks.add(`line ${line}`);
+      return;
+    }
+    let upper = false;
+    for (let i = start; i < hostEnd; i++) {
+      const c = b[i]!;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
+    const host = this.host(asciiText(b, start, hostEnd, upper));
+    if (member) {
+      this.linkHost.push(host);
+      this.linkUserId.push(userId);
+    }
+  }
+
+  private linkText(item: string, line: number, member: boolean): void {
+    const link = parseLink(item);
+    if (link === null) {
+      if (item.trim() !== "") this.badLinks.add(`line ${line}`);
+      return;
+    }
+    const host = this.host(link.host);
+    if (member) {
+      this.linkHost.push(host);
+      this.linkUserId.push(link.userId);
+    }
+  }
+
+  private host(name: string): number {
+    let h = this.hostIndex.get(name);
+    if (h === undefined) {
+      h = this.hosts.push(name) - 1;
+      this.hostIndex.set(name, h);
+    }
+    return h;
+  }
+
+  /** github_com_verified_domain_emails: each item a key. */
+  emails(from: number, to: number, escaped: boolean): void {
+    const b = this.b;
+    if (escaped) {
+      for (const item of splitList(cellText(b, from, to, true), this.itemsScratch())) this.keyText(normalizeEmail(item));
+      return;
+    }
+    let i = from;
+    while (i < to) {
+      const c = b[i]!;
+      if (c === COMMA || c === SEMICOLON || c <= 0x20) {
+        i++;
+        continue;
+      }
+      if (c === 0xc2 && i + 1 < to && b[i + 1] === 0xa0) {
+        i += 2;
+        continue;
+      }
+      const start = i;
+      let plain = true;
+      let upper = false;
+      for (; i < to; i++) {
+        const d = b[i]!;
+        if (d === COMMA || d === SEMICOLON || d <= 0x20) break;
+        if (d >= 0x7f) {
+          if (d === 0xc2 && i + 1 < to && b[i + 1] === 0xa0) break;
+          plain = false;
+        } else if (d >= 0x41 && d <= 0x5a) upper = true;
+      }
+      if (plain) this.keyRange(start, i, upper);
+      else this.keyText(normalizeEmail(b.utf8Slice(start, i)));
+    }
+  }
+
+  /** github_com_saml_name_id: the trimmed cell, one key. */
+  saml(from: number, to: number, escaped: boolean): void {
+    const b = this.b;
+    if (!escaped) {
+      while (from < to && isSpace(b[from]!)) from++;
+      while (to > from && isSpace(b[to - 1]!)) to--;
+      if (from === to) return;
+      let upper = false;
+      let i = from;
+      for (; i < to; i++) {
+        const c = b[i]!;
+        if (c <= 0x20 || c >= 0x7f) break;
+        if (c >= 0x41 && c <= 0x5a) upper = true;
+      }
+      if (i === to) {
+        this.keyRange(from, to, upper);
+        return;
+      }
+    }
+    this.keyText(normalizeEmail(cellText(b, from, to, escaped).trim()));
+  }
+
+  /** A key of printable ASCII bytes, unless the member has it already (a NameID is often a verified e-mail). */
+  private keyRange(from: number, to: number, upper: boolean): void {
+    const b = this.b;
+    for (let k = this.keyStart.a[this.keyStart.n - 1]!; k < this.keyFrom.n; k++) {
+      const f = this.keyFrom.a[k]!;
+      if (f >= 0 ? sameAscii(b, f, this.keyTo.a[k]!, b, from, to) : sameAsciiText(this.texts[-1 - f]!, b, from, to)) return;
+    }
+    this.keyFrom.push(from);
+    this.keyTo.push(to);
+    this.keyUpper.push(upper ? 1 : 0);
+  }
+
+  private keyText(key: string): void {
+    if (key === "") return;
+    const b = this.b;
+    for (let k = this.keyStart.a[this.keyStart.n - 1]!; k < this.keyFrom.n; k++) {
+      const f = this.keyFrom.a[k]!;
+      if (f >= 0 ? sameAsciiText(key, b, f, this.keyTo.a[k]!) : this.texts[-1 - f] === key) return;
+    }
+    this.keyFrom.push(-1 - this.texts.length);
+    this.texts.push(key);
+    this.keyTo.push(0);
+    this.keyUpper.push(0);
+  }
+
+  /** Ends a member's row: its login (github_com_login, trimmed), its keys and links so far. */
+  member(from: number, to: number, escaped: boolean, visualStudio: boolean): void {
+    const b = this.b;
+    let text: string | null = null;
+    if (escaped) text = cellText(b, from, to, true).trim();
+    else {
+      while (from < to && isSpace(b[from]!)) from++;
+      while (to > from && isSpace(b[to - 1]!)) to--;
+      if (hasNonAscii(b, from, to)) text = b.utf8Slice(from, to).trim();
+    }
+    if (text !== null) {
+      this.loginFrom.push(-1 - this.texts.length);
+      this.texts.push(text);
+      this.loginTo.push(0);
+      this.loginUpper.push(0);
+    } else {
+      let upper = false;
+      for (let i = from; i < to; i++) {
+        const c = b[i]!;
+        if (c >= 0x41 && c <= 0x5a) upper = true;
+      }
+      this.loginFrom.push(from);
+      this.loginTo.push(to);
+      this.loginUpper.push(upper ? 1 : 0);
+    }
+    this.visualStudio.push(visualStudio ? 1 : 0);
+    this.keyStart.push(this.keyFrom.n);
+    this.linkStart.push(this.linkHost.n);
+  }
+
+  columns(): CloudMemberColumns {
+    const upper = (ints: Ints): Uint8Array => Uint8Array.from(ints.a.subarray(0, ints.n));
+    return {
+      count: this.loginFrom.n,
+      bytes: this.b,
+      texts: this.texts,
+      keyStart: this.keyStart.done(),
+      keyFrom: this.keyFrom.done(),
+      keyTo: this.keyTo.done(),
+      keyUpper: upper(this.keyUpper),
+      loginFrom: this.loginFrom.done(),
+      loginTo: this.loginTo.done(),
+      loginUpper: upper(this.loginUpper),
+      linkStart: this.linkStart.done(),
+      linkHost: this.linkHost.done(),
+      linkUserId: this.linkUserId.done(),
+      hosts: this.hosts,
+      visualStudio: upper(this.visualStudio),
+    };
+  }
+
+  private itemsScratch(): string[] {
+    this.scratch.length = 0;
+    return this.scratch;
+  }
+}
+
+const lower = (c: number): number => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+
+/** Bytes [af, at) and [bf, bt) of ASCII equal when lower-cased. */
+function sameAscii(a: Uint8Array, af: number, at: number, b: Uint8Array, bf: number, bt: number): boolean {
+  if (at - af !== bt - bf) return false;
+  for (let i = 0; i < at - af; i++) if (lower(a[af + i]!) !== lower(b[bf + i]!)) return false;
+  return true;
+}
+
+/** `text` equals bytes [from, to) of ASCII lower-cased. */
+function sameAsciiText(text: string, b: Uint8Array, from: number, to: number): boolean {
+  if (text.length !== to - from) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== lower(b[from + i]!)) return false;
+  return true;
+}
+
+function hasNonAscii(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i]! >= 0x80) return true;
+  return false;
+}
+
+/** The lower-case ASCII `word` at b[at..], any case. */
+function matchesAt(b: Uint8Array, at: number, word: Uint8Array): boolean {
+  for (let k = 0; k < word.length; k++) {
+    const c = b[at + k]!;
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== word[k]) return false;
+  }
+  return true;
 }
 
 

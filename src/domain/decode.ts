@@ -18,7 +18,7 @@ function formatSize(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-function refuse(file: string, message: string): DecodeResult {
+function refuse(file: string, message: string): { ok: false; errors: Finding[] } {
   return { ok: false, errors: [{ file, path: "", message }] };
 }
 
@@ -27,6 +27,14 @@ function refuse(file: string, message: string): DecodeResult {
  * Gzip is inflated with a hard output cap so a gzip bomb stops at `maxBytes`, never inflating it all.
  */
 export function decodeExport(bytes: Uint8Array, file: string, limits: ReadLimits): DecodeResult {
+  const checked = checkExportBytes(bytes, file, limits);
+  if (!checked.ok) return checked;
+  // valid UTF-8, so a non-fatal decoder cannot substitute anything; the default strips a BOM.
+  return { ok: true, text: new TextDecoder("utf-8").decode(checked.bytes) };
+}
+
+/** decodeExport up to the text: the bytes inflated, within the cap and valid UTF-8 (a BOM left in place), for readers that read bytes. */
+export function checkExportBytes(bytes: Uint8Array, file: string, limits: ReadLimits): { ok: true; bytes: Uint8Array } | { ok: false; errors: Finding[] } {
   const cap = limits.maxBytes;
   let raw: Uint8Array = bytes;
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
@@ -54,8 +62,7 @@ export function decodeExport(bytes: Uint8Array, file: string, limits: ReadLimits
     }
     return refuse(file, `is not valid UTF-8 (first bad byte at offset ${offset})`);
   }
-  // isUtf8 passed, so a non-fatal decoder cannot substitute anything; the default strips a BOM.
-  return { ok: true, text: new TextDecoder("utf-8").decode(raw) };
+  return { ok: true, bytes: raw };
 }
 
 /** Offset of the first byte that breaks UTF-8 (only called once the fast check failed). */

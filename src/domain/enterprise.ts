@@ -1,7 +1,7 @@
 // The enterprise-wide count (shared/ghec-license-report.md): GHES accounts and GHEC cloud members
 // joined into persons by identity keys, logins (option) and GitHub's own host:id links.
 // Union-find over accounts and members: near-linear, like countUsage.
-import { normalizeHost, type CloudReport } from "./cloud-report.js";
+import { columnKey, columnLoginKey, memberColumns, normalizeHost, type CloudReport } from "./cloud-report.js";
 import { loginKey, matchingFor, type GhesMatching } from "./count.js";
 import { KeyTable } from "./key-table.js";
 import { unionFind } from "./union-find.js";
@@ -48,15 +48,17 @@ const VISUAL_STUDIO = 4;
 export function countEnterprise(instances: InstanceAccounts[], cloud: CloudReport, options: MatchOptions, matching?: GhesMatching): EnterpriseFigures {
   const ghes = matchingFor(instances, options, matching);
   const { merged, lists, n } = ghes;
-  const members = cloud.members;
-  const total = n + members.length;
+  // the members as columns: no object per member, each key and login a string only while it is looked up
+  const members = memberColumns(cloud);
+  const count = members.count;
+  const total = n + count;
 
   // GHES accounts keep their persons (a copy: the matching stays as it was); members join them.
   const { parent, find, union } = unionFind(total, ghes.persons);
 
   // Keys and logins first met on the cloud side; those of GHES accounts are in the matching's tables.
-  const memberKeys = new KeyTable(members.length);
-  const memberLogins = options.logins ? new KeyTable(members.length) : null;
+  const memberKeys = new KeyTable(count);
+  const memberLogins = options.logins ? new KeyTable(count) : null;
   const key = (k: string, node: number): void => {
     if (k === "") return;
     let owner = ghes.emailOwner.get(k);
@@ -75,8 +77,8 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   // carrier of each member login, then every other carrier through the matching's shared-login pairs.
   const candidate = new Uint8Array(options.logins ? 0 : n);
   if (!options.logins) {
-    for (const m of members) {
-      const l = loginKey(m.login);
+    for (let j = 0; j < count; j++) {
+      const l = columnLoginKey(members, j);
       if (l === "") continue;
       const first = ghes.loginOwner.get(l);
       if (first !== -1) candidate[first] = 1;
@@ -99,26 +101,28 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     firstNode.push(at);
     at += lists[i]!.length;
   }
-  const byUserId = new Map<number, (userId: number) => number>();
+  const byUserId = new Array<((userId: number) => number) | undefined>(lists.length);
   const accountNode = (i: number, userId: number): number => {
-    let lookup = byUserId.get(i);
+    let lookup = byUserId[i];
     if (!lookup) {
       lookup = userIdLookup(lists[i]!, firstNode[i]!);
-      byUserId.set(i, lookup);
+      byUserId[i] = lookup;
     }
     return lookup(userId);
   };
+  // per host of the report: the instances it names
+  const onHost = members.hosts.map((h) => instancesOfHost.get(h));
 
-  for (let j = 0; j < members.length; j++) {
-    const m = members[j]!;
+  const { keyStart, linkStart, linkHost, linkUserId } = members;
+  for (let j = 0; j < count; j++) {
     const me = n + j;
-    for (const k of m.keys) key(k, me);
-    if (memberLogins !== null) login(loginKey(m.login), me);
-    for (const link of m.links) {
-      const on = instancesOfHost.get(link.host);
+    for (let k = keyStart[j]!; k < keyStart[j + 1]!; k++) key(columnKey(members, k), me);
+    if (memberLogins !== null) login(columnLoginKey(members, j), me);
+    for (let l = linkStart[j]!; l < linkStart[j + 1]!; l++) {
+      const on = onHost[linkHost[l]!];
       if (on === undefined) continue;
       for (const i of on) {
-        const target = accountNode(i, link.userId);
+        const target = accountNode(i, linkUserId[l]!);
         if (target !== -1) union(me, target);
       }
     }
@@ -126,7 +130,7 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
 
   const flags = new Uint8Array(total);
   for (let x = 0; x < n; x++) flags[find(x)]! |= SERVER;
-  for (let j = 0; j < members.length; j++) flags[find(n + j)]! |= members[j]!.visualStudio ? CLOUD | VISUAL_STUDIO : CLOUD;
+  for (let j = 0; j < count; j++) flags[find(n + j)]! |= members.visualStudio[j] ? CLOUD | VISUAL_STUDIO : CLOUD;
   let persons = 0;
   let both = 0;
   let cloudOnly = 0;
@@ -160,7 +164,7 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   return {
     seats: persons - visualStudio,
     persons,
-    cloudMembers: members.length,
+    cloudMembers: count,
     both,
     cloudOnly,
     serverOnly,

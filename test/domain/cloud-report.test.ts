@@ -3,7 +3,8 @@ import { gzipSync } from "node:zlib";
 import {
   normalizeHeader,
   parseLink,
-  readCloudCsv,
+  readCloudCsv as readCloudCsvText,
+  readCloudCsvBytes,
   readCloudReportPages,
   readUpload,
   splitList,
@@ -15,6 +16,15 @@ import { formatFinding } from "../../src/domain/findings.js";
 const LIMITS = { maxBytes: 10 * 1024 * 1024 };
 const HEADER =
   "github_com_login,github_com_name,github_com_user,github_com_verified_domain_emails,github_com_saml_name_id,license_type,enterprise_server_user_ids";
+
+/** The text reader's answer, which the bytes reader (readUpload's) must give too: every case below is read both ways. */
+function readCloudCsv(text: string, file: string): CloudReadResult {
+  const expected = readCloudCsvText(text, file);
+  const bytes = readCloudCsvBytes(new TextEncoder().encode(text), file);
+  const plain = (r: CloudReadResult) => (r.ok ? { ...r, report: { ...r.report, members: [...r.report.members] } } : r);
+  expect(plain(bytes)).toEqual(plain(expected));
+  return expected;
+}
 
 function ok(r: CloudReadResult): CloudReport {
   if (!r.ok) throw new Error(`refused: ${r.errors.map(formatFinding).join("; ")}`);
