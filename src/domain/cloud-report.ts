@@ -251,12 +251,19 @@ const scratchKeys: string[] = [];
 function keysOf(items: string[]): string[] {
   const out = scratchKeys;
   out.length = 0;
+  // a list of many items is deduplicated through a set, so that a hostile cell stays linear
+  const seen = items.length > FEW_KEYS ? new Set<string>() : null;
   for (const item of items) {
     const k = normalizeEmail(item);
-    if (k !== "" && !out.includes(k)) out.push(k);
+    if (k === "") continue;
+    if (seen === null ? !out.includes(k) : !seen.has(k)) out.push(k);
+    seen?.add(k);
   }
   return out.slice();
 }
+
+/** Keys of one member compared pairwise up to this many; past it, through a set. */
+const FEW_KEYS = 16;
 
 function isVisualStudio(licenseType: string): boolean {
   return licenseType.length >= 13 && licenseType.toLowerCase().includes("visual studio");
@@ -309,7 +316,7 @@ function readHeader(cells: string[]): { names: string[]; roles: Col[]; missing: 
   const roles = names.map(() => Col.Ignore);
   const seen = new Set<string>();
   names.forEach((name, i) => {
-    const role = COLUMNS[name];
+    const role = Object.hasOwn(COLUMNS, name) ? COLUMNS[name] : undefined;
     if (role !== undefined && !seen.has(name)) roles[i] = role;
     seen.add(name);
   });
@@ -970,6 +977,8 @@ class CsvRows {
   private readonly linkUserId: Floats;
   private readonly visualStudio: Ints;
   private readonly scratch: string[] = [];
+  /** The current member's keys as texts, once it has FEW_KEYS of them. */
+  private seen: Set<string> | null = null;
 
   constructor(
     private readonly b: Latin1Buffer,
@@ -1171,32 +1180,52 @@ class CsvRows {
 
   /** A key of printable ASCII bytes, unless the member has it already (a NameID is often a verified e-mail). */
   private keyRange(from: number, to: number, upper: boolean): void {
-    const b = this.b;
-    for (let k = this.keyStart.a[this.keyStart.n - 1]!; k < this.keyFrom.n; k++) {
-      const f = this.keyFrom.a[k]!;
-      if (f >= 0 ? sameAscii(b, f, this.keyTo.a[k]!, b, from, to) : sameAsciiText(this.texts[-1 - f]!, b, from, to)) return;
-    }
+    if (this.repeated(from, to, null)) return;
     this.keyFrom.push(from);
     this.keyTo.push(to);
     this.keyUpper.push(upper ? 1 : 0);
   }
 
   private keyText(key: string): void {
-    if (key === "") return;
-    const b = this.b;
-    for (let k = this.keyStart.a[this.keyStart.n - 1]!; k < this.keyFrom.n; k++) {
-      const f = this.keyFrom.a[k]!;
-      if (f >= 0 ? sameAsciiText(key, b, f, this.keyTo.a[k]!) : this.texts[-1 - f] === key) return;
-    }
+    if (key === "" || this.repeated(0, 0, key)) return;
     this.keyFrom.push(-1 - this.texts.length);
     this.texts.push(key);
     this.keyTo.push(0);
     this.keyUpper.push(0);
   }
 
+  /** True when the member has the key already: bytes [from, to) of ASCII (any case), or `text`. */
+  private repeated(from: number, to: number, text: string | null): boolean {
+    const b = this.b;
+    const first = this.keyStart.a[this.keyStart.n - 1]!;
+    if (this.keyFrom.n - first < FEW_KEYS) {
+      for (let k = first; k < this.keyFrom.n; k++) {
+        const f = this.keyFrom.a[k]!;
+        const to2 = this.keyTo.a[k]!;
+        if (text === null ? (f >= 0 ? sameAscii(b, f, to2, b, from, to) : sameAsciiText(this.texts[-1 - f]!, b, from, to)) : f >= 0 ? sameAsciiText(text, b, f, to2) : this.texts[-1 - f] === text) {
+          return true;
+        }
+      }
+      return false;
+    }
+    // a cell of many items: their texts in a set, so that it stays linear
+    if (this.seen === null) {
+      this.seen = new Set<string>();
+      for (let k = first; k < this.keyFrom.n; k++) {
+        const f = this.keyFrom.a[k]!;
+        this.seen.add(f >= 0 ? asciiText(b, f, this.keyTo.a[k]!, true) : this.texts[-1 - f]!);
+      }
+    }
+    const key = text ?? asciiText(b, from, to, true);
+    if (this.seen.has(key)) return true;
+    this.seen.add(key);
+    return false;
+  }
+
   /** Ends a member's row: its login (github_com_login, trimmed), its keys and links so far. */
   member(from: number, to: number, escaped: boolean, visualStudio: boolean): void {
     const b = this.b;
+    this.seen = null;
     let text: string | null = null;
     if (escaped) text = cellText(b, from, to, true).trim();
     else {

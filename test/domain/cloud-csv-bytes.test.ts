@@ -181,6 +181,22 @@ describe("the CSV read from its bytes", () => {
     );
   });
 
+  it("keeps each key of a member with many once, in order (past the pairwise comparisons)", () => {
+    // up to 30 different addresses, each in either case, among the hostile ones
+    const address = fc.oneof(fc.constantFrom(...EMAILS), fc.tuple(fc.nat({ max: 29 }), fc.boolean()).map(([i, upper]) => (upper ? `E${i}@X.example` : `e${i}@x.example`)));
+    const many = fc.array(fc.tuple(address, fc.constantFrom(...SEPARATORS)), { minLength: 10, maxLength: 80 });
+    fc.assert(
+      fc.property(many, fc.constantFrom(...EMAILS, "E2@x.example"), (items, saml) => {
+        const cell = items.map(([item, sep], i) => (i === 0 ? item : sep + item)).join("");
+        const text = `github_com_user,github_com_verified_domain_emails,github_com_saml_name_id\ntrue,${written(cell, "quoted")},${written(saml, "raw")}\ntrue,${written(cell.replaceAll('"', ""), "quoted")},x@x.example\n`;
+        const expected = textRead(encode(text), "m.csv");
+        expect(expected.ok).toBe(true);
+        expect(plain(readCsvFast(encode(text), "m.csv")!)).toEqual(plain(expected.ok ? expected.report : (null as never)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("keeps a member's key once (a NameID that is also a verified e-mail), in the order the columns come", () => {
     const r = readCsvFast(encode("github_com_saml_name_id,github_com_user,github_com_verified_domain_emails\n B@x.example ,true,\"a@x.example;b@X.example, A@X.EXAMPLE\"\n"), "k.csv")!;
     expect(r.members[0]!.keys).toEqual(["b@x.example", "a@x.example"]);
