@@ -195,12 +195,17 @@ const fn = await setup();
 globalThis.gc?.();
 const baseRss = Math.max(process.memoryUsage().rss, peakRss());
 const ms = [];
+// CPU time of the whole process (every thread: worker threads count), next to the wall time.
+const cpuMs = [];
 for (let r = 0; r < runs; r++) {
   globalThis.gc?.();
+  const c = process.cpuUsage();
   const t = performance.now();
   await fn();
   ms.push(performance.now() - t);
+  const used = process.cpuUsage(c);
+  cpuMs.push((used.user + used.system) / 1000);
 }
 const peak = peakRss();
 await cleanup();
-process.stdout.write(JSON.stringify({ name, ms, baseRss, peakRss: peak, peakRssDelta: Math.max(0, peak - baseRss) }) + "\n");
+process.stdout.write(JSON.stringify({ name, ms, cpuMs, baseRss, peakRss: peak, peakRssDelta: Math.max(0, peak - baseRss) }) + "\n");

@@ -3,10 +3,10 @@
 import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { ReportKeys } from "../domain/byte-keys.js";
-import { readUpload, readUploadWith, type CloudReadResult, type CloudReport, type UploadRead } from "../domain/cloud-report.js";
+import { isCsvName, readUpload, readUploadWith, type CloudReadResult, type CloudReport, type UploadRead } from "../domain/cloud-report.js";
 import { countUsage } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
-import { readExportInterned, type InternedExport, type InternedResult } from "../domain/fast-read.js";
+import { readExportInterned, readPlainExportInterned, type InternedExport, type InternedResult } from "../domain/fast-read.js";
 import { formatFinding } from "../domain/findings.js";
 import { latestInterned, matchInternedExports } from "../domain/interned-report.js";
 import { toContractJson } from "../domain/report-json.js";
@@ -74,7 +74,11 @@ type InternedUploadRead = { kind: "export"; result: InternedResult } | { kind: "
 async function loadInterned(file: string, maxBytes: number, io: CliIo, keys: ReportKeys, withSecondary: boolean): Promise<InternedUploadRead | null> {
   const bytes = await loadBytes(file, maxBytes, io);
   const limits = { maxBytes };
-  return bytes === null ? null : readUploadWith(bytes, file, limits, (b) => readExportInterned(b, file, limits, keys, withSecondary));
+  if (bytes === null) return null;
+  // The usual export in one pass; anything else (a cloud report, an invalid or unusual export) as readUpload reads it.
+  const plain = isCsvName(file) ? null : readPlainExportInterned(bytes, file, limits, keys, withSecondary);
+  if (plain !== null) return { kind: "export", result: { ok: true, export: plain } };
+  return readUploadWith(bytes, file, limits, (b) => readExportInterned(b, file, limits, keys, withSecondary));
 }
 
 async function loadBytes(file: string, maxBytes: number, io: CliIo): Promise<Uint8Array | null> {

@@ -44,6 +44,8 @@ export class ByteKeys {
   private readonly wideText = new Map<number, string>();
   /** Set once open addressing is given up: every ASCII key by its text. */
   private fallback: Map<string, number> | null = null;
+  /** The arena's bytes, for text() (made again when the arena grows). */
+  private arenaView: Latin1View | null = null;
   /** Strings made by text(), kept: a key asked for once is often asked for again. */
   private texts: (string | undefined)[] = [];
   /** Slots looked at beyond the first (what a flood would inflate); for tests. */
@@ -103,7 +105,9 @@ export class ByteKeys {
   text(id: number): string {
     let t = this.texts[id];
     if (t === undefined) {
-      t = this.wideText.get(id) ?? Buffer.from(this.arena.buffer, this.arena.byteOffset + this.start[id]! * 4, this.length[id]!).toString("latin1");
+      if (this.arenaView === null || this.arenaView.buffer !== this.arena.buffer) this.arenaView = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength) as Latin1View;
+      const at = this.start[id]! * 4;
+      t = this.wideText.get(id) ?? this.arenaView.latin1Slice(at, at + this.length[id]!);
       this.texts[id] = t;
     }
     return t;
@@ -269,6 +273,8 @@ export class ByteKeys {
 }
 
 const SLOT = 4;
+
+type Latin1View = Buffer & { latin1Slice(start: number, end: number): string };
 
 function emptyTable(capacity: number): Int32Array {
   const t = new Int32Array(capacity * SLOT);

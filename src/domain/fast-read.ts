@@ -76,6 +76,8 @@ const NO_CODES: readonly Uint8Array[] = [];
 const INSTANCE_CODES = keyTable(INSTANCE_KEYS);
 const USER_CODES = keyTable(USER_KEYS);
 const EMAIL_CODES = keyTable(EMAIL_KEYS);
+/** Keys by which readUpload (cloud-report.ts) may take a JSON document for a GHEC report. */
+const CLOUD_KEY_CODES = keyTable(["total_seats_consumed", "github_com_login", "github_com_user"]);
 
 /** Same test as validate.ts's isNonBlank, with a shortcut for the usual printable-ASCII start. */
 function nonBlank(s: string): boolean {
@@ -295,10 +297,32 @@ class Reader {
         break;
       }
     }
+    if (found === -1 && this.interning !== null) this.noteOtherKey(start, len);
     if (this.peek() !== B.Colon) throw SYNTAX;
     this.i++;
     return found;
   }
+
+  /**
+   * Interning: a key the reader does not read, at any level. Marks the document `cloudish` when it
+   * may be a GHEC report to readUpload's recognition (cloud-report.ts: a key total_seats_consumed,
+   * github_com_login or github_com_user), or when the key is escaped (then it might be one).
+   */
+  private noteOtherKey(start: number, len: number): void {
+    if (this.flags & ESCAPED) {
+      this.cloudish = true;
+      return;
+    }
+    outer: for (const code of CLOUD_KEY_CODES) {
+      if (code.length !== len) continue;
+      for (let j = 0; j < len; j++) if (this.b[start + j] !== code[j]) continue outer;
+      this.cloudish = true;
+      return;
+    }
+  }
+
+  /** Interning: the document has a key that readUpload's recognition of a GHEC report looks at (noteOtherKey). */
+  cloudish = false;
 
   /** After a member: past a comma (true, another member follows) or the closing brace (false). */
   private nextMember(): boolean {
@@ -1093,6 +1117,37 @@ export function internAccounts(file: string, instance: InstanceInfo, warnings: F
     b.login(k === "" ? -1 : keys.logins.idOf(k), null, 0, 0, k === a.login && k !== "" ? undefined : a.login);
   }
   return b.build(file, instance, warnings);
+}
+
+/**
+ * readExportInterned's single pass alone, for the usual export: null (nothing decided; read the file
+ * the ordinary way) unless it accepts the export in one pass and the export has no key by which
+ * readUpload would take it for a GHEC report. So the report recognizes an export without searching
+ * its bytes for the cloud report's key names first.
+ */
+export function readPlainExportInterned(bytes: Uint8Array, file: string, limits: ReadLimits, keys: ReportKeys, withSecondary: boolean): InternedExport | null {
+  let raw: Buffer;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
+    } catch {
+      return null;
+    }
+  } else if (bytes.length > limits.maxBytes) {
+    return null;
+  } else {
+    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  if (!isUtf8(raw)) return null;
+  const builder = new IdsBuilder(keys, withSecondary);
+  const r = new Reader(raw, file, null, builder);
+  try {
+    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0 || r.cloudish) return null;
+  } catch (e) {
+    if (e !== SYNTAX) throw e;
+    return null;
+  }
+  return builder.build(file, r.instance as InstanceInfo, r.warnings());
 }
 
 /**

@@ -56,6 +56,8 @@ const exportArb = fc.record({
   /** Escape this many ASCII letters of the text as \uXXXX (an escaped string is read as a string). */
   escapes: fc.nat({ max: 3 }),
   broken: fc.constantFrom(false, false, false, false, false, false, false, false, false, true),
+  /** A key by which readUpload may take the document for a GHEC report (then it is one, or an invalid one). */
+  cloudKey: fc.constantFrom("none", "none", "none", "none", "root", "user", "escaped", "nested"),
 });
 type Gen = typeof exportArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -78,7 +80,12 @@ function exportBytes(e: Gen, seed: number): Uint8Array {
     if (e.broken && k === 0) delete user.login;
     return user;
   });
-  let text = JSON.stringify({ version: 1, instance: { server_id: e.server, host_name: e.host, version: "3.13.0" }, users });
+  const doc: Record<string, unknown> = { version: 1, instance: { server_id: e.server, host_name: e.host, version: "3.13.0" }, users };
+  if (e.cloudKey === "root") doc.total_seats_consumed = 3;
+  if (users.length > 0 && (e.cloudKey === "user" || e.cloudKey === "escaped")) users[users.length - 1]!.github_com_login = "ann";
+  if (users.length > 0 && e.cloudKey === "nested") users[0]!.extra = { github_com_user: true };
+  let text = JSON.stringify(doc);
+  if (e.cloudKey === "escaped") text = text.replace('"github_com_login"', '"github\\u005fcom_login"');
   // escape a few letters inside strings: equal strings, read through another path
   let at = seed % 97;
   for (let n = 0; n < e.escapes; n++) {
@@ -102,6 +109,8 @@ function csv(rows: (typeof cloudRowArb extends fc.Arbitrary<infer T> ? T : never
 const fleetArb = fc.record({
   exports: fc.array(exportArb, { minLength: 1, maxLength: 5 }),
   cloud: fc.option(fc.array(cloudRowArb, { maxLength: 6 }), { freq: 3 }),
+  /** The cloud report as the consumed-licenses API's JSON instead of a CSV. */
+  cloudJson: fc.boolean(),
   seed: fc.nat(),
   json: fc.boolean(),
   allEmails: fc.boolean(),
@@ -113,7 +122,17 @@ let crossSavings = 0;
 async function both(fleet: typeof fleetArb extends fc.Arbitrary<infer T> ? T : never): Promise<void> {
   const files = new Map<string, Uint8Array>();
   fleet.exports.forEach((e, i) => files.set(`e${i}.json${e.gzip ? ".gz" : ""}`, exportBytes(e, fleet.seed + i)));
-  if (fleet.cloud) files.set("cloud.csv", csv(fleet.cloud));
+  if (fleet.cloud && !fleet.cloudJson) files.set("cloud.csv", csv(fleet.cloud));
+  if (fleet.cloud && fleet.cloudJson) {
+    const users = fleet.cloud.map((r) => ({
+      github_com_login: r.login,
+      github_com_user: true,
+      github_com_verified_domain_emails: r.email ? [r.email] : [],
+      license_type: r.vs ? "Visual Studio subscription" : "Enterprise",
+      enterprise_server_user_ids: r.links.map(([h, id]) => `${h}:${id}`),
+    }));
+    files.set("cloud.json", new TextEncoder().encode(JSON.stringify({ total_seats_consumed: users.length, users })));
+  }
   const command = { json: fleet.json, allEmails: fleet.allEmails, logins: fleet.logins, maxBytes: 1 << 20 };
   const out = { stdout: "", stderr: "" };
   const ref = { stdout: "", stderr: "" };
