@@ -65,6 +65,11 @@ export function decodeAccountSet(logins: string, stored: Uint8Array, where: stri
   let keyTexts: string[] | null = null;
   if (format === BYTES) keyWords = new Int32Array(data.buffer, tail, 4 * keys);
   else keyTexts = JSON.parse(new TextDecoder().decode(data.subarray(tail))) as string[];
+  // Offsets in order, so that a damaged row fails here instead of counting garbage.
+  if (loginStart[0] !== 0 || primaryStart[0] !== 0) fail();
+  for (const starts of [loginStart, primaryStart, secondaryStart]) {
+    for (let i = 0; i < n; i++) if (starts[i]! > starts[i + 1]!) fail();
+  }
   try {
     return new AccountSet(userIds, loginText as string, loginStart, primaryStart, secondaryStart, keyWords, keyTexts);
   } catch {
