@@ -49,6 +49,9 @@ export interface GhesMatching {
   readonly sharedLoginKeys: string[];
   /** Per instance, accounts matched by no key. */
   readonly unmatched: number[];
+  /** Each account's user_id and login as written, when the matching has them without making its lists (the offline report's); else the enterprise count reads lists. */
+  readonly userIds?: ArrayLike<number>;
+  readonly loginOf?: (account: number) => string;
 }
 
 export interface KeyLookup {

@@ -5,7 +5,7 @@ import { columnKey, columnLoginKey, memberColumns, normalizeHost, type CloudRepo
 import { loginKey, matchingFor, type GhesMatching } from "./count.js";
 import { KeyTable } from "./key-table.js";
 import { unionFind } from "./union-find.js";
-import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "./types.js";
+import type { InstanceAccounts, MatchOptions } from "./types.js";
 
 export interface CrossSaving {
   /** The GHES account's login, as exported. */
@@ -47,7 +47,8 @@ const VISUAL_STUDIO = 4;
  */
 export function countEnterprise(instances: InstanceAccounts[], cloud: CloudReport, options: MatchOptions, matching?: GhesMatching): EnterpriseFigures {
   const ghes = matchingFor(instances, options, matching);
-  const { merged, lists, n } = ghes;
+  // No use of ghes.lists: the offline report's matching makes its accounts as objects only when asked.
+  const { merged, n, instanceOf } = ghes;
   // the members as columns: no object per member, each key and login a string only while it is looked up
   const members = memberColumns(cloud);
   const count = members.count;
@@ -96,16 +97,17 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     if (list) list.push(i);
     else instancesOfHost.set(host, [i]);
   });
-  const firstNode: number[] = [];
-  for (let i = 0, at = 0; i < lists.length; i++) {
-    firstNode.push(at);
-    at += lists[i]!.length;
-  }
-  const byUserId = new Array<((userId: number) => number) | undefined>(lists.length);
+  // Accounts are numbered instance by instance: instance i's are firstNode[i] .. firstNode[i + 1] - 1.
+  const firstNode = new Int32Array(merged.length + 1);
+  for (let x = 0; x < n; x++) firstNode[instanceOf[x]! + 1]!++;
+  for (let i = 0; i < merged.length; i++) firstNode[i + 1]! += firstNode[i]!;
+  const userIds = ghes.userIds;
+  const userIdOf = userIds ? (x: number): number => userIds[x]! : (x: number): number => ghes.lists[instanceOf[x]!]![x - firstNode[instanceOf[x]!]!]!.userId;
+  const byUserId = new Array<((userId: number) => number) | undefined>(merged.length);
   const accountNode = (i: number, userId: number): number => {
     let lookup = byUserId[i];
     if (!lookup) {
-      lookup = userIdLookup(lists[i]!, firstNode[i]!);
+      lookup = userIdLookup(firstNode[i]!, firstNode[i + 1]!, userIdOf);
       byUserId[i] = lookup;
     }
     return lookup(userId);
@@ -152,7 +154,8 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     if (!candidate[x] || flags[find(x)]! & CLOUD) continue;
     const i = ghes.instanceOf[x]!;
     const inst = merged[i]!.instance;
-    crossSavings.push({ login: lists[i]![x - firstNode[i]!]!.login, serverId: inst.serverId, hostName: inst.hostName });
+    const login = ghes.loginOf ? ghes.loginOf(x) : ghes.lists[i]![x - firstNode[i]!]!.login;
+    crossSavings.push({ login, serverId: inst.serverId, hostName: inst.hostName });
   }
   crossSavings.sort(
     (a, b) => compareText(loginKey(a.login), loginKey(b.login)) || compareText(a.hostName, b.hostName) || compareText(a.serverId, b.serverId),
@@ -175,19 +178,23 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   };
 }
 
-/** user_id -> node of one instance's accounts: a typed array for dense ids (the norm), else a Map. */
-function userIdLookup(accounts: IdentifiedAccount[], first: number): (userId: number) => number {
+/** user_id -> node of one instance's accounts (nodes first .. end - 1): a typed array for dense ids (the norm), else a Map. */
+function userIdLookup(first: number, end: number, userIdOf: (node: number) => number): (userId: number) => number {
   let maxId = 0;
-  for (const a of accounts) if (a.userId > maxId) maxId = a.userId;
-  if (Number.isSafeInteger(maxId) && maxId <= 8 * accounts.length + 1024) {
+  for (let x = first; x < end; x++) {
+    const id = userIdOf(x);
+    if (id > maxId) maxId = id;
+  }
+  if (Number.isSafeInteger(maxId) && maxId <= 8 * (end - first) + 1024) {
     const table = new Int32Array(maxId + 1).fill(-1);
-    accounts.forEach((a, k) => {
-      if (Number.isInteger(a.userId) && a.userId >= 0) table[a.userId] = first + k;
-    });
+    for (let x = first; x < end; x++) {
+      const id = userIdOf(x);
+      if (Number.isInteger(id) && id >= 0) table[id] = x;
+    }
     return (userId) => (userId <= maxId ? table[userId]! : -1);
   }
   const map = new Map<number, number>();
-  accounts.forEach((a, k) => map.set(a.userId, first + k));
+  for (let x = first; x < end; x++) map.set(userIdOf(x), x);
   return (userId) => map.get(userId) ?? -1;
 }
 

@@ -82,7 +82,22 @@ export function matchInternedExports(exports: InternedExport[], keys: ReportKeys
   const ids = merged.map((inst) => source.get(inst)!.ids);
   const counts = merged.map((inst) => source.get(inst)!.count);
   const n = counts.reduce((s, c) => s + c, 0);
-  const matching = matchIds(instances, options, merged, counts, n, ids, tables);
+  const matching: Omit<GhesMatching, "lists"> = matchIds(instances, options, merged, counts, n, ids, tables);
+  // what the enterprise count needs of the accounts, without making them: user_ids and (for the few it names) logins
+  const exportsInOrder = merged.map((inst) => source.get(inst)!);
+  const first = new Int32Array(merged.length);
+  const userIds = new Float64Array(n);
+  for (let i = 0, at = 0; i < exportsInOrder.length; at += counts[i]!, i++) {
+    first[i] = at;
+    userIds.set(exportsInOrder[i]!.userIds.subarray(0, counts[i]!), at);
+  }
+  Object.assign(matching, {
+    userIds,
+    loginOf: (x: number): string => {
+      const i = matching.instanceOf[x]!;
+      return loginAsWritten(exportsInOrder[i]!, keys, x - first[i]!);
+    },
+  });
   let lists: IdentifiedAccount[][] | undefined;
   Object.defineProperty(matching, "lists", { enumerable: true, get: () => (lists ??= merged.map((inst) => inst.accounts)) });
   return { instances, matching: matching as GhesMatching };
