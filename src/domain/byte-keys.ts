@@ -101,6 +101,11 @@ export class ByteKeys {
     return this.find(codeUnits(key), 0, key.length, false, false);
   }
 
+  /** The id of the ASCII key bytes b[from..to) (folded when `fold`), or -1 when it was never interned: a lookup without a string (the cloud report's members). */
+  getBytes(b: Uint8Array, from: number, to: number, fold: boolean): number {
+    return this.find(b, from, to, fold, false);
+  }
+
   /** The key of `id`. */
   text(id: number): string {
     let t = this.texts[id];

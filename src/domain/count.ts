@@ -56,6 +56,8 @@ export interface GhesMatching {
 
 export interface KeyLookup {
   get(key: string): number;
+  /** get of the ASCII bytes b[from..to) (A-Z folded to a-z when `fold`), where the tables can look bytes up without a string. */
+  getBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
 }
 
 /** The matching for `instances` and `options`: `given` when it was made from exactly those, else a new one. */
@@ -186,6 +188,16 @@ export interface IdTables {
   emailId(key: string): number;
   loginId(loginKey: string): number;
   loginText(id: number): string;
+  /** emailId / loginId of ASCII bytes (see KeyLookup.getBytes), where the tables have it. */
+  emailIdOfBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
+  loginIdOfBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
+}
+
+/** key -> owner through its id; by bytes too when the tables can. */
+function lookup(owners: Int32Array, idOf: (key: string) => number, idOfBytes?: (b: Uint8Array, from: number, to: number, fold: boolean) => number): KeyLookup {
+  const owner = (id: number): number => (id === -1 || id >= owners.length ? -1 : owners[id]!);
+  const get = (key: string): number => owner(idOf(key));
+  return idOfBytes ? { get, getBytes: (b, from, to, fold) => owner(idOfBytes(b, from, to, fold)) } : { get };
 }
 
 /** The matching loop over interned ids; counts[i]: accounts of merged[i] (ids[i]'s). */
@@ -244,7 +256,6 @@ export function matchIds(
       idx++;
     }
   }
-  const byId = (owners: Int32Array, id: number): number => (id === -1 || id >= owners.length ? -1 : owners[id]!);
   return {
     instances,
     options: { allEmails: options.allEmails, logins: options.logins },
@@ -252,8 +263,8 @@ export function matchIds(
     n,
     instanceOf,
     persons,
-    emailOwner: { get: (key) => byId(emailOwnerById, interner.emailId(key)) },
-    loginOwner: { get: (key) => byId(loginOwnerById, interner.loginId(key)) },
+    emailOwner: lookup(emailOwnerById, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner)),
+    loginOwner: lookup(loginOwnerById, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner)),
     sharedLogins,
     sharedLoginKeys,
     unmatched,

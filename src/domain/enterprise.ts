@@ -60,16 +60,35 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   // Keys and logins first met on the cloud side; those of GHES accounts are in the matching's tables.
   const memberKeys = new KeyTable(count);
   const memberLogins = options.logins ? new KeyTable(count) : null;
-  const key = (k: string, node: number): void => {
-    if (k === "") return;
-    let owner = ghes.emailOwner.get(k);
-    if (owner === -1) owner = memberKeys.getOrAdd(k, node);
+  // A key or login kept as bytes is looked up as bytes where the GHES tables can (the offline
+  // report's); a string is made only for other tables and for one first met on the cloud side.
+  const { emailOwner, loginOwner } = ghes;
+  const { bytes, keyFrom, keyTo, loginFrom, loginTo } = members;
+  const ghesKeyOwner = (k: number): number => {
+    const from = keyFrom[k]!;
+    return from >= 0 && emailOwner.getBytes ? emailOwner.getBytes(bytes, from, keyTo[k]!, true) : emailOwner.get(columnKey(members, k));
+  };
+  const ghesLoginOwner = (j: number): number => {
+    const from = loginFrom[j]!;
+    if (from >= 0) {
+      if (from === loginTo[j]) return -1; // no login
+      if (loginOwner.getBytes) return loginOwner.getBytes(bytes, from, loginTo[j]!, true);
+    }
+    const l = columnLoginKey(members, j);
+    return l === "" ? -1 : loginOwner.get(l);
+  };
+  const key = (k: number, node: number): void => {
+    let owner = ghesKeyOwner(k);
+    if (owner === -1) owner = memberKeys.getOrAdd(columnKey(members, k), node);
     if (owner !== -1) union(node, owner);
   };
-  const login = (l: string, node: number): void => {
-    if (l === "") return;
-    let owner = ghes.loginOwner.get(l);
-    if (owner === -1) owner = memberLogins!.getOrAdd(l, node);
+  const login = (j: number, node: number): void => {
+    let owner = ghesLoginOwner(j);
+    if (owner === -1) {
+      const l = columnLoginKey(members, j);
+      if (l === "") return;
+      owner = memberLogins!.getOrAdd(l, node);
+    }
     if (owner !== -1) union(node, owner);
   };
 
@@ -79,9 +98,7 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const candidate = new Uint8Array(options.logins ? 0 : n);
   if (!options.logins) {
     for (let j = 0; j < count; j++) {
-      const l = columnLoginKey(members, j);
-      if (l === "") continue;
-      const first = ghes.loginOwner.get(l);
+      const first = ghesLoginOwner(j);
       if (first !== -1) candidate[first] = 1;
     }
     const pairs = ghes.sharedLogins;
@@ -118,8 +135,8 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const { keyStart, linkStart, linkHost, linkUserId } = members;
   for (let j = 0; j < count; j++) {
     const me = n + j;
-    for (let k = keyStart[j]!; k < keyStart[j + 1]!; k++) key(columnKey(members, k), me);
-    if (memberLogins !== null) login(columnLoginKey(members, j), me);
+    for (let k = keyStart[j]!; k < keyStart[j + 1]!; k++) key(k, me);
+    if (memberLogins !== null) login(j, me);
     for (let l = linkStart[j]!; l < linkStart[j + 1]!; l++) {
       const on = onHost[linkHost[l]!];
       if (on === undefined) continue;

@@ -77,6 +77,8 @@ export function matchInternedExports(exports: InternedExport[], keys: ReportKeys
     },
     emailId: (key) => keys.emails.get(key),
     loginId: (key) => keys.logins.get(key),
+    emailIdOfBytes: (b, from, to, fold) => keys.emails.getBytes(b, from, to, fold),
+    loginIdOfBytes: (b, from, to, fold) => keys.logins.getBytes(b, from, to, fold),
     loginText: (id) => keys.logins.text(id),
   };
   const ids = merged.map((inst) => source.get(inst)!.ids);
