@@ -176,8 +176,28 @@ export function matchAccountSets(instances: readonly InstanceAccounts[], sets: r
   const counts = order.map((i) => sets[i]!.count);
   const n = counts.reduce((s, c) => s + c, 0);
   const matching = matchIds(instances, options, merged, counts, n, ids, interner);
+  const sorted = order.map((i) => sets[i]!);
+  const first = new Int32Array(counts.length + 1);
+  for (let i = 0; i < counts.length; i++) first[i + 1] = first[i]! + counts[i]!;
+  const { instanceOf } = matching;
+  // user_ids and logins straight from the sets (the enterprise count's), made only if asked for
   let lists: IdentifiedAccount[][] | undefined;
-  return Object.defineProperty(matching, "lists", { enumerable: true, get: () => (lists ??= merged.map((inst) => inst.accounts)) }) as GhesMatching;
+  let userIds: Float64Array | undefined;
+  const loginOf = (x: number): string => sorted[instanceOf[x]!]!.login(x - first[instanceOf[x]!]!);
+  return Object.defineProperties(matching, {
+    lists: { enumerable: true, get: () => (lists ??= merged.map((inst) => inst.accounts)) },
+    userIds: {
+      enumerable: true,
+      get: () => {
+        if (!userIds) {
+          userIds = new Float64Array(n);
+          sorted.forEach((set, i) => userIds!.set(set.userIds, first[i]!));
+        }
+        return userIds;
+      },
+    },
+    loginOf: { enumerable: true, value: loginOf },
+  }) as GhesMatching;
 }
 
 /** Where matchIds finds ids' counts and texts: a KeyInterner, or the offline report's tables (interned-report.ts). */

@@ -155,8 +155,13 @@ describe("matching over account sets", () => {
 
   function sameOverSets(instances: InstanceAccounts[], options: MatchOptions, interner: KeyInterner, cloud: CloudReport): void {
     const sets = instances.map((i) => AccountSet.fromAccounts(i.accounts));
-    // as the ledger holds them: ordered by user id, accounts made only if asked for
-    const held = instances.map((i, k) => instanceWithSet(i.instance, sets[k]!));
+    // as the ledger holds them: no account objects; the counts must not ask for any
+    const held = instances.map((i): InstanceAccounts => ({
+      instance: i.instance,
+      get accounts(): IdentifiedAccount[] {
+        throw new Error("account objects made");
+      },
+    }));
     const sorted = instances.map((i, k) => ({ instance: i.instance, accounts: sets[k]!.toAccounts() }));
     expect(sorted.map((i) => i.accounts)).toEqual(instances.map((i) => [...i.accounts].sort((a, b) => a.userId - b.userId)));
     const plain = matchGhes(sorted, options);
