@@ -2,7 +2,7 @@
 // Prints one JSON line: { name, ms: [..runs], peakRssDelta, baseRss }. Run by bench/run.js:
 // node --expose-gc bench/scenario.js NAME RUNS FILE... ; RUNS=1 in a fresh process gives the peak
 // memory of one cold run (Linux's VmHWM: the high-water mark of this process's resident memory).
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +28,8 @@ const cliIo = {
   stdout: () => {},
   stderr: () => {},
   readFile: async (f) => readFileSync(f),
-  stat: async () => ({ size: 0, isFile: true }),
+  // the files' sizes, as the command sees them (it checks them against --max-bytes and sizes its tables by them)
+  stat: async (f) => ({ size: statSync(f).size, isFile: true }),
 };
 
 let cleanup = async () => {};

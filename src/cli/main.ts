@@ -95,6 +95,24 @@ async function loadBytes(file: string, maxBytes: number, io: CliIo): Promise<Uin
   return bytes;
 }
 
+/**
+ * About how many accounts the files hold, to size the report's key tables once (growing a table
+ * of a million keys moves every key again): an exported account takes about 200 bytes or more.
+ * Only a hint: files that cannot be looked at count nothing (their reading says why).
+ */
+async function expectedAccounts(files: readonly string[], maxBytes: number, io: CliIo): Promise<number> {
+  let bytes = 0;
+  for (const file of files) {
+    try {
+      const s = await io.stat(file);
+      if (s.isFile) bytes += Math.min(s.size, maxBytes);
+    } catch {
+      // read (and reported) later
+    }
+  }
+  return Math.min(Math.max(1024, Math.floor(bytes / 256)), 1 << 22);
+}
+
 function describeCloud(r: CloudReport): string {
   const members = `${r.members.length} ${r.members.length === 1 ? "member" : "members"}`;
   const unit = r.format === "csv" ? "row" : "user record";
@@ -163,7 +181,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     }
     case "report": {
       // Keep only each file's accounts as ids (typed arrays), never its parsed tree: one file in memory at a time.
-      const keys = new ReportKeys(100_000);
+      const keys = new ReportKeys(await expectedAccounts(command.files, command.maxBytes, io));
       // Secondary addresses count only with --match-all-emails: otherwise they are not even hashed.
       const withSecondary = command.allEmails;
       const uploads: InternedExport[] = [];

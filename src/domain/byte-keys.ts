@@ -25,7 +25,7 @@ export class ByteKeys {
   private seed: number;
   private mask: number;
   /**
-   * Open addressing, SLOT ints per slot: hash, id (-1: empty), the key's first word in the arena,
+   * Open addressing, SLOT ints per slot: hash, id + 1 (0: empty, so a new table needs no filling), the key's first word in the arena,
    * its length in bytes. A lookup touches its slot and, on an equal hash and length, the key's words.
    */
   private table: Int32Array;
@@ -158,15 +158,15 @@ export class ByteKeys {
     let run = 0;
     for (;;) {
       const at = slot * SLOT;
-      const id = table[at + 1]!;
-      if (id === -1) break;
+      const v = table[at + 1]!;
+      if (v === 0) break;
       if (table[at] === h && table[at + 3] === len) {
         const p = table[at + 2]!;
         let w = 0;
         while (w < n && arena[p + w] === words[w]) w++;
         if (w === n) {
           this.probes += run;
-          return id;
+          return v - 1;
         }
       }
       slot = (slot + 1) & mask;
@@ -179,7 +179,7 @@ export class ByteKeys {
     this.arena.set(words.subarray(0, n), p);
     const at = slot * SLOT;
     table[at] = h;
-    table[at + 1] = id;
+    table[at + 1] = id + 1;
     table[at + 2] = p;
     table[at + 3] = len;
     this.settle(run);
@@ -249,7 +249,7 @@ export class ByteKeys {
     const mask = capacity - 1;
     let longest = 0;
     for (let at = 0; at < old.length; at += SLOT) {
-      if (old[at + 1] === -1) continue;
+      if (old[at + 1] === 0) continue;
       let h = old[at]!;
       const p = old[at + 2]!;
       const len = old[at + 3]!;
@@ -260,7 +260,7 @@ export class ByteKeys {
       }
       let slot = h & mask;
       let run = 0;
-      while (table[slot * SLOT + 1] !== -1) {
+      while (table[slot * SLOT + 1] !== 0) {
         slot = (slot + 1) & mask;
         run++;
       }
@@ -282,9 +282,7 @@ const SLOT = 4;
 type Latin1View = Buffer & { latin1Slice(start: number, end: number): string };
 
 function emptyTable(capacity: number): Int32Array {
-  const t = new Int32Array(capacity * SLOT);
-  for (let at = 1; at < t.length; at += SLOT) t[at] = -1;
-  return t;
+  return new Int32Array(capacity * SLOT);
 }
 
 /** murmur3's step for one 4-byte word. */

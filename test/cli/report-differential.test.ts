@@ -161,7 +161,7 @@ describe("report over ids: the string path's output, exactly", () => {
     counted = 0;
     await fc.assert(fc.asyncProperty(fleetArb, both), { numRuns: 400 });
     expect(counted).toBeGreaterThan(150); // most fleets are counted, not refused
-    expect(crossSavings).toBeGreaterThan(10);
+    expect(crossSavings).toBeGreaterThan(3); // about 20 a run: the logins as written are compared
   });
 
   it("when keys' hashes collide (four hash values in all: every lookup compares bytes, long runs re-seed, then a Map)", async () => {
