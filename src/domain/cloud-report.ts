@@ -963,6 +963,8 @@ const LICENSE_VISUAL_STUDIO = 2;
 class CsvRows {
   readonly hosts: string[] = [];
   private readonly hostIndex = new Map<string, number>();
+  private readonly quickHosts: Uint8Array[] = [];
+  private readonly quickHostIndex: number[] = [];
   readonly badLinks = new BadLinks();
   private readonly texts: string[] = [];
   private readonly keyStart: Ints;
@@ -1088,12 +1090,7 @@ class CsvRows {
       this.badLinks.add(`line ${line}`);
       return;
     }
-    let upper = false;
-    for (let i = start; i < hostEnd; i++) {
-      const c = b[i]!;
-      if (c >= 0x41 && c <= 0x5a) upper = true;
-    }
-    const host = this.host(asciiText(b, start, hostEnd, upper));
+    const host = this.asciiHost(start, hostEnd);
     if (member) {
       this.linkHost.push(host);
       this.linkUserId.push(userId);
@@ -1111,6 +1108,27 @@ class CsvRows {
       this.linkHost.push(host);
       this.linkUserId.push(link.userId);
     }
+  }
+
+  /** The host of ASCII bytes [from, to), lower-cased: compared with the first hosts met as bytes, a string only for another. */
+  private asciiHost(from: number, to: number): number {
+    const b = this.b;
+    const len = to - from;
+    for (let h = 0; h < this.quickHosts.length; h++) {
+      const name = this.quickHosts[h]!;
+      if (name.length !== len) continue;
+      let i = 0;
+      while (i < len && lower(b[from + i]!) === name[i]) i++;
+      if (i === len) return this.quickHostIndex[h]!;
+    }
+    const text = asciiText(b, from, to, true);
+    const index = this.host(text);
+    // a handful: a report names few hosts, and a file naming many compares with no more than these
+    if (this.quickHosts.length < 8) {
+      this.quickHosts.push(Buffer.from(text, "latin1"));
+      this.quickHostIndex.push(index);
+    }
+    return index;
   }
 
   private host(name: string): number {
@@ -1227,11 +1245,19 @@ class CsvRows {
     const b = this.b;
     this.seen = null;
     let text: string | null = null;
+    let upper = false;
     if (escaped) text = cellText(b, from, to, true).trim();
     else {
       while (from < to && isSpace(b[from]!)) from++;
       while (to > from && isSpace(b[to - 1]!)) to--;
-      if (hasNonAscii(b, from, to)) text = b.utf8Slice(from, to).trim();
+      for (let i = from; i < to; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) {
+          text = b.utf8Slice(from, to).trim();
+          break;
+        }
+        if (c >= 0x41 && c <= 0x5a) upper = true;
+      }
     }
     if (text !== null) {
       this.loginFrom.push(-1 - this.texts.length);
@@ -1239,11 +1265,6 @@ class CsvRows {
       this.loginTo.push(0);
       this.loginUpper.push(0);
     } else {
-      let upper = false;
-      for (let i = from; i < to; i++) {
-        const c = b[i]!;
-        if (c >= 0x41 && c <= 0x5a) upper = true;
-      }
       this.loginFrom.push(from);
       this.loginTo.push(to);
       this.loginUpper.push(upper ? 1 : 0);

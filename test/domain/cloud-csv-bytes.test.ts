@@ -197,6 +197,19 @@ describe("the CSV read from its bytes", () => {
     );
   });
 
+  it("names every host of a report of many (past the first few compared as bytes), in any case", () => {
+    const link = fc.tuple(fc.nat({ max: 19 }), fc.boolean(), fc.nat({ max: 9 })).map(([h, upper, id]) => `${upper ? `H${h}.EXAMPLE` : `h${h}.example`}${h % 3 === 0 ? "." : ""}:${id}`);
+    const row = fc.tuple(fc.constantFrom("true", "false"), fc.array(link, { maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 12 }), (rows) => {
+        const text = "github_com_user,enterprise_server_user_ids\n" + rows.map(([user, links]) => `${user},"${links.join(",")}"`).join("\n");
+        const expected = textRead(encode(text), "h.csv");
+        expect(plain(readCsvFast(encode(text), "h.csv")!)).toEqual(plain(expected.ok ? expected.report : (null as never)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("keeps a member's key once (a NameID that is also a verified e-mail), in the order the columns come", () => {
     const r = readCsvFast(encode("github_com_saml_name_id,github_com_user,github_com_verified_domain_emails\n B@x.example ,true,\"a@x.example;b@X.example, A@X.EXAMPLE\"\n"), "k.csv")!;
     expect(r.members[0]!.keys).toEqual(["b@x.example", "a@x.example"]);
