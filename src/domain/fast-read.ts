@@ -11,6 +11,7 @@ import type { ReportKeys } from "./byte-keys.js";
 import { loginKey, uniqueAccounts } from "./count.js";
 import { Identifier, identifyAccounts, normalizeEmail } from "./identity.js";
 import type { InternedAccounts } from "./key-ids.js";
+import { AccountSet } from "./account-set.js";
 import { DuplicateMerger, MAX_EMAIL_LENGTH, MAX_ERRORS, WarningTally, accountWarnings, notePrimaries, readExport, tooLongForAnEmail, warningsOf } from "./validate.js";
 import type { Account, AccountEmail, Finding, IdentifiedAccount, IdentifiedResult, InstanceInfo, ValidationResult } from "./types.js";
 
@@ -53,6 +54,9 @@ for (const ch of '"\\/bfnrt') ESCAPE[ch.charCodeAt(0)] = 1;
 
 const HEX = new Uint8Array(256);
 for (const ch of "0123456789abcdefABCDEF") HEX[ch.charCodeAt(0)] = 1;
+
+/** E-mails of one account past which the set reader leaves it to the ordinary path (see setAccount). */
+const MAX_PAIRWISE = 16;
 
 const ESCAPED = 1;
 const NON_ASCII = 2;
@@ -132,6 +136,7 @@ class Reader {
     private readonly file: string,
     private readonly identifier: Identifier | null = null,
     private readonly interning: IdsBuilder | null = null,
+    private readonly sets: SetBuilder | null = null,
   ) {
     this.b = buf as Latin1Buffer;
     this.n = buf.length;
@@ -551,6 +556,7 @@ class Reader {
     this.merger = new DuplicateMerger();
     this.identified = [];
     this.interning?.reset();
+    this.sets?.reset();
     this.noPrimary = new WarningTally();
     this.severalPrimaries = new WarningTally();
     if (!this.firstElement()) return;
@@ -596,7 +602,7 @@ class Reader {
             loginFrom = -1;
             if (c === B.Quote) {
               const start = this.scanString();
-              if (this.flags === 0 && this.interning !== null) {
+              if (this.flags === 0 && (this.interning !== null || this.sets !== null)) {
                 login = undefined;
                 loginFrom = start;
                 loginTo = this.i - 1;
@@ -634,7 +640,8 @@ class Reader {
     const named = loginFrom !== -1 ? this.bytesNonBlank(loginFrom, loginTo) : login !== undefined && nonBlank(login);
     if (!(id > 0 && Number.isSafeInteger(id)) || !named) this.invalid = true;
     if (this.invalid) return; // the reference will word it; only well-formedness still matters
-    if (this.interning !== null) this.internAccount(index, id, login, loginFrom, loginTo, suspendedFlag || suspendedAt);
+    if (this.sets !== null) this.setAccount(index, id, login, loginFrom, loginTo, suspendedFlag || suspendedAt);
+    else if (this.interning !== null) this.internAccount(index, id, login, loginFrom, loginTo, suspendedFlag || suspendedAt);
     else this.addAccount(index, id, login as string, emails, suspendedFlag || suspendedAt);
   }
 
@@ -645,7 +652,7 @@ class Reader {
     let e1: AccountEmail | undefined;
     let more: AccountEmail[] | undefined;
     const identifying = this.identifier !== null;
-    const interning = this.interning !== null;
+    const interning = this.interning !== null || this.sets !== null;
     this.emailCount = 0;
     if (!this.firstElement()) return [];
     let j = 0;
@@ -784,6 +791,59 @@ class Reader {
     }
   }
 
+  /**
+   * internAccount's twin for the ledger: the Identifier's rules (see identity.ts) with each key
+   * written as its 16 hashed bytes into the set being built. What it does not take (see SetBuilder)
+   * clears `ordered`, so the file is read the ordinary way.
+   */
+  private setAccount(i: number, userId: number, login: string | undefined, loginFrom: number, loginTo: number, suspended: boolean): void {
+    if (userId <= this.lastId || !this.ordered) {
+      this.ordered = false;
+      return;
+    }
+    this.lastId = userId;
+    if (suspended) return; // consumes no seat: no identity, no warning
+    const set = this.sets!;
+    const b = this.b;
+    const count = this.emailCount;
+    // Deduplicating compares an account's keys pairwise: a long list goes the ordinary way (a Set there).
+    if (count > MAX_PAIRWISE) {
+      this.ordered = false;
+      return;
+    }
+    const primary = this.emailPrimary;
+    let primaries = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      const wantPrimary = pass === 0;
+      for (let j = 0; j < count; j++) {
+        if (primary[j] !== wantPrimary) continue;
+        let from = this.emailFrom[j]!;
+        if (from !== -1) {
+          // normalizeEmail of printable ASCII: trimmed (only spaces can be there), lower-cased
+          let to = this.emailTo[j]!;
+          while (from < to && b[from] === B.Space) from++;
+          while (to > from && b[to - 1] === B.Space) to--;
+          if (from === to) continue; // blank: no key
+          set.keyOfBytes(b, from, to, wantPrimary);
+        } else {
+          const n = normalizeEmail(this.emailText[j]);
+          if (n === "") continue;
+          set.keyOfText(n, wantPrimary);
+        }
+        if (wantPrimary) primaries++;
+      }
+      if (wantPrimary) notePrimaries(this.noPrimary, this.severalPrimaries, i, primaries);
+    }
+    let ok: boolean;
+    if (loginFrom !== -1) ok = set.loginOfBytes(b, loginFrom, loginTo);
+    else ok = set.loginOfText(login as string);
+    if (!ok) {
+      this.ordered = false;
+      return;
+    }
+    set.add(userId);
+  }
+
   /** validate.ts's bookkeeping of user_ids, mirrored: merge a repeated id into its first account. */
   private addAccount(i: number, userId: number, login: string, emails: AccountEmail[], suspended: boolean): void {
     if (this.identifier !== null) {
@@ -830,11 +890,12 @@ class Reader {
     this.merger = new DuplicateMerger();
     this.identified = [];
     this.interning?.reset();
+    this.sets?.reset();
   }
 
   /** Warnings exactly as validate.ts words them (the same function). */
   warnings(): Finding[] {
-    if (this.identifier !== null || this.interning !== null) return warningsOf(this.file, this.dupIds, this.noPrimary, this.severalPrimaries);
+    if (this.identifier !== null || this.interning !== null || this.sets !== null) return warningsOf(this.file, this.dupIds, this.noPrimary, this.severalPrimaries);
     return accountWarnings(this.file, this.users as Account[], this.firstRecord, this.dupIds);
   }
 }
@@ -1189,4 +1250,226 @@ export function readExportInterned(bytes: Uint8Array, file: string, limits: Read
     return viaAccounts();
   }
   return { ok: true, export: builder.build(file, r.instance as InstanceInfo, r.warnings()) };
+}
+
+/** Writes an identity key (16 bytes of a keyed hash of a normalized address) into a pool; the ledger's HMAC (ledger/hmac.ts). */
+export interface KeyWriter {
+  /** The key of `normalized` into out[at..at+16). */
+  textInto(normalized: string, out: Uint8Array, at: number): void;
+  /** The key of the printable-ASCII address b[from..to) once A-Z are lower-cased (its normal form) into out[at..at+16). */
+  lowerAsciiInto(b: Uint8Array, from: number, to: number, out: Uint8Array, at: number): void;
+}
+
+/** A growable pool of 16-byte keys, as int32 words and their bytes. */
+class KeyPool {
+  words = new Int32Array(4096);
+  bytes = new Uint8Array(this.words.buffer);
+  n = 0;
+  /** Room for one more key at n. */
+  room(): void {
+    if (4 * this.n + 4 > this.words.length) {
+      const bigger = new Int32Array(this.words.length * 2);
+      bigger.set(this.words);
+      this.words = bigger;
+      this.bytes = new Uint8Array(bigger.buffer);
+    }
+  }
+  /** Key n equals one of keys from..n. */
+  seen(from: number): boolean {
+    const w = this.words;
+    const k = 4 * this.n;
+    for (let j = 4 * from; j < k; j += 4) {
+      if (w[j] === w[k] && w[j + 1] === w[k + 1] && w[j + 2] === w[k + 2] && w[j + 3] === w[k + 3]) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * One export's accounts straight into an AccountSet's arrays (see account-set.ts): keys hashed into
+ * the pool, logins appended to one text, no object or string per account. It refuses (false) a
+ * login holding an '@', which the ledger stores as a hash (its own rule, on account objects).
+ */
+class SetBuilder {
+  private userIds = new Float64Array(1024);
+  private count = 0;
+  private readonly loginStart = new Ints();
+  private readonly primaryStart = new Ints();
+  private readonly secondaryStart = new Ints();
+  private readonly primary = new KeyPool();
+  private readonly secondary = new KeyPool();
+  /** Logins: ASCII bytes not yet made text, and the text before them. */
+  private loginBytes = new Uint8Array(4096);
+  private loginUsed = 0;
+  private loginPieces: string[] = [];
+  private loginLength = 0;
+
+  constructor(private readonly writer: KeyWriter) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.loginStart.n = 0;
+    this.primaryStart.n = 0;
+    this.secondaryStart.n = 0;
+    this.loginStart.push(0);
+    this.primaryStart.push(0);
+    this.secondaryStart.push(0);
+    this.primary.n = 0;
+    this.secondary.n = 0;
+    this.loginUsed = 0;
+    this.loginPieces = [];
+    this.loginLength = 0;
+  }
+
+  /** The current account's key of b[from..to) (see KeyWriter), unless it has that key already (a secondary: as primary or secondary). */
+  keyOfBytes(b: Uint8Array, from: number, to: number, primary: boolean): void {
+    const pool = primary ? this.primary : this.secondary;
+    pool.room();
+    this.writer.lowerAsciiInto(b, from, to, pool.bytes, 16 * pool.n);
+    this.keep(pool, primary);
+  }
+
+  /** keyOfBytes for a normalized address as text. */
+  keyOfText(normalized: string, primary: boolean): void {
+    const pool = primary ? this.primary : this.secondary;
+    pool.room();
+    this.writer.textInto(normalized, pool.bytes, 16 * pool.n);
+    this.keep(pool, primary);
+  }
+
+  private keep(pool: KeyPool, primary: boolean): void {
+    if (pool.seen(primary ? this.primaryStart.a[this.count]! : this.secondaryStart.a[this.count]!)) return;
+    if (!primary) {
+      // against the account's primary keys: copy the key there for the comparison, without keeping it
+      const p = this.primary;
+      p.room();
+      const w = pool.words;
+      const k = 4 * pool.n;
+      p.words[4 * p.n] = w[k]!;
+      p.words[4 * p.n + 1] = w[k + 1]!;
+      p.words[4 * p.n + 2] = w[k + 2]!;
+      p.words[4 * p.n + 3] = w[k + 3]!;
+      if (p.seen(this.primaryStart.a[this.count]!)) return;
+    }
+    pool.n++;
+  }
+
+  /** The current account's login as the ASCII bytes b[from..to); false if it holds an '@'. */
+  loginOfBytes(b: Uint8Array, from: number, to: number): boolean {
+    const len = to - from;
+    if (this.loginUsed + len > this.loginBytes.length) {
+      const bigger = new Uint8Array(Math.max(this.loginUsed + len, this.loginBytes.length * 2));
+      bigger.set(this.loginBytes.subarray(0, this.loginUsed));
+      this.loginBytes = bigger;
+    }
+    const out = this.loginBytes;
+    let at = this.loginUsed;
+    for (let i = from; i < to; i++) {
+      const c = b[i]!;
+      if (c === 0x40) return false;
+      out[at++] = c;
+    }
+    this.loginUsed = at;
+    this.loginLength += len;
+    return true;
+  }
+
+  /** The current account's login as text; false if it holds an '@'. */
+  loginOfText(login: string): boolean {
+    if (login.includes("@")) return false;
+    this.flushLogins();
+    this.loginPieces.push(login);
+    this.loginLength += login.length;
+    return true;
+  }
+
+  private flushLogins(): void {
+    if (this.loginUsed === 0) return;
+    this.loginPieces.push((Buffer.from(this.loginBytes.buffer, this.loginBytes.byteOffset, this.loginUsed) as Latin1Buffer).latin1Slice(0, this.loginUsed));
+    this.loginUsed = 0;
+  }
+
+  /** Closes the current account (its keys and login given). */
+  add(userId: number): void {
+    if (this.count === this.userIds.length) {
+      const bigger = new Float64Array(this.count * 2);
+      bigger.set(this.userIds);
+      this.userIds = bigger;
+    }
+    this.userIds[this.count++] = userId;
+    this.loginStart.push(this.loginLength);
+    this.primaryStart.push(this.primary.n);
+    this.secondaryStart.push(this.secondary.n);
+  }
+
+  build(): AccountSet {
+    this.flushLogins();
+    const n = this.count;
+    const p = this.primary.n;
+    const words = new Int32Array(4 * (p + this.secondary.n));
+    words.set(this.primary.words.subarray(0, 4 * p));
+    words.set(this.secondary.words.subarray(0, 4 * this.secondary.n), 4 * p);
+    const secondaryStart = this.secondaryStart.done();
+    for (let i = 0; i <= n; i++) secondaryStart[i] += p;
+    const loginText = this.loginPieces.length === 1 ? this.loginPieces[0]! : this.loginPieces.join("");
+    return new AccountSet(this.userIds.slice(0, n), loginText, this.loginStart.done(), this.primaryStart.done(), secondaryStart, words, null);
+  }
+}
+
+/** An export read for the ledger: its accounts (suspended ones dropped) as an AccountSet. */
+export interface SetExport {
+  file: string;
+  instance: InstanceInfo;
+  warnings: Finding[];
+  accounts: AccountSet;
+}
+
+/**
+ * readExportIdentified for the ledger, with keys of 16 bytes written by `writer` (the same keys keyOf
+ * gives as text): for the usual export, its AccountSet straight from the bytes in one pass, equal
+ * to AccountSet.fromAccounts of readExportIdentified's accounts. Anything else (not well-formed,
+ * invalid, repeated keys or user_ids, user_ids not ascending, an account with many e-mails, a login
+ * holding an '@') is readExportIdentified's answer itself, read the ordinary way.
+ */
+export function readExportSet(
+  bytes: Uint8Array,
+  file: string,
+  limits: ReadLimits,
+  keyOf: (normalizedEmail: string) => string,
+  writer: KeyWriter,
+): { ok: true; export: SetExport } | IdentifiedResult {
+  const viaAccounts = (): IdentifiedResult => {
+    const read = readExportFast(bytes, file, limits);
+    if (!read.ok) return read;
+    const { instance, accounts, warnings } = read.export;
+    return { ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } };
+  };
+  let raw: Buffer;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
+    } catch {
+      return viaAccounts();
+    }
+  } else if (bytes.length > limits.maxBytes) {
+    return viaAccounts();
+  } else {
+    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  if (!isUtf8(raw)) return viaAccounts();
+  const builder = new SetBuilder(writer);
+  const r = new Reader(raw, file, null, null, builder);
+  try {
+    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0) {
+      r.discard();
+      return viaAccounts();
+    }
+  } catch (e) {
+    if (e !== SYNTAX) throw e;
+    r.discard();
+    return viaAccounts();
+  }
+  return { ok: true, export: { file, instance: r.instance as InstanceInfo, warnings: r.warnings(), accounts: builder.build() } };
 }

@@ -263,10 +263,10 @@ export class KeyInterner {
   private readonly scratch = new Int32Array(4);
   private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
 
-  /** `loginSeed`: for tests (default: random per table). */
-  constructor(expectedAccounts = 1024, loginSeed?: number) {
-    // About a key per account; logins repeat across instances (a table grows when it must).
-    this.words = new WordsTable(expectedAccounts + 1024);
+  /** `loginSeed`: for tests (default: random per table); `expectedKeys`: e-mail keys expected, when known. */
+  constructor(expectedAccounts = 1024, loginSeed?: number, expectedKeys = expectedAccounts) {
+    // About a key per account unless told; logins repeat across instances (a table grows when it must).
+    this.words = new WordsTable(expectedKeys + 1024);
     this.texts = new KeyTable(1024);
     this.logins = new LoginTable((expectedAccounts >> 2) + 1024, loginSeed);
   }

@@ -23,6 +23,11 @@ function compress(state: Int32Array, block: Uint8Array, offset: number): void {
     const o = offset + i * 4;
     w[i] = (block[o]! << 24) | (block[o + 1]! << 16) | (block[o + 2]! << 8) | block[o + 3]!;
   }
+  compressWords(state);
+}
+
+/** One SHA-256 compression of the block already in w[0..16) (big-endian words) into `state`. */
+function compressWords(state: Int32Array): void {
   for (let i = 16; i < 64; i++) {
     const a = w[i - 15]!;
     const b = w[i - 2]!;
@@ -81,11 +86,22 @@ function digestInto(state: Int32Array, out: Uint8Array): void {
   }
 }
 
+/** Writes 16-byte identity keys into a pool of bytes (see fast-read.ts's KeyWriter). */
+export interface HmacSha256 {
+  (message: string): string;
+  /** Bytes of each digest `(message)` returns (before base64url). */
+  readonly bytes: number;
+  /** The first 16 bytes of the HMAC of utf8(message) into out[at..at+16). */
+  textInto(message: string, out: Uint8Array, at: number): void;
+  /** The same for the message b[from..to) of ASCII bytes, A-Z lower-cased first (a normalized address, with no string made). */
+  lowerAsciiInto(b: Uint8Array, from: number, to: number, out: Uint8Array, at: number): void;
+}
+
 /**
  * `(message) => first `bytes` bytes of HMAC-SHA-256(key, utf8(message))`, base64url. Messages longer
  * than `maxMessageBytes` in UTF-8 are still hashed correctly, through a larger buffer.
  */
-export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessageBytes = 1024): (message: string) => string {
+export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessageBytes = 1024): HmacSha256 {
   let k = typeof key === "string" ? Buffer.from(key, "utf8") : Buffer.from(key);
   if (k.length > 64) k = createHash("sha256").update(k).digest();
   const pad = new Uint8Array(64);
@@ -100,8 +116,8 @@ export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessag
   let buf = new Uint8Array(maxMessageBytes + 72);
   const state = new Int32Array(8);
   const out = Buffer.alloc(96);
-  return (message) => {
-    // UTF-8 encode into buf: ASCII by hand (the usual case), anything else by TextEncoder.
+  /** UTF-8 of message into buf: ASCII by hand (the usual case), anything else by TextEncoder; its length. */
+  const encode = (message: string): number => {
     let len = message.length;
     if (len * 3 + 72 > buf.length) buf = new Uint8Array(len * 3 + 72);
     for (let i = 0; i < len; i++) {
@@ -112,12 +128,87 @@ export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessag
       }
       buf[i] = c;
     }
+    return len;
+  };
+  /** HMAC of buf[0..len) into state (big-endian words). */
+  const mac = (len: number): void => {
     state.set(inner);
     finish(state, buf, len, 64);
     digestInto(state, out);
     state.set(outer);
     finish(state, out, 32, 64);
+  };
+  const hmac = (message: string): string => {
+    mac(encode(message));
     digestInto(state, out);
     return out.toString("base64url", 0, bytes);
   };
+  // A message of at most 55 bytes is one block, packed into words as it is read; the outer hash
+  // takes the inner digest as words. The same arithmetic as mac(), without the byte round trips.
+  const macBlock = (len: number): void => {
+    w[len >> 2]! |= 0x80 << (24 - 8 * (len & 3));
+    w[15] = (64 + len) * 8;
+    state.set(inner);
+    compressWords(state);
+    for (let i = 0; i < 8; i++) w[i] = state[i]!;
+    w[8] = 0x80000000;
+    for (let i = 9; i < 15; i++) w[i] = 0;
+    w[15] = 96 * 8;
+    state.set(outer);
+    compressWords(state);
+  };
+  const firstSixteen = (target: Uint8Array, at: number): void => {
+    for (let i = 0; i < 4; i++) {
+      const v = state[i]!;
+      target[at + i * 4] = v >>> 24;
+      target[at + i * 4 + 1] = (v >>> 16) & 0xff;
+      target[at + i * 4 + 2] = (v >>> 8) & 0xff;
+      target[at + i * 4 + 3] = v & 0xff;
+    }
+  };
+  return Object.assign(hmac, {
+    bytes,
+    textInto(message: string, target: Uint8Array, at: number): void {
+      const len = message.length;
+      if (len <= 55) {
+        w.fill(0, 0, 16);
+        let ascii = true;
+        for (let i = 0; i < len; i++) {
+          const c = message.charCodeAt(i);
+          if (c > 0x7f) {
+            ascii = false;
+            break;
+          }
+          w[i >> 2]! |= c << (24 - 8 * (i & 3));
+        }
+        if (ascii) {
+          macBlock(len);
+          firstSixteen(target, at);
+          return;
+        }
+      }
+      mac(encode(message));
+      firstSixteen(target, at);
+    },
+    lowerAsciiInto(b: Uint8Array, from: number, to: number, target: Uint8Array, at: number): void {
+      const len = to - from;
+      if (len <= 55) {
+        w.fill(0, 0, 16);
+        for (let i = 0; i < len; i++) {
+          const c = b[from + i]!;
+          w[i >> 2]! |= (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) << (24 - 8 * (i & 3));
+        }
+        macBlock(len);
+        firstSixteen(target, at);
+        return;
+      }
+      if (len + 72 > buf.length) buf = new Uint8Array(len + 72);
+      for (let i = 0; i < len; i++) {
+        const c = b[from + i]!;
+        buf[i] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      mac(len);
+      firstSixteen(target, at);
+    },
+  });
 }

@@ -1,7 +1,7 @@
 // The secret behind identity keys: e-mails are stored only as HMAC-SHA-256 of the normalized
 // address, so the database alone cannot be turned back into a mailing list.
 import { createHash, createHmac } from "node:crypto";
-import { createHmacSha256 } from "./hmac.js";
+import { createHmacSha256, type HmacSha256 } from "./hmac.js";
 
 export class IdentityKeyError extends Error {
   override name = "IdentityKeyError";
@@ -31,7 +31,7 @@ export function identityKeyFromEnv(env: NodeJS.ProcessEnv, log: InfoLog): string
 }
 
 /** normalizedEmail -> 128-bit HMAC-SHA-256 prefix, base64url (22 chars). */
-export function createIdentityHasher(key: string): (normalizedEmail: string) => string {
+export function createIdentityHasher(key: string): HmacSha256 {
   if (!key) throw new IdentityKeyError("identity key is empty");
   return createHmacSha256(key, 16);
 }

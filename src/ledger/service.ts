@@ -4,7 +4,8 @@
 import { ReplyClaims, type ReplyClaimOptions } from "./reply-claims.js";
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
-import { readUpload, readUploadIdentified, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
+import { readUpload, readUploadIdentified, readUploadWith, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
+import { readExportSet, type KeyWriter } from "../domain/fast-read.js";
 import { accountChanges, AccountSet, instanceWithSet } from "../domain/account-set.js";
 import { countUsage, matchAccountSets } from "../domain/count.js";
 import { KeyInterner } from "../domain/key-ids.js";
@@ -57,7 +58,7 @@ interface Written {
 
 /** A file read and reduced to identity keys, or its refusal ("cloud": a GHEC license report). */
 type Identified =
-  | { ok: true; instance: InstanceInfo; warnings: Finding[]; accounts: IdentifiedAccount[] }
+  | { ok: true; instance: InstanceInfo; warnings: Finding[]; accounts: IdentifiedAccount[] | AccountSet }
   | { ok: true; cloud: CloudReport }
   | { ok: false; errors: Finding[]; warnings: Finding[]; cloud?: true };
 
@@ -182,6 +183,12 @@ class SeatsMemo {
 
 const NO_ACCOUNTS = AccountSet.fromAccounts([]);
 
+/** An identity hasher that also writes its keys as bytes (createHmacSha256's, keys of 16 bytes: the sets' form). */
+function isKeyWriter(f: (normalizedEmail: string) => string): f is ((normalizedEmail: string) => string) & KeyWriter {
+  const w = f as Partial<KeyWriter> & { bytes?: number };
+  return w.bytes === 16 && typeof w.textInto === "function" && typeof w.lowerAsciiInto === "function";
+}
+
 /** The state's instances for a count, their accounts made only if a count asks (the enterprise count), and its GHES matching. */
 function matchState(state: LedgerState, options: MatchOptions) {
   const sets = state.instances.map((r) => state.accounts.get(r.serverId) ?? NO_ACCOUNTS);
@@ -287,11 +294,16 @@ export class LedgerService implements Ledger {
   private readonly interners = new Map<number, KeyInterner>();
 
   /** The ledger's interner; a new one once it holds far more keys than the ledger (replaced instances' keys). */
-  private internerFor(ledger: LedgerKey, accounts: Map<string, AccountSet>): KeyInterner {
-    let live = 0;
-    for (const set of accounts.values()) live += set.count;
+  private internerFor(ledger: LedgerKey, accounts: Map<string, AccountSet>, incoming?: AccountSet): KeyInterner {
+    let live = incoming?.count ?? 0;
+    let keys = incoming?.keyCount ?? 0;
+    for (const set of accounts.values()) {
+      live += set.count;
+      keys += set.keyCount;
+    }
     let interner = this.interners.get(ledger.repoId);
-    if (!interner || interner.emailCount > 3 * live + 10_000) interner = new KeyInterner(live);
+    // sized for the ledger with the upload being recorded, so a fresh ledger's tables need not grow
+    if (!interner || interner.emailCount > 3 * live + 10_000) interner = new KeyInterner(live, undefined, keys);
     // The ledgers counted lately keep theirs (last used last); an idle ledger's tables are let go.
     this.interners.delete(ledger.repoId);
     this.interners.set(ledger.repoId, interner);
@@ -302,11 +314,15 @@ export class LedgerService implements Ledger {
     return interner;
   }
 
+  /** The identity hasher's 16-byte keys written straight into account sets, when it can (ledger/hmac.ts). */
+  private readonly keyWriter: KeyWriter | null;
+
   constructor(
     private readonly store: LedgerStore,
     private readonly identityKey: (normalizedEmail: string) => string,
     private readonly limits: LedgerServiceOptions,
   ) {
+    this.keyWriter = isKeyWriter(identityKey) ? identityKey : null;
     // 50 instances x 100,000 accounts take about 300 MB as account sets (their interned ids as much again).
     this.cache = new SizedCache(limits.cacheBytes ?? 768 * 2 ** 20, (set) => set.byteSize);
     this.memberCache = new SizedCache(limits.cacheAccounts ?? 2_000_000, (members) => members.length);
@@ -316,7 +332,8 @@ export class LedgerService implements Ledger {
   readonly replies: ReplyClaims;
 
   /** Every instance with its current accounts, and the cloud report, from the caches where their content hash still matches. */
-  private async readState(ledger: LedgerKey, tx: LedgerReader): Promise<LedgerState> {
+  /** `incoming`: accounts about to be recorded (the interner is sized for them too). */
+  private async readState(ledger: LedgerKey, tx: LedgerReader, incoming?: AccountSet): Promise<LedgerState> {
     const instances = await tx.instances();
     const accounts = new Map<string, AccountSet>();
     const missing = instances.filter((r) => {
@@ -339,7 +356,7 @@ export class LedgerService implements Ledger {
       }
       cloud = { record, members };
     }
-    return { instances, accounts, cloud, interner: this.internerFor(ledger, accounts) };
+    return { instances, accounts, cloud, interner: this.internerFor(ledger, accounts, incoming) };
   }
 
   /** `save`: the write that changed the ledger; it stores the seats for the next push (after a restart, or on another replica). */
@@ -382,13 +399,19 @@ export class LedgerService implements Ledger {
    * keys live on into the write.
    */
   private identify(input: UploadInput): Identified {
-    const read = readUploadIdentified(input.bytes, input.file, { maxBytes: this.limits.maxBytes }, this.identityKey);
+    const limits = { maxBytes: this.limits.maxBytes };
+    const writer = this.keyWriter;
+    const read = writer
+      ? readUploadWith(input.bytes, input.file, limits, (b) => readExportSet(b, input.file, limits, this.identityKey, writer))
+      : readUploadIdentified(input.bytes, input.file, limits, this.identityKey);
     if (read.kind === "cloud") {
       return read.result.ok ? { ok: true, cloud: read.result.report } : { ...read.result, cloud: true };
     }
     const parsed = read.result;
     if (!parsed.ok) return parsed;
     const { instance, warnings, accounts } = parsed.export;
+    // Read straight to a set: no login there holds an '@' (readExportSet leaves such a file to the ordinary way).
+    if (accounts instanceof AccountSet) return { ok: true, instance, warnings, accounts };
     // GHES logins cannot hold an '@', but a hand-made file could put an address there: such a login
     // is stored as its keyed hash (lower-cased, so login matching still works), never as written.
     for (const a of accounts) if (a.login.includes("@")) a.login = this.safeLogin(a.login);
@@ -443,7 +466,7 @@ export class LedgerService implements Ledger {
 
     const { instance, warnings } = parsed;
     // The compact form from here on (throws on a repeated user id, which would count someone twice).
-    const accounts = AccountSet.fromAccounts(parsed.accounts);
+    const accounts = parsed.accounts instanceof AccountSet ? parsed.accounts : AccountSet.fromAccounts(parsed.accounts);
     return this.store.write(ctx.ledger, async (tx): Promise<Written> => {
       const current = await tx.instance(instance.serverId);
       const earlier =
@@ -499,7 +522,7 @@ export class LedgerService implements Ledger {
         }
         return { result: { file: input.file, status: "refused", errors: [refusal], warnings } };
       }
-      const state = await this.readState(ctx.ledger, tx);
+      const state = await this.readState(ctx.ledger, tx, accounts);
       const seatsBefore = await this.seatsOf(state, ctx.options, tx);
       const previous = current ? (state.accounts.get(instance.serverId) ?? NO_ACCOUNTS) : null;
 

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { ReportKeys } from "../../src/domain/byte-keys.js";
-import { readExportFast, readExportIdentified, readExportInterned } from "../../src/domain/fast-read.js";
+import { readExportFast, readExportIdentified, readExportInterned, readExportSet } from "../../src/domain/fast-read.js";
+import { AccountSet } from "../../src/domain/account-set.js";
+import { createIdentityHasher } from "../../src/ledger/identity-key.js";
 import { accountsOf } from "../../src/domain/interned-report.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { MAX_ERRORS, readExport } from "../../src/domain/validate.js";
@@ -80,8 +82,28 @@ function sameIdentified(bytes: Uint8Array, file: string, limits: typeof LIMITS, 
     const expected = identifyAccounts(accounts, (e) => e).map((a) => (withSecondary ? a : { ...a, secondary: [] }));
     expect({ ...interned.export, accounts: accountsOf(interned.export, keys) }).toMatchObject({ file, instance, warnings, count: expected.length, accounts: expected });
   }
+  sameSet(bytes, file, limits, fast);
   // the one-pass path, not the fallback: ascending ids and no repeated key
   if (accounts.every((a, k) => k === 0 || a.userId > accounts[k - 1]!.userId)) identifiedInOnePass++;
+}
+
+/** Read straight to an account set (the ledger's path), keys by the identity hasher: the set of readExportIdentified's accounts. */
+const hmac = createIdentityHasher("test identity key");
+let setInOnePass = 0;
+function sameSet(bytes: Uint8Array, file: string, limits: typeof LIMITS, fast: ValidationResult): void {
+  const read = readExportSet(bytes, file, limits, hmac, hmac);
+  if (!fast.ok) {
+    expect(read).toStrictEqual(fast);
+    return;
+  }
+  const { instance, accounts, warnings } = fast.export;
+  const identified = identifyAccounts(accounts, hmac);
+  if (read.ok && read.export.accounts instanceof AccountSet) {
+    setInOnePass++;
+    expect(read.export).toStrictEqual({ file, instance, warnings, accounts: AccountSet.fromAccounts(identified) });
+  } else {
+    expect(read).toStrictEqual({ ok: true, export: { file, instance, accounts: identified, warnings } });
+  }
 }
 
 function files(dir: string): string[] {
@@ -267,6 +289,7 @@ describe("readExportFast agrees with readExport", () => {
     // the generator must exercise the fast path, not just the fallback
     expect(accepted).toBeGreaterThan(300);
     expect(identifiedInOnePass).toBeGreaterThan(100);
+    expect(setInOnePass).toBeGreaterThan(100);
   });
 
   it("on arbitrary JSON values", () => {
@@ -484,5 +507,40 @@ describe("hostile input", () => {
       errors: [{ file: "big.json", path: "users[999999].login", message: "expected a string, got a number" }],
       warnings: [{ file: "big.json", path: "users", message: expect.stringMatching(/^999999 accounts have no primary e-mail/) }],
     });
+  });
+});
+
+describe("readExportSet: an export straight to the ledger's account set", () => {
+  const doc = (users: unknown[]) => utf8(JSON.stringify({ version: 1, instance: { server_id: "s-1", host_name: "h.example" }, users }));
+  const check = (users: unknown[], oneRead: boolean) => {
+    const bytes = doc(users);
+    const fast = readExportFast(bytes, "t.json", LIMITS);
+    sameSet(bytes, "t.json", LIMITS, fast);
+    const read = readExportSet(bytes, "t.json", LIMITS, hmac, hmac);
+    expect(read.ok && read.export.accounts instanceof AccountSet).toBe(oneRead);
+  };
+
+  it("keys addresses by their normal form: case, spaces, escapes, non-ASCII, repeats across primary and secondary", () => {
+    check(
+      [
+        { user_id: 1, login: " Ann ", emails: [{ email: " A@X.example ", primary: true }, { email: "a@x.example", primary: false }, { email: "a@x.EXAMPLE", primary: true }] },
+        { user_id: 2, login: "b\u00f6b", emails: [{ email: "B\u00d6B@x.example", primary: true }, { email: "böb@x.example", primary: false }, { email: "\u212a@x", primary: false }, { email: "k@x", primary: false }] },
+        { user_id: 3, login: "Zoë", emails: [{ email: "   ", primary: true }, { email: "", primary: false }, { email: "z@x", primary: false }, { email: "z@x", primary: false }] },
+        { user_id: 4, login: "sus", suspended: true, emails: [{ email: "s@x", primary: true }] },
+        { user_id: 5, login: "at", suspended_at: "2020-01-01", emails: [{ email: "t@x", primary: true }] },
+        { user_id: 9, login: "long", emails: [{ email: "l".repeat(60) + "@X", primary: true }, { email: "\ud800@x", primary: false }, { email: "\udbff@x", primary: false }] },
+      ],
+      true,
+    );
+  });
+
+  it("leaves to the ordinary path a login holding an '@', an account of many addresses, repeated or unordered user_ids", () => {
+    check([{ user_id: 1, login: "a@x", emails: [{ email: "a@x", primary: true }] }], false);
+    check([{ user_id: 1, login: "a\u0040x", emails: [] }], false);
+    const many = Array.from({ length: 40 }, (_, j) => ({ email: `e${j % 20}@x`, primary: j % 3 === 0 }));
+    check([{ user_id: 1, login: "m", emails: many }], false);
+    check([{ user_id: 1, login: "m", emails: many.slice(0, 16) }], true);
+    check([{ user_id: 2, login: "b", emails: [] }, { user_id: 1, login: "a", emails: [] }], false);
+    check([{ user_id: 1, login: "b", emails: [{ email: "a@x", primary: true }] }, { user_id: 1, login: "a", emails: [{ email: "b@x", primary: false }] }], false);
   });
 });

@@ -39,4 +39,32 @@ describe("createHmacSha256", () => {
       { numRuns: 500 },
     );
   });
+
+  it("writes the first 16 bytes of the same digest into a pool, from text or from ASCII bytes lower-cased", () => {
+    const digest = (key: string, message: string) => createHmac("sha256", key).update(message, "utf8").digest().subarray(0, 16);
+    const ascii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 130 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 70 }), fc.oneof(ascii, fc.string({ unit: "binary", maxLength: 90 })), ascii, fc.nat(40), (key, text, bytesText, at) => {
+        const mac = createHmacSha256(key, 16);
+        const out = new Uint8Array(at + 16);
+        mac.textInto(text, out, at);
+        expect(Buffer.from(out.subarray(at))).toStrictEqual(digest(key, text));
+        expect(Buffer.from(out.subarray(at)).toString("base64url")).toBe(mac(text));
+        const b = Buffer.from("xx" + bytesText + "yy", "latin1");
+        mac.lowerAsciiInto(b, 2, b.length - 2, out, at);
+        expect(Buffer.from(out.subarray(at))).toStrictEqual(digest(key, bytesText.replace(/[A-Z]+/g, (s) => s.toLowerCase())));
+      }),
+      { numRuns: 500 },
+    );
+    // every length around the one-block limit (55 bytes)
+    const mac = createHmacSha256("k", 16);
+    const out = new Uint8Array(16);
+    for (let len = 0; len < 130; len++) {
+      const m = "Ab".repeat(len).slice(0, len);
+      mac.lowerAsciiInto(Buffer.from(m), 0, len, out, 0);
+      expect(Buffer.from(out)).toStrictEqual(digest("k", m.toLowerCase()));
+      mac.textInto(m, out, 0);
+      expect(Buffer.from(out)).toStrictEqual(digest("k", m));
+    }
+  });
 });

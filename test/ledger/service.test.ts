@@ -83,6 +83,39 @@ describe("LedgerService", () => {
     }
   });
 
+  it("records an export read straight to its account set as it records the same export read as account objects", async () => {
+    // A hasher without textInto/lowerAsciiInto takes the objects' path (as every export did before).
+    const hasher = createIdentityHasher("k");
+    const plainStore = await openStore("sqlite::memory:");
+    const plain = new LedgerService(plainStore, (e) => hasher(e), { maxBytes: 64 * 1024 });
+    const odd = [
+      { id: 1, login: "Mona", email: " MONA@Corp.Example ", others: ["mona@corp.example", "m\u00f6na@x.example", "M\u00d6NA@x.example"] },
+      { id: 2, login: "hubot@corp.example", email: "hubot@corp.example" }, // an '@' in a login: stored hashed
+      { id: 3, login: "Zoë", email: "zoë@x.example", others: ["", "   "] },
+      { id: 4, login: "gone", email: "gone@x.example", suspended: true },
+    ];
+    const uploads = [
+      { file: "a.json", bytes: exportJson("srv-1", "a.example", [...people(0, 5), ...odd.slice(0, 1), ...odd.slice(2).map((u) => ({ ...u, id: u.id + 10 }))].map((u, i) => ({ ...u, id: i + 1 }))), source },
+      { file: "b.json", bytes: exportJson("srv-2", "b.example", [...people(3, 5), ...odd].map((u, i) => ({ ...u, id: i + 1 }))), source },
+    ];
+    try {
+      const fast = await service.recordUploads(ctx(), uploads);
+      const slow = await plain.recordUploads(ctx(), uploads);
+      expect(fast.results).toStrictEqual(slow.results);
+      const untimed = (summary: typeof fast.summary) => ({
+        ...summary,
+        generatedAt: 0,
+        instances: summary.instances.map((r) => ({ ...r, firstUploadAt: 0, lastUploadAt: 0 })),
+      });
+      expect(untimed(fast.summary)).toStrictEqual(untimed(slow.summary));
+      expect(fast.summary.report.accounts).toBe(15);
+      const sets = (s: KyselyLedgerStore) => s.read(ledger, (tx) => tx.accountSets());
+      expect(await sets(store)).toStrictEqual(await sets(plainStore));
+    } finally {
+      await plainStore.close();
+    }
+  });
+
   it("checkUploads validates without recording anything", async () => {
     const results = await service.checkUploads([
       { file: "ok.json", bytes: exportJson("srv-1", "ghes.a", [...people(0, 3), { id: 99, login: "gone", suspended: true }]), source },
