@@ -44,9 +44,13 @@ export interface GhesMatching {
   /** E-mail key -> an account carrying it; login key -> the first account carrying it (-1: none). */
   readonly emailOwner: KeyLookup;
   readonly loginOwner: KeyLookup;
-  /** Without the logins option: accounts sharing a login as pairs [first carrier, other], and that login per pair. */
-  readonly sharedLogins: number[];
-  readonly sharedLoginKeys: string[];
+  /**
+   * Without the logins option: accounts sharing a login as pairs [first carrier, other]
+   * (sharedLogins[2p], sharedLogins[2p + 1]), and that login's key per pair (sharedLoginKey(p)),
+   * made only for the logins a count lists.
+   */
+  readonly sharedLogins: Int32Array;
+  readonly sharedLoginKey: (pair: number) => string;
   /** Per instance, accounts matched by no key. */
   readonly unmatched: number[];
   /** Each account's user_id and login as written, when the matching has them without making its lists (the offline report's); else the enterprise count reads lists. */
@@ -90,7 +94,7 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
   // for spotting possible savings (same login, different persons) in the same single pass.
   const loginOwner = new KeyTable(n);
   // option off: accounts sharing a login, as pairs [first, other], and that login (checked after unions)
-  const sharedLogins: number[] = [];
+  const shared = new SharedLogins();
   const sharedLoginKeys: string[] = [];
   const instanceOf = new Int32Array(n);
   const unmatched = new Array<number>(m).fill(0);
@@ -118,10 +122,7 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
         if (owner === -1) {
           // the first account with this login
         } else if (options.logins) union(idx, owner);
-        else {
-          sharedLogins.push(owner, idx);
-          sharedLoginKeys.push(login);
-        }
+        else shared.push(owner, idx, sharedLoginKeys.push(login) - 1);
         if (options.logins) identified = true;
       }
       if (!identified) unmatched[i]!++;
@@ -139,10 +140,45 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
     persons,
     emailOwner,
     loginOwner,
-    sharedLogins,
-    sharedLoginKeys,
+    sharedLogins: shared.pairs(),
+    sharedLoginKey: (p) => sharedLoginKeys[p]!,
     unmatched,
   };
+}
+
+/**
+ * Accounts sharing a login, as they are met: pairs [first carrier, other] and the login's id per
+ * pair, in typed arrays that double as they fill (a directory-shaped fleet makes a pair of nearly
+ * every account: no JS array of a million numbers, no string per pair).
+ */
+class SharedLogins {
+  private pairBuf = new Int32Array(64);
+  private loginBuf = new Int32Array(32);
+  count = 0;
+
+  push(first: number, other: number, login: number): void {
+    const c = this.count;
+    if (c === this.loginBuf.length) {
+      const pairs = new Int32Array(c * 4);
+      pairs.set(this.pairBuf);
+      this.pairBuf = pairs;
+      const logins = new Int32Array(c * 2);
+      logins.set(this.loginBuf);
+      this.loginBuf = logins;
+    }
+    this.pairBuf[2 * c] = first;
+    this.pairBuf[2 * c + 1] = other;
+    this.loginBuf[c] = login;
+    this.count = c + 1;
+  }
+
+  pairs(): Int32Array {
+    return this.pairBuf.subarray(0, 2 * this.count);
+  }
+
+  logins(): Int32Array {
+    return this.loginBuf.subarray(0, this.count);
+  }
 }
 
 /**
@@ -235,8 +271,7 @@ export function matchIds(
   const { union } = persons;
   const emailOwnerById = new Int32Array(interner.emailCount).fill(-1);
   const loginOwnerById = new Int32Array(interner.loginCount).fill(-1);
-  const sharedLogins: number[] = [];
-  const sharedLoginKeys: string[] = [];
+  const shared = new SharedLogins();
   const instanceOf = new Int32Array(n);
   const unmatched = new Array<number>(m).fill(0);
   const email = (id: number, idx: number): void => {
@@ -265,10 +300,7 @@ export function matchIds(
         const owner = loginOwnerById[l]!;
         if (owner === -1) loginOwnerById[l] = idx;
         else if (options.logins) union(idx, owner);
-        else {
-          sharedLogins.push(owner, idx);
-          sharedLoginKeys.push(interner.loginText(l));
-        }
+        else shared.push(owner, idx, l);
         if (options.logins) identified = true;
       }
       if (!identified) unmatched[i]!++;
@@ -276,6 +308,7 @@ export function matchIds(
       idx++;
     }
   }
+  const loginIds = shared.logins();
   return {
     instances,
     options: { allEmails: options.allEmails, logins: options.logins },
@@ -285,8 +318,9 @@ export function matchIds(
     persons,
     emailOwner: lookup(emailOwnerById, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner)),
     loginOwner: lookup(loginOwnerById, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner)),
-    sharedLogins,
-    sharedLoginKeys,
+    sharedLogins: shared.pairs(),
+    // the login's text only for the logins a count lists (possibleSavings)
+    sharedLoginKey: (p) => interner.loginText(loginIds[p]!),
     unmatched,
   };
 }
@@ -298,7 +332,7 @@ export function matchIds(
 export function countUsage(instances: InstanceAccounts[], options: MatchOptions, matching?: GhesMatching): UsageReport {
   const matched = matchingFor(instances, options, matching);
   // Accounts per instance from instanceOf, not lists[i].length: a ledger's matching makes no lists (matchAccountSets).
-  const { merged, n, instanceOf, sharedLogins, sharedLoginKeys, unmatched } = matched;
+  const { merged, n, instanceOf, sharedLogins, sharedLoginKey, unmatched } = matched;
   const { parent, find } = matched.persons;
   const m = merged.length;
   const sizes = new Int32Array(m);
@@ -336,7 +370,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
     overlaps: [] as Overlap[],
     spans: [...spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
-    possibleSavings: possibleSavings(sharedLogins, sharedLoginKeys, instanceOf, root),
+    possibleSavings: possibleSavings(sharedLogins, sharedLoginKey, instanceOf, root),
     options: { allEmails: options.allEmails, logins: options.logins },
   };
   // Every pair is listed only when asked for: one person on 2,000 instances makes 2 million pairs,
@@ -557,44 +591,44 @@ function sameList(lists: Int32Array, a: number, ka: number, b: number, kb: numbe
  * grouped by their first carrier with a counting sort into flat integer arrays: no Set or Map per
  * login (a directory-shaped fleet repeats nearly every login).
  */
-function possibleSavings(shared: number[], keys: string[], instanceOf: Int32Array, root: Int32Array): PossibleSaving[] {
-  const pairs = keys.length;
+function possibleSavings(shared: Int32Array, loginOf: (pair: number) => string, instanceOf: Int32Array, root: Int32Array): PossibleSaving[] {
+  const pairs = shared.length >> 1;
   if (pairs === 0) return [];
   const bySeats = new Map<number, string[]>();
   const n = root.length;
+  // Counting sort of the pairs by first carrier, filled backwards so that afterwards first's pairs
+  // are byPair[start[first] .. start[first + 1]), in pair order (pairs come in account order, so
+  // each group's carriers are in account, and instance, order).
   const start = new Int32Array(n + 1);
-  for (let p = 0; p < pairs; p++) start[shared[2 * p]! + 1]!++;
+  for (let p = 0; p < pairs; p++) start[shared[2 * p]!]!++;
   for (let a = 0; a < n; a++) start[a + 1]! += start[a]!;
-  const fill = start.slice(0, n);
-  const others = new Int32Array(pairs);
-  const keyOf = new Int32Array(n);
-  // pairs come in account order, so each group's carriers are in account (and instance) order
-  for (let p = 0; p < pairs; p++) {
-    const first = shared[2 * p]!;
-    others[fill[first]!++] = shared[2 * p + 1]!;
-    keyOf[first] = p;
-  }
-  let scratch = new Int32Array(16);
+  const byPair = new Int32Array(pairs);
+  for (let p = pairs - 1; p >= 0; p--) byPair[--start[shared[2 * p]!]!] = p;
+  // persons of a group counted by marking their roots with a stamp of the group's own (first + 1)
+  const seen = new Int32Array(n);
   for (let first = 0; first < n; first++) {
     const from = start[first]!;
     const to = start[first + 1]!;
     if (from === to) continue;
     // accounts are visited instance by instance: the last carrier is on another instance or none is
-    if (instanceOf[others[to - 1]!] === instanceOf[first]) continue;
+    if (instanceOf[shared[2 * byPair[to - 1]! + 1]!] === instanceOf[first]) continue;
     const r0 = root[first]!;
-    let p = from;
-    while (p < to && root[others[p]!] === r0) p++;
-    if (p === to) continue; // one person
-    const k = to - from + 1;
-    if (scratch.length < k) scratch = new Int32Array(k * 2);
-    scratch[0] = r0;
-    for (let q = from; q < to; q++) scratch[q - from + 1] = root[others[q]!]!;
-    const roots = scratch.subarray(0, k).sort();
+    let q = from;
+    while (q < to && root[shared[2 * byPair[q]! + 1]!] === r0) q++;
+    if (q === to) continue; // one person
+    const stamp = first + 1;
+    seen[r0] = stamp;
     let persons = 1;
-    for (let q = 1; q < k; q++) if (roots[q] !== roots[q - 1]) persons++;
+    for (; q < to; q++) {
+      const r = root[shared[2 * byPair[q]! + 1]!]!;
+      if (seen[r] !== stamp) {
+        seen[r] = stamp;
+        persons++;
+      }
+    }
     let logins = bySeats.get(persons - 1);
     if (!logins) bySeats.set(persons - 1, (logins = []));
-    logins.push(keys[keyOf[first]!]!);
+    logins.push(loginOf(byPair[from]!));
   }
   // Seats descending, then login: each login once, so a native sort of plain strings per seat count
   // (default sort order is code-unit order, as compareText) instead of a comparator over objects.

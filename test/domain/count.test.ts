@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
-import { countUsage, latestPerInstance, overlapsAmong } from "../../src/domain/count.js";
+import { countUsage, latestPerInstance, matchGhes, overlapsAmong } from "../../src/domain/count.js";
+import { KeyInterner } from "../../src/domain/key-ids.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { toContractJson } from "../../src/domain/report-json.js";
 import { DEFAULT_MATCH_OPTIONS, type Account, type IdentifiedAccount, type InstanceAccounts, type MatchOptions } from "../../src/domain/types.js";
@@ -356,6 +357,18 @@ describe("countUsage: properties", () => {
         expect(countUsage(insts, options)).toEqual(referenceCount(insts, options));
       }),
     );
+  });
+
+  it("gives the reference's possible savings for many shared logins, over strings and over interned ids (the pair buffers grow)", () => {
+    for (const [m, size, logins, emails] of [[3, 150, 100, 40], [5, 300, 50, 400], [34, 20, 30, 60]] as const) {
+      const insts = Array.from({ length: m }, (_, s) =>
+        instance(`s${s}`, `h${s}`, Array.from({ length: size }, (_, j): [number, string, string[]] => [j + 1, `U${(j * 7 + s * 3) % logins}`, [`e${(j * 13 + s * 5) % emails}@x`]])),
+      );
+      const expected = referenceCount(insts, DEFAULT_MATCH_OPTIONS);
+      expect(expected.possibleSavings.length).toBeGreaterThan(10);
+      expect(countUsage(insts, DEFAULT_MATCH_OPTIONS)).toEqual(expected);
+      expect(countUsage(insts, DEFAULT_MATCH_OPTIONS, matchGhes(insts, DEFAULT_MATCH_OPTIONS, new KeyInterner()))).toEqual(expected);
+    }
   });
 
   it("gives the reference's whole report with more than 30 instances (the list grouping)", () => {

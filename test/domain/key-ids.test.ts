@@ -51,7 +51,8 @@ function decisions(g: GhesMatching) {
     if (!smallest.has(r)) smallest.set(r, i);
     person.push(smallest.get(r)!);
   }
-  return { person, sharedLogins: g.sharedLogins, sharedLoginKeys: g.sharedLoginKeys, unmatched: g.unmatched, instanceOf: [...g.instanceOf] };
+  const sharedLoginKeys = Array.from({ length: g.sharedLogins.length / 2 }, (_, p) => g.sharedLoginKey(p));
+  return { person, sharedLogins: [...g.sharedLogins], sharedLoginKeys, unmatched: g.unmatched, instanceOf: [...g.instanceOf] };
 }
 
 function same(instances: InstanceAccounts[], options: MatchOptions, interner: KeyInterner, cloud: CloudReport): void {
