@@ -302,7 +302,7 @@ class Reader {
         break;
       }
     }
-    if (found === -1 && this.interning !== null) this.noteOtherKey(start, len);
+    if (found === -1 && (this.interning !== null || this.sets !== null)) this.noteOtherKey(start, len);
     if (this.peek() !== B.Colon) throw SYNTAX;
     this.i++;
     return found;
@@ -326,7 +326,7 @@ class Reader {
     }
   }
 
-  /** Interning: the document has a key that readUpload's recognition of a GHEC report looks at (noteOtherKey). */
+  /** Interning or reading to a set: the document has a key that readUpload's recognition of a GHEC report looks at (noteOtherKey). */
   cloudish = false;
 
   /** After a member: past a comma (true, another member follows) or the closing brace (false). */
@@ -1459,17 +1459,46 @@ export function readExportSet(
     raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   }
   if (!isUtf8(raw)) return viaAccounts();
+  const set = readSetOnce(raw, file, writer, false);
+  return set ? { ok: true, export: set } : viaAccounts();
+}
+
+/** The single pass of readExportSet over raw (gunzipped) bytes: null unless it takes the export (`plain`: and it has no key by which readUpload would take it for a GHEC report). */
+function readSetOnce(raw: Buffer, file: string, writer: KeyWriter, plain: boolean): SetExport | null {
   const builder = new SetBuilder(writer);
   const r = new Reader(raw, file, null, null, builder);
   try {
-    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0) {
+    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0 || (plain && r.cloudish)) {
       r.discard();
-      return viaAccounts();
+      return null;
     }
   } catch (e) {
     if (e !== SYNTAX) throw e;
     r.discard();
-    return viaAccounts();
+    return null;
   }
-  return { ok: true, export: { file, instance: r.instance as InstanceInfo, warnings: r.warnings(), accounts: builder.build() } };
+  return { file, instance: r.instance as InstanceInfo, warnings: r.warnings(), accounts: builder.build() };
+}
+
+/**
+ * readExportSet's single pass alone, for the usual export (as readPlainExportInterned for the
+ * report): null (read the file the ordinary way, readUpload) unless it takes the export in one pass
+ * and the export has no key by which readUpload would take it for a GHEC report. So the push
+ * recognizes an export without searching its bytes for the cloud report's key names first.
+ */
+export function readPlainExportSet(bytes: Uint8Array, file: string, limits: ReadLimits, writer: KeyWriter): SetExport | null {
+  let raw: Buffer;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
+    } catch {
+      return null;
+    }
+  } else if (bytes.length > limits.maxBytes) {
+    return null;
+  } else {
+    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  if (!isUtf8(raw)) return null;
+  return readSetOnce(raw, file, writer, true);
 }

@@ -4,8 +4,8 @@
 import { ReplyClaims, type ReplyClaimOptions } from "./reply-claims.js";
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
-import { readUpload, readUploadIdentified, readUploadWith, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
-import { readExportSet, type KeyWriter } from "../domain/fast-read.js";
+import { isCsvName, readUpload, readUploadIdentified, readUploadWith, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
+import { readExportSet, readPlainExportSet, type KeyWriter } from "../domain/fast-read.js";
 import { accountChanges, AccountSet, instanceWithSet } from "../domain/account-set.js";
 import { countUsage, matchAccountSets } from "../domain/count.js";
 import { KeyInterner } from "../domain/key-ids.js";
@@ -401,6 +401,9 @@ export class LedgerService implements Ledger {
   private identify(input: UploadInput): Identified {
     const limits = { maxBytes: this.limits.maxBytes };
     const writer = this.keyWriter;
+    // The usual export in one pass; anything else (a cloud report, an invalid or unusual export) as readUpload reads it.
+    const plain = writer && !isCsvName(input.file) ? readPlainExportSet(input.bytes, input.file, limits, writer) : null;
+    if (plain) return { ok: true, instance: plain.instance, warnings: plain.warnings, accounts: plain.accounts };
     const read = writer
       ? readUploadWith(input.bytes, input.file, limits, (b) => readExportSet(b, input.file, limits, this.identityKey, writer))
       : readUploadIdentified(input.bytes, input.file, limits, this.identityKey);

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { ReportKeys } from "../../src/domain/byte-keys.js";
-import { readExportFast, readExportIdentified, readExportInterned, readExportSet } from "../../src/domain/fast-read.js";
+import { readExportFast, readExportIdentified, readExportInterned, readExportSet, readPlainExportSet } from "../../src/domain/fast-read.js";
+import { readUpload } from "../../src/domain/cloud-report.js";
 import { AccountSet } from "../../src/domain/account-set.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
 import { accountsOf } from "../../src/domain/interned-report.js";
@@ -92,6 +93,12 @@ const hmac = createIdentityHasher("test identity key");
 let setInOnePass = 0;
 function sameSet(bytes: Uint8Array, file: string, limits: typeof LIMITS, fast: ValidationResult): void {
   const read = readExportSet(bytes, file, limits, hmac, hmac);
+  // The push's first try: the same set, and only for a file readUpload takes for an export.
+  const plain = readPlainExportSet(bytes, file, limits, hmac);
+  if (plain !== null) {
+    expect(read).toStrictEqual({ ok: true, export: plain });
+    expect(readUpload(bytes, file, limits).kind).toBe("export");
+  }
   if (!fast.ok) {
     expect(read).toStrictEqual(fast);
     return;
@@ -532,6 +539,21 @@ describe("readExportSet: an export straight to the ledger's account set", () => 
       ],
       true,
     );
+  });
+
+  it("leaves a document with a cloud report's keys to readUpload's recognition, wherever they are", () => {
+    const head = '{"version":1,"instance":{"server_id":"s","host_name":"h"},';
+    const plain = (t: string) => readPlainExportSet(utf8(t), "t.json", LIMITS, hmac);
+    expect(plain(head + '"users":[{"user_id":1,"login":"total_seats_consumed","emails":[{"email":"github_com_login","primary":true}]}]}')).not.toBeNull();
+    for (const t of [
+      head + '"users":[{"user_id":1,"login":"a","github_com_login":"a"}]}',
+      head + '"users":[{"user_id":1,"login":"a","github\\u005fcom_user":"a"}]}',
+      head + '"total_seats_consumed":3,"users":[]}',
+      head + '"x":{"y":[{"github_com_login":1}]},"users":[]}',
+    ]) {
+      expect(plain(t)).toBeNull();
+      expect(readExportSet(utf8(t), "t.json", LIMITS, hmac, hmac).ok).toBe(true); // still an export to readExportSet
+    }
   });
 
   it("leaves to the ordinary path a login holding an '@', an account of many addresses, repeated or unordered user_ids", () => {
