@@ -46,11 +46,14 @@ export interface GhesMatching {
   readonly loginOwner: KeyLookup;
   /**
    * Without the logins option: accounts sharing a login as pairs [first carrier, other]
-   * (sharedLogins[2p], sharedLogins[2p + 1]), and that login's key per pair (sharedLoginKey(p)),
-   * made only for the logins a count lists.
+   * (sharedLogins[2p], sharedLogins[2p + 1]), and that login's id per pair (sharedLoginIds[p],
+   * below sharedLoginCount; one id per login); sharedLoginKey(id) makes its key, only for the
+   * logins a count lists.
    */
   readonly sharedLogins: Int32Array;
-  readonly sharedLoginKey: (pair: number) => string;
+  readonly sharedLoginIds: Int32Array;
+  readonly sharedLoginCount: number;
+  readonly sharedLoginKey: (id: number) => string;
   /** Per instance, accounts matched by no key. */
   readonly unmatched: number[];
   /** Each account's user_id and login as written, when the matching has them without making its lists (the offline report's); else the enterprise count reads lists. */
@@ -95,7 +98,9 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
   const loginOwner = new KeyTable(n);
   // option off: accounts sharing a login, as pairs [first, other], and that login (checked after unions)
   const shared = new SharedLogins();
+  // a shared login's id: numbered as first shared, through its first carrier (slot: id + 1)
   const sharedLoginKeys: string[] = [];
+  const sharedSlot = new Int32Array(n);
   const instanceOf = new Int32Array(n);
   const unmatched = new Array<number>(m).fill(0);
   let idx = 0;
@@ -122,7 +127,10 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
         if (owner === -1) {
           // the first account with this login
         } else if (options.logins) union(idx, owner);
-        else shared.push(owner, idx, sharedLoginKeys.push(login) - 1);
+        else {
+          if (sharedSlot[owner] === 0) sharedSlot[owner] = sharedLoginKeys.push(login);
+          shared.push(owner, idx, sharedSlot[owner]! - 1);
+        }
         if (options.logins) identified = true;
       }
       if (!identified) unmatched[i]!++;
@@ -141,7 +149,9 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
     emailOwner,
     loginOwner,
     sharedLogins: shared.pairs(),
-    sharedLoginKey: (p) => sharedLoginKeys[p]!,
+    sharedLoginIds: shared.logins(),
+    sharedLoginCount: sharedLoginKeys.length,
+    sharedLoginKey: (id) => sharedLoginKeys[id]!,
     unmatched,
   };
 }
@@ -308,7 +318,7 @@ export function matchIds(
       idx++;
     }
   }
-  const loginIds = shared.logins();
+  const loginCount = interner.loginCount;
   return {
     instances,
     options: { allEmails: options.allEmails, logins: options.logins },
@@ -319,8 +329,10 @@ export function matchIds(
     emailOwner: lookup(emailOwnerById, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner)),
     loginOwner: lookup(loginOwnerById, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner)),
     sharedLogins: shared.pairs(),
+    sharedLoginIds: shared.logins(),
+    sharedLoginCount: loginCount,
     // the login's text only for the logins a count lists (possibleSavings)
-    sharedLoginKey: (p) => interner.loginText(loginIds[p]!),
+    sharedLoginKey: (id) => interner.loginText(id),
     unmatched,
   };
 }
@@ -332,7 +344,7 @@ export function matchIds(
 export function countUsage(instances: InstanceAccounts[], options: MatchOptions, matching?: GhesMatching): UsageReport {
   const matched = matchingFor(instances, options, matching);
   // Accounts per instance from instanceOf, not lists[i].length: a ledger's matching makes no lists (matchAccountSets).
-  const { merged, n, instanceOf, sharedLogins, sharedLoginKey, unmatched } = matched;
+  const { merged, n, instanceOf, unmatched } = matched;
   const { parent, find } = matched.persons;
   const m = merged.length;
   const sizes = new Int32Array(m);
@@ -370,7 +382,7 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
     overlaps: [] as Overlap[],
     spans: [...spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
-    possibleSavings: possibleSavings(sharedLogins, sharedLoginKey, instanceOf, root),
+    possibleSavings: possibleSavings(matched, root),
     options: { allEmails: options.allEmails, logins: options.logins },
   };
   // Every pair is listed only when asked for: one person on 2,000 instances makes 2 million pairs,
@@ -588,47 +600,53 @@ function sameList(lists: Int32Array, a: number, ka: number, b: number, kb: numbe
  * Logins carried by two or more persons on different instances: probably one person whom e-mail
  * matching missed. Empty with the logins option (equal logins are then matched). Every account
  * carrying a repeated login is in a pair [first carrier, it], so the pairs alone suffice. Pairs are
- * grouped by their first carrier with a counting sort into flat integer arrays: no Set or Map per
- * login (a directory-shaped fleet repeats nearly every login).
+ * grouped by login id with a counting sort into flat integer arrays (the ids' table, unlike one
+ * indexed by account, stays in cache): no Set or Map per login (a directory-shaped fleet repeats
+ * nearly every login).
  */
-function possibleSavings(shared: Int32Array, loginOf: (pair: number) => string, instanceOf: Int32Array, root: Int32Array): PossibleSaving[] {
-  const pairs = shared.length >> 1;
+function possibleSavings(matched: GhesMatching, root: Int32Array): PossibleSaving[] {
+  const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, instanceOf } = matched;
+  const pairs = loginIds.length;
   if (pairs === 0) return [];
   const bySeats = new Map<number, string[]>();
-  const n = root.length;
-  // Counting sort of the pairs by first carrier, filled backwards so that afterwards first's pairs
-  // are byPair[start[first] .. start[first + 1]), in pair order (pairs come in account order, so
-  // each group's carriers are in account, and instance, order).
-  const start = new Int32Array(n + 1);
-  for (let p = 0; p < pairs; p++) start[shared[2 * p]!]!++;
-  for (let a = 0; a < n; a++) start[a + 1]! += start[a]!;
-  const byPair = new Int32Array(pairs);
-  for (let p = pairs - 1; p >= 0; p--) byPair[--start[shared[2 * p]!]!] = p;
-  // persons of a group counted by marking their roots with a stamp of the group's own (first + 1)
-  const seen = new Int32Array(n);
-  for (let first = 0; first < n; first++) {
-    const from = start[first]!;
-    const to = start[first + 1]!;
+  // Filled backwards, so that afterwards login g's other carriers are others[start[g] .. start[g + 1])
+  // in pair order (pairs come in account order, so in account, and instance, order).
+  const start = new Int32Array(logins + 1);
+  for (let p = 0; p < pairs; p++) start[loginIds[p]!]!++;
+  for (let g = 0; g < logins; g++) start[g + 1]! += start[g]!;
+  const others = new Int32Array(pairs);
+  const firstOf = new Int32Array(logins);
+  for (let p = pairs - 1; p >= 0; p--) {
+    const g = loginIds[p]!;
+    others[--start[g]!] = shared[2 * p + 1]!;
+    firstOf[g] = shared[2 * p]!;
+  }
+  // persons of a login counted by marking their roots with a stamp of the login's own (g + 1)
+  const seen = new Int32Array(root.length);
+  for (let g = 0; g < logins; g++) {
+    const from = start[g]!;
+    const to = start[g + 1]!;
     if (from === to) continue;
+    const first = firstOf[g]!;
     // accounts are visited instance by instance: the last carrier is on another instance or none is
-    if (instanceOf[shared[2 * byPair[to - 1]! + 1]!] === instanceOf[first]) continue;
+    if (instanceOf[others[to - 1]!] === instanceOf[first]) continue;
     const r0 = root[first]!;
     let q = from;
-    while (q < to && root[shared[2 * byPair[q]! + 1]!] === r0) q++;
+    while (q < to && root[others[q]!] === r0) q++;
     if (q === to) continue; // one person
-    const stamp = first + 1;
+    const stamp = g + 1;
     seen[r0] = stamp;
     let persons = 1;
     for (; q < to; q++) {
-      const r = root[shared[2 * byPair[q]! + 1]!]!;
+      const r = root[others[q]!]!;
       if (seen[r] !== stamp) {
         seen[r] = stamp;
         persons++;
       }
     }
-    let logins = bySeats.get(persons - 1);
-    if (!logins) bySeats.set(persons - 1, (logins = []));
-    logins.push(loginOf(byPair[from]!));
+    let list = bySeats.get(persons - 1);
+    if (!list) bySeats.set(persons - 1, (list = []));
+    list.push(sharedLoginKey(g));
   }
   // Seats descending, then login: each login once, so a native sort of plain strings per seat count
   // (default sort order is code-unit order, as compareText) instead of a comparator over objects.

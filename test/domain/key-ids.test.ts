@@ -51,7 +51,7 @@ function decisions(g: GhesMatching) {
     if (!smallest.has(r)) smallest.set(r, i);
     person.push(smallest.get(r)!);
   }
-  const sharedLoginKeys = Array.from({ length: g.sharedLogins.length / 2 }, (_, p) => g.sharedLoginKey(p));
+  const sharedLoginKeys = [...g.sharedLoginIds].map((id) => g.sharedLoginKey(id));
   return { person, sharedLogins: [...g.sharedLogins], sharedLoginKeys, unmatched: g.unmatched, instanceOf: [...g.instanceOf] };
 }
 
