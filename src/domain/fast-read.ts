@@ -1262,13 +1262,17 @@ export interface KeyWriter {
 
 /** A growable pool of 16-byte keys, as int32 words and their bytes. */
 class KeyPool {
-  words = new Int32Array(4096);
-  bytes = new Uint8Array(this.words.buffer);
+  words: Int32Array;
+  bytes: Uint8Array;
   n = 0;
+  constructor(keys: number) {
+    this.words = new Int32Array(4 * keys);
+    this.bytes = new Uint8Array(this.words.buffer);
+  }
   /** Room for one more key at n. */
   room(): void {
     if (4 * this.n + 4 > this.words.length) {
-      const bigger = new Int32Array(this.words.length * 2);
+      const bigger = new Int32Array(Math.max(64, this.words.length * 2));
       bigger.set(this.words);
       this.words = bigger;
       this.bytes = new Uint8Array(bigger.buffer);
@@ -1291,20 +1295,32 @@ class KeyPool {
  * login holding an '@', which the ledger stores as a hash (its own rule, on account objects).
  */
 class SetBuilder {
-  private userIds = new Float64Array(1024);
+  private userIds: Float64Array;
   private count = 0;
-  private readonly loginStart = new Ints();
-  private readonly primaryStart = new Ints();
-  private readonly secondaryStart = new Ints();
-  private readonly primary = new KeyPool();
-  private readonly secondary = new KeyPool();
+  private readonly loginStart: Ints;
+  private readonly primaryStart: Ints;
+  private readonly secondaryStart: Ints;
+  private readonly primary: KeyPool;
+  private readonly secondary: KeyPool;
   /** Logins: ASCII bytes not yet made text, and the text before them. */
-  private loginBytes = new Uint8Array(4096);
+  private loginBytes: Uint8Array;
   private loginUsed = 0;
   private loginPieces: string[] = [];
   private loginLength = 0;
 
-  constructor(private readonly writer: KeyWriter) {
+  /** `accounts`: about how many the file holds (the arrays grow past it). */
+  constructor(
+    private readonly writer: KeyWriter,
+    accounts: number,
+  ) {
+    // sized once, so that growing leaves no garbage behind at the push's peak
+    this.userIds = new Float64Array(accounts);
+    this.loginStart = new Ints(accounts + 1);
+    this.primaryStart = new Ints(accounts + 1);
+    this.secondaryStart = new Ints(accounts + 1);
+    this.primary = new KeyPool(accounts);
+    this.secondary = new KeyPool(accounts >> 2);
+    this.loginBytes = new Uint8Array(16 * accounts);
     this.reset();
   }
 
@@ -1465,7 +1481,8 @@ export function readExportSet(
 
 /** The single pass of readExportSet over raw (gunzipped) bytes: null unless it takes the export (`plain`: and it has no key by which readUpload would take it for a GHEC report). */
 function readSetOnce(raw: Buffer, file: string, writer: KeyWriter, plain: boolean): SetExport | null {
-  const builder = new SetBuilder(writer);
+  // The usual export takes about 200 bytes an account (user_id, login, an e-mail and its flag, punctuation); a denser one grows the arrays.
+  const builder = new SetBuilder(writer, Math.max(1024, Math.ceil(raw.length / 160)));
   const r = new Reader(raw, file, null, null, builder);
   try {
     if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0 || (plain && r.cloudish)) {
