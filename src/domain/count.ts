@@ -406,7 +406,7 @@ interface Tally {
   exclusive: number[];
   members: Int32Array;
   start: Int32Array;
-  people: number[];
+  people: Int32Array;
 }
 
 const GROUPS = Symbol("overlap groups");
@@ -488,26 +488,105 @@ function groupByMask(n: number, m: number, parent: Int32Array, root: Int32Array,
   for (let a = 0; a < n; a++) mask[root[a]!]! |= 1 << instanceOf[a]!;
   const exclusive = new Array<number>(m).fill(0);
   let seats = 0;
-  const multi = new Map<number, number>(); // mask -> persons, for masks of 2+ instances
+  // mask -> group, for masks of 2+ instances (group.key: the mask)
+  const groups = new GroupTable();
   for (let r = 0; r < n; r++) {
     if (parent[r] !== r) continue;
     seats++;
     const bits = mask[r]!;
-    if ((bits & (bits - 1)) === 0) exclusive[31 - Math.clz32(bits)]!++;
-    else multi.set(bits, (multi.get(bits) ?? 0) + 1);
+    if ((bits & (bits - 1)) === 0) {
+      exclusive[31 - Math.clz32(bits)]!++;
+      continue;
+    }
+    const h = GroupTable.hashOf(bits ^ LIST_SEED);
+    let s = groups.slotOf(h);
+    let g = -1;
+    for (let v = groups.slots[s]!; v !== 0; v = groups.slots[s]!) {
+      if (groups.key[v - 1] === bits) {
+        g = v - 1;
+        break;
+      }
+      s = (s + 1) & groups.mask;
+    }
+    if (g !== -1) groups.people[g]!++;
+    else groups.add(s, h, bits, 0);
   }
+  const count = groups.count;
   let total = 0;
-  for (const bits of multi.keys()) total += popcount(bits);
+  for (let g = 0; g < count; g++) total += popcount(groups.key[g]!);
   const members = new Int32Array(total);
-  const start = new Int32Array(multi.size + 1);
-  const people: number[] = [];
+  const start = new Int32Array(count + 1);
   let p = 0;
-  for (const [bits, count] of multi) {
+  for (let g = 0; g < count; g++) {
+    const bits = groups.key[g]!;
     for (let i = 0; i < m; i++) if (bits & (1 << i)) members[p++] = i;
-    people.push(count);
-    start[people.length] = p;
+    start[g + 1] = p;
   }
-  return { seats, exclusive, members, start, people };
+  return { seats, exclusive, members, start, people: groups.people.slice(0, count) };
+}
+
+/**
+ * Groups of persons keyed by a 32-bit hash (seeded: which persons share which instances is up to
+ * uploaders), open addressing over group numbers at most half full; callers probe from slotOf(h)
+ * comparing their keys, and add at the empty slot they stop at. key/length: per group, the
+ * caller's (a mask; or the offset and length of a list).
+ */
+class GroupTable {
+  slots: Int32Array = new Int32Array(64); // group + 1; 0: empty
+  mask = 63;
+  hash: Int32Array = new Int32Array(16);
+  key: Int32Array = new Int32Array(16);
+  length: Int32Array = new Int32Array(16);
+  people: Int32Array = new Int32Array(16);
+  count = 0;
+
+  slotOf(h: number): number {
+    return h & this.mask;
+  }
+
+  /** The hash of a group's key as the table probes by (see maskGroupHashesForTests). */
+  static hashOf(x: number): number {
+    return mix32(x) & groupHashMask;
+  }
+
+  /** A new group of one person at empty slot s (where a probe for h stopped). */
+  add(s: number, h: number, key: number, length: number): void {
+    const g = this.count;
+    if (g === this.hash.length) {
+      this.hash = grow(this.hash);
+      this.key = grow(this.key);
+      this.length = grow(this.length);
+      this.people = grow(this.people);
+    }
+    this.hash[g] = h;
+    this.key[g] = key;
+    this.length[g] = length;
+    this.people[g] = 1;
+    this.slots[s] = g + 1;
+    this.count = g + 1;
+    if (2 * this.count > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      this.mask = this.slots.length - 1;
+      for (let k = 0; k < this.count; k++) {
+        let t = this.hash[k]! & this.mask;
+        while (this.slots[t] !== 0) t = (t + 1) & this.mask;
+        this.slots[t] = k + 1;
+      }
+    }
+  }
+}
+
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** murmur3's finalizer: every bit of x moves every bit of the hash. */
+function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return x ^ (x >>> 16);
 }
 
 function popcount(x: number): number {
@@ -555,36 +634,38 @@ function groupByList(n: number, m: number, parent: Int32Array, root: Int32Array,
   }
 
   // Equal lists -> one group. Keyed by a hash of the list; equal hashes are compared element-wise.
-  const firstWithHash = new Map<number, number>();
-  const nextWithHash: number[] = [];
-  const groupAt: number[] = []; // offset in `lists` of each group's list
-  const groupLength: number[] = [];
-  const people: number[] = [];
+  const groups = new GroupTable();
   for (let r = 0; r < n; r++) {
     const o = offset[r]!;
     if (parent[r] !== r || o === -1) continue;
     const k = spanned[r]!;
     let h = LIST_SEED ^ k;
     for (let p = o; p < o + k; p++) h = Math.imul(h ^ lists[p]!, 0x01000193);
-    h ^= h >>> 15;
-    let g = firstWithHash.get(h) ?? -1;
-    while (g !== -1 && !sameList(lists, groupAt[g]!, groupLength[g]!, o, k)) g = nextWithHash[g]!;
-    if (g !== -1) {
-      people[g]!++;
-      continue;
+    h = GroupTable.hashOf(h);
+    let s = groups.slotOf(h);
+    let g = -1;
+    for (let v = groups.slots[s]!; v !== 0; v = groups.slots[s]!) {
+      if (groups.hash[v - 1] === h && sameList(lists, groups.key[v - 1]!, groups.length[v - 1]!, o, k)) {
+        g = v - 1;
+        break;
+      }
+      s = (s + 1) & groups.mask;
     }
-    g = people.length;
-    nextWithHash.push(firstWithHash.get(h) ?? -1);
-    firstWithHash.set(h, g);
-    groupAt.push(o);
-    groupLength.push(k);
-    people.push(1);
+    if (g !== -1) groups.people[g]!++;
+    else groups.add(s, h, o, k);
   }
-  const start = new Int32Array(people.length + 1);
-  for (let g = 0; g < people.length; g++) start[g + 1] = start[g]! + groupLength[g]!;
-  const members = new Int32Array(start[people.length]!);
-  for (let g = 0; g < people.length; g++) members.set(lists.subarray(groupAt[g]!, groupAt[g]! + groupLength[g]!), start[g]!);
-  return { seats, exclusive, members, start, people };
+  const count = groups.count;
+  const start = new Int32Array(count + 1);
+  for (let g = 0; g < count; g++) start[g + 1] = start[g]! + groups.length[g]!;
+  const members = new Int32Array(start[count]!);
+  for (let g = 0; g < count; g++) members.set(lists.subarray(groups.key[g]!, groups.key[g]! + groups.length[g]!), start[g]!);
+  return { seats, exclusive, members, start, people: groups.people.slice(0, count) };
+}
+
+/** Tests only: group hashes are masked with this (e.g. 3: four hash values, so that groups' keys are compared on equal hashes). */
+let groupHashMask = -1;
+export function maskGroupHashesForTests(mask: number): void {
+  groupHashMask = mask;
 }
 
 // Which persons share which instances is up to uploaders too: the list hash is seeded like the key table's.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
-import { countUsage, latestPerInstance, matchGhes, overlapsAmong } from "../../src/domain/count.js";
+import { countUsage, latestPerInstance, maskGroupHashesForTests, matchGhes, overlapsAmong } from "../../src/domain/count.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { toContractJson } from "../../src/domain/report-json.js";
@@ -368,6 +368,27 @@ describe("countUsage: properties", () => {
       expect(expected.possibleSavings.length).toBeGreaterThan(10);
       expect(countUsage(insts, DEFAULT_MATCH_OPTIONS)).toEqual(expected);
       expect(countUsage(insts, DEFAULT_MATCH_OPTIONS, matchGhes(insts, DEFAULT_MATCH_OPTIONS, new KeyInterner()))).toEqual(expected);
+    }
+  });
+
+  it("gives the reference's groups when there are many of them, also when every group hash falls on four values", () => {
+    // person p (e-mail p@x) is on the instances of the bits of a number made from p: many distinct sets
+    for (const m of [12, 35]) {
+      const insts = Array.from({ length: m }, (_, s) =>
+        instance(`s${s}`, `h${s}`, Array.from({ length: 400 }, (_, p): [number, string, string[]] => [p + 1, `l${p}`, [`${p}@x`]]).filter(([p]) => ((Math.imul(p, 2654435761) >>> (s % 24)) & 1) === 1 || (p + s) % 9 === 0)),
+      );
+      const expected = referenceCount(insts, DEFAULT_MATCH_OPTIONS);
+      expect(expected.overlaps.length).toBeGreaterThan(m);
+      for (const mask of [-1, 3, 0]) {
+        maskGroupHashesForTests(mask);
+        try {
+          const got = countUsage(insts, DEFAULT_MATCH_OPTIONS);
+          expect(got).toEqual(expected);
+          expect(got.spans).toEqual(expected.spans);
+        } finally {
+          maskGroupHashesForTests(-1);
+        }
+      }
     }
   });
 
