@@ -685,6 +685,8 @@ function sameList(lists: Int32Array, a: number, ka: number, b: number, kb: numbe
  * indexed by account, stays in cache): no Set or Map per login (a directory-shaped fleet repeats
  * nearly every login).
  */
+const FEW = 8;
+
 function possibleSavings(matched: GhesMatching, root: Int32Array): PossibleSaving[] {
   const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, instanceOf } = matched;
   const pairs = loginIds.length;
@@ -702,8 +704,9 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): PossibleSavin
     others[--start[g]!] = shared[2 * p + 1]!;
     firstOf[g] = shared[2 * p]!;
   }
-  // persons of a login counted by marking their roots with a stamp of the login's own (g + 1)
-  const seen = new Int32Array(root.length);
+  // persons of a login: the first FEW in `few`, then marked in `seen` with a stamp of the login's own (g + 1)
+  const few = new Int32Array(FEW);
+  let seen: Int32Array | undefined;
   for (let g = 0; g < logins; g++) {
     const from = start[g]!;
     const to = start[g + 1]!;
@@ -715,15 +718,31 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): PossibleSavin
     let q = from;
     while (q < to && root[others[q]!] === r0) q++;
     if (q === to) continue; // one person
-    const stamp = g + 1;
-    seen[r0] = stamp;
+    // The persons met, compared with the few met so far; past FEW of them, stamped in `seen` (an
+    // account-sized table, so a cache miss per carrier: most logins have a few persons).
+    few[0] = r0;
     let persons = 1;
+    const stamp = g + 1;
     for (; q < to; q++) {
       const r = root[others[q]!]!;
-      if (seen[r] !== stamp) {
-        seen[r] = stamp;
-        persons++;
+      if (persons > FEW) {
+        if (seen![r] !== stamp) {
+          seen![r] = stamp;
+          persons++;
+        }
+        continue;
       }
+      let i = 0;
+      while (i < persons && few[i] !== r) i++;
+      if (i < persons) continue;
+      if (persons < FEW) {
+        few[persons++] = r;
+        continue;
+      }
+      seen ??= new Int32Array(root.length);
+      for (let k = 0; k < FEW; k++) seen[few[k]!] = stamp;
+      seen[r] = stamp;
+      persons++;
     }
     let list = bySeats.get(persons - 1);
     if (!list) bySeats.set(persons - 1, (list = []));
