@@ -101,6 +101,29 @@ describe.each(cases)("migrations on $name", ({ make }) => {
     expect((await store.read(ledger, (tx) => tx.accounts("srv-a"))).get("srv-a")).toEqual(accounts.get("srv-a"));
     await store.close();
   });
+
+  it("0008 keeps rows written before it (compressed on PostgreSQL) and stores new ones uncompressed", async () => {
+    const loc = adapter.fresh();
+    const old = await adapter.open({ ...loc, options: { ...loc.options, migrateUpTo: "0007_account_sets_binary" } });
+    const ledger = { repoId: 9, fullName: "acme/usage" };
+    // compressible enough that PostgreSQL's default storage compresses it
+    const many = Array.from({ length: 2000 }, (_, i) => ({ userId: i + 1, login: `user${i}`, primary: ["q83vEjRWeJCrze8SNFZ4kA"], secondary: [] }));
+    await old.write(ledger, (tx) => tx.replaceAccounts("srv-a", many));
+    await old.close();
+
+    const store = await adapter.open(loc);
+    expect((await store.read(ledger, (tx) => tx.accounts("srv-a"))).get("srv-a")).toEqual(many);
+    await store.write(ledger, (tx) => tx.replaceAccounts("srv-b", many));
+    expect((await store.read(ledger, (tx) => tx.accounts("srv-b"))).get("srv-b")).toEqual(many);
+    if (store.dialect === "postgres") {
+      const sizes = await sql<{ server_id: string; stored: number; length: number }>`
+        select server_id, pg_column_size(data) as stored, length(data) as length from account_sets where ledger_id = 9 order by server_id`.execute(store.db);
+      const [a, b] = sizes.rows;
+      expect(a!.stored).toBeLessThan(a!.length);
+      expect(b!.stored).toBe(b!.length);
+    }
+    await store.close();
+  });
 });
 
 // kysely lists the tables of every schema before migrating: a schema someone else drops meanwhile
