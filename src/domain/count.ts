@@ -699,40 +699,15 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): PossibleSavin
   const pairs = loginIds.length;
   if (pairs === 0) return [];
   const bySeats = new Map<number, string[]>();
-  // One pass in pair order (so in account order: root[] read nearly sequentially) flags each login
-  // with a carrier on another instance (1) and one of another person (2); only logins with both (3),
-  // usually few, are gathered by login below.
-  const flags = new Uint8Array(logins);
-  let any = false;
-  for (let p = 0; p < pairs; p++) {
-    const g = loginIds[p]!;
-    let f = flags[g]!;
-    if (f === 3) continue;
-    const first = shared[2 * p]!;
-    const other = shared[2 * p + 1]!;
-    if (instanceOf[other] !== instanceOf[first]) f |= 1;
-    if (root[other] !== root[first]) f |= 2;
-    flags[g] = f;
-    if (f === 3) any = true;
-  }
-  if (!any) return [];
   // Filled backwards, so that afterwards login g's other carriers are others[start[g] .. start[g + 1])
   // in pair order (pairs come in account order, so in account, and instance, order).
   const start = new Int32Array(logins + 1);
-  let kept = 0;
-  for (let p = 0; p < pairs; p++) {
-    const g = loginIds[p]!;
-    if (flags[g] === 3) {
-      start[g]!++;
-      kept++;
-    }
-  }
+  for (let p = 0; p < pairs; p++) start[loginIds[p]!]!++;
   for (let g = 0; g < logins; g++) start[g + 1]! += start[g]!;
-  const others = new Int32Array(kept);
+  const others = new Int32Array(pairs);
   const firstOf = new Int32Array(logins);
   for (let p = pairs - 1; p >= 0; p--) {
     const g = loginIds[p]!;
-    if (flags[g] !== 3) continue;
     others[--start[g]!] = shared[2 * p + 1]!;
     firstOf[g] = shared[2 * p]!;
   }
