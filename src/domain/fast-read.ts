@@ -911,24 +911,41 @@ function duplicateKeyRefusal(file: string, r: Reader, others: ValidationResult |
 }
 
 /**
- * Same contract as readExport (bytes to a validated export), in one pass over the bytes. Whatever it
- * accepts, readExport accepts with a deep-equal result; whatever it does not handle itself goes to
- * readExport. Its own refusal: a key read by validation appearing twice in one object.
+ * The bytes a single pass reads (gunzipped, within the size limit, valid UTF-8), or null: the file
+ * is then left to the ordinary reader, which words what is wrong with it.
  */
-export function readExportFast(bytes: Uint8Array, file: string, limits: ReadLimits): ValidationResult {
+function singlePassBytes(bytes: Uint8Array, limits: ReadLimits): Buffer | null {
   let raw: Buffer;
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
     } catch {
-      return readExport(bytes, file, limits); // words the size or damage
+      return null;
     }
   } else if (bytes.length > limits.maxBytes) {
-    return readExport(bytes, file, limits);
+    return null;
   } else {
     raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   }
-  if (!isUtf8(raw)) return readExport(bytes, file, limits);
+  return isUtf8(raw) ? raw : null;
+}
+
+/** readExportFast's answer with its accounts identified after (the ordinary way, for what a single pass does not take). */
+function identifiedViaAccounts(bytes: Uint8Array, file: string, limits: ReadLimits, keyOf: (normalizedEmail: string) => string): IdentifiedResult {
+  const read = readExportFast(bytes, file, limits);
+  if (!read.ok) return read;
+  const { instance, accounts, warnings } = read.export;
+  return { ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } };
+}
+
+/**
+ * Same contract as readExport (bytes to a validated export), in one pass over the bytes. Whatever it
+ * accepts, readExport accepts with a deep-equal result; whatever it does not handle itself goes to
+ * readExport. Its own refusal: a key read by validation appearing twice in one object.
+ */
+export function readExportFast(bytes: Uint8Array, file: string, limits: ReadLimits): ValidationResult {
+  const raw = singlePassBytes(bytes, limits);
+  if (!raw) return readExport(bytes, file, limits); // words the size, damage or encoding
 
   const r = new Reader(raw, file);
   let wellFormed = true;
@@ -956,25 +973,9 @@ export function readExportFast(bytes: Uint8Array, file: string, limits: ReadLimi
  * readExportFast and identified after it, so the answer is always the same as that.
  */
 export function readExportIdentified(bytes: Uint8Array, file: string, limits: ReadLimits, keyOf: (normalizedEmail: string) => string): IdentifiedResult {
-  const viaAccounts = (): IdentifiedResult => {
-    const read = readExportFast(bytes, file, limits);
-    if (!read.ok) return read;
-    const { instance, accounts, warnings } = read.export;
-    return { ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } };
-  };
-  let raw: Buffer;
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
-    } catch {
-      return viaAccounts();
-    }
-  } else if (bytes.length > limits.maxBytes) {
-    return viaAccounts();
-  } else {
-    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-  if (!isUtf8(raw)) return viaAccounts();
+  const viaAccounts = () => identifiedViaAccounts(bytes, file, limits, keyOf);
+  const raw = singlePassBytes(bytes, limits);
+  if (!raw) return viaAccounts();
   const r = new Reader(raw, file, new Identifier(keyOf));
   try {
     if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0) {
@@ -1187,25 +1188,22 @@ export function internAccounts(file: string, instance: InstanceInfo, warnings: F
  * its bytes for the cloud report's key names first.
  */
 export function readPlainExportInterned(bytes: Uint8Array, file: string, limits: ReadLimits, keys: ReportKeys, withSecondary: boolean): InternedExport | null {
-  let raw: Buffer;
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
-    } catch {
-      return null;
-    }
-  } else if (bytes.length > limits.maxBytes) {
-    return null;
-  } else {
-    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-  if (!isUtf8(raw)) return null;
+  const raw = singlePassBytes(bytes, limits);
+  return raw && readIdsOnce(raw, file, keys, withSecondary, true);
+}
+
+/** The single pass of readExportInterned over raw (gunzipped) bytes: null unless it takes the export (`plain`: and it has no key by which readUpload would take it for a GHEC report). */
+function readIdsOnce(raw: Buffer, file: string, keys: ReportKeys, withSecondary: boolean, plain: boolean): InternedExport | null {
   const builder = new IdsBuilder(keys, withSecondary);
   const r = new Reader(raw, file, null, builder);
   try {
-    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0 || r.cloudish) return null;
+    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0 || (plain && r.cloudish)) {
+      r.discard();
+      return null;
+    }
   } catch (e) {
     if (e !== SYNTAX) throw e;
+    r.discard();
     return null;
   }
   return builder.build(file, r.instance as InstanceInfo, r.warnings());
@@ -1224,32 +1222,9 @@ export function readExportInterned(bytes: Uint8Array, file: string, limits: Read
     const { instance, accounts, warnings } = read.export;
     return { ok: true, export: internAccounts(file, instance, warnings, identifyAccounts(accounts, (e) => e), keys, withSecondary) };
   };
-  let raw: Buffer;
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
-    } catch {
-      return viaAccounts();
-    }
-  } else if (bytes.length > limits.maxBytes) {
-    return viaAccounts();
-  } else {
-    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-  if (!isUtf8(raw)) return viaAccounts();
-  const builder = new IdsBuilder(keys, withSecondary);
-  const r = new Reader(raw, file, null, builder);
-  try {
-    if (!r.document() || r.invalid || !r.ordered || r.duplicates.length > 0) {
-      r.discard();
-      return viaAccounts();
-    }
-  } catch (e) {
-    if (e !== SYNTAX) throw e;
-    r.discard();
-    return viaAccounts();
-  }
-  return { ok: true, export: builder.build(file, r.instance as InstanceInfo, r.warnings()) };
+  const raw = singlePassBytes(bytes, limits);
+  const read = raw && readIdsOnce(raw, file, keys, withSecondary, false);
+  return read ? { ok: true, export: read } : viaAccounts();
 }
 
 /** Writes an identity key (16 bytes of a keyed hash of a normalized address) into a pool; the ledger's HMAC (ledger/hmac.ts). */
@@ -1456,26 +1431,9 @@ export function readExportSet(
   keyOf: (normalizedEmail: string) => string,
   writer: KeyWriter,
 ): { ok: true; export: SetExport } | IdentifiedResult {
-  const viaAccounts = (): IdentifiedResult => {
-    const read = readExportFast(bytes, file, limits);
-    if (!read.ok) return read;
-    const { instance, accounts, warnings } = read.export;
-    return { ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } };
-  };
-  let raw: Buffer;
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
-    } catch {
-      return viaAccounts();
-    }
-  } else if (bytes.length > limits.maxBytes) {
-    return viaAccounts();
-  } else {
-    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-  if (!isUtf8(raw)) return viaAccounts();
-  const set = readSetOnce(raw, file, writer, false);
+  const viaAccounts = () => identifiedViaAccounts(bytes, file, limits, keyOf);
+  const raw = singlePassBytes(bytes, limits);
+  const set = raw && readSetOnce(raw, file, writer, false);
   return set ? { ok: true, export: set } : viaAccounts();
 }
 
@@ -1504,18 +1462,6 @@ function readSetOnce(raw: Buffer, file: string, writer: KeyWriter, plain: boolea
  * recognizes an export without searching its bytes for the cloud report's key names first.
  */
 export function readPlainExportSet(bytes: Uint8Array, file: string, limits: ReadLimits, writer: KeyWriter): SetExport | null {
-  let raw: Buffer;
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: Math.max(1, limits.maxBytes) });
-    } catch {
-      return null;
-    }
-  } else if (bytes.length > limits.maxBytes) {
-    return null;
-  } else {
-    raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  }
-  if (!isUtf8(raw)) return null;
-  return readSetOnce(raw, file, writer, true);
+  const raw = singlePassBytes(bytes, limits);
+  return raw && readSetOnce(raw, file, writer, true);
 }
