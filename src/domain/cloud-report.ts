@@ -7,6 +7,7 @@ import { checkExportBytes, decodeExport, type ReadLimits } from "./decode.js";
 import { readExportFast, readExportIdentified } from "./fast-read.js";
 import { loginKey } from "./count.js";
 import { typeName } from "./findings.js";
+import { Floats, Ints } from "./growable.js";
 import { normalizeEmail } from "./identity.js";
 import type { Finding, IdentifiedResult, ValidationResult } from "./types.js";
 import { MAX_ERRORS, parseExportText } from "./validate.js";
@@ -708,46 +709,6 @@ function csvReport(file: string, columns: CloudMemberColumns, fields: Pick<Cloud
 
 const NO_MEMBERS = Object.freeze([]) as unknown as CloudMember[];
 
-/** An Int32Array that grows. */
-class Ints {
-  a: Int32Array;
-  n = 0;
-  constructor(size: number) {
-    this.a = new Int32Array(size);
-  }
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const a = new Int32Array(this.a.length * 2);
-      a.set(this.a);
-      this.a = a;
-    }
-    this.a[this.n++] = v;
-  }
-  done(): Int32Array {
-    return this.a.subarray(0, this.n);
-  }
-}
-
-/** A Float64Array that grows. */
-class Floats {
-  a: Float64Array;
-  n = 0;
-  constructor(size: number) {
-    this.a = new Float64Array(size);
-  }
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const a = new Float64Array(this.a.length * 2);
-      a.set(this.a);
-      this.a = a;
-    }
-    this.a[this.n++] = v;
-  }
-  done(): Float64Array {
-    return this.a.subarray(0, this.n);
-  }
-}
-
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
@@ -1280,16 +1241,16 @@ class CsvRows {
       count: this.loginFrom.n,
       bytes: this.b,
       texts: this.texts,
-      keyStart: this.keyStart.done(),
-      keyFrom: this.keyFrom.done(),
-      keyTo: this.keyTo.done(),
+      keyStart: this.keyStart.view(),
+      keyFrom: this.keyFrom.view(),
+      keyTo: this.keyTo.view(),
       keyUpper: upper(this.keyUpper),
-      loginFrom: this.loginFrom.done(),
-      loginTo: this.loginTo.done(),
+      loginFrom: this.loginFrom.view(),
+      loginTo: this.loginTo.view(),
       loginUpper: upper(this.loginUpper),
-      linkStart: this.linkStart.done(),
-      linkHost: this.linkHost.done(),
-      linkUserId: this.linkUserId.done(),
+      linkStart: this.linkStart.view(),
+      linkHost: this.linkHost.view(),
+      linkUserId: this.linkUserId.view(),
       hosts: this.hosts,
       visualStudio: upper(this.visualStudio),
     };

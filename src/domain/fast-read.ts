@@ -12,6 +12,7 @@ import { loginKey, uniqueAccounts } from "./count.js";
 import { Identifier, identifyAccounts, normalizeEmail } from "./identity.js";
 import type { InternedAccounts } from "./key-ids.js";
 import { AccountSet } from "./account-set.js";
+import { Ints } from "./growable.js";
 import { DuplicateMerger, MAX_EMAIL_LENGTH, MAX_ERRORS, WarningTally, accountWarnings, notePrimaries, readExport, tooLongForAnEmail, warningsOf } from "./validate.js";
 import type { Account, AccountEmail, Finding, IdentifiedAccount, IdentifiedResult, InstanceInfo, ValidationResult } from "./types.js";
 
@@ -1012,26 +1013,6 @@ export interface InternedExport {
 
 export type InternedResult = { ok: true; export: InternedExport } | { ok: false; file: string; errors: Finding[]; warnings: Finding[] };
 
-/** A growable Int32Array. */
-class Ints {
-  a: Int32Array;
-  n = 0;
-  constructor(capacity = 1024) {
-    this.a = new Int32Array(capacity);
-  }
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const bigger = new Int32Array(this.n * 2);
-      bigger.set(this.a);
-      this.a = bigger;
-    }
-    this.a[this.n++] = v;
-  }
-  done(): Int32Array {
-    return this.a.slice(0, this.n);
-  }
-}
-
 /** One export's accounts as ids, account by account (the Identifier's rules, on ids). */
 class IdsBuilder {
   private userIds = new Float64Array(1024);
@@ -1133,7 +1114,7 @@ class IdsBuilder {
 
   /** The accounts added since reset, for `file`. */
   build(file: string, instance: InstanceInfo, warnings: Finding[]): InternedExport {
-    const rawLoginStart = this.rawLoginStart.done();
+    const rawLoginStart = this.rawLoginStart.copy();
     return {
       file,
       instance,
@@ -1144,11 +1125,11 @@ class IdsBuilder {
       rawLoginBytes: this.rawLoginBytes.slice(0, rawLoginStart[this.count]),
       rawLoginTexts: this.rawLoginTexts,
       ids: {
-        primaryStart: this.primaryStart.done(),
-        primaryIds: this.primaryIds.done(),
-        secondaryStart: this.withSecondary ? this.secondaryStart.done() : null,
-        secondaryIds: this.withSecondary ? this.secondaryIds.done() : null,
-        login: this.logins.done(),
+        primaryStart: this.primaryStart.copy(),
+        primaryIds: this.primaryIds.copy(),
+        secondaryStart: this.withSecondary ? this.secondaryStart.copy() : null,
+        secondaryIds: this.withSecondary ? this.secondaryIds.copy() : null,
+        login: this.logins.copy(),
       },
     };
   }
@@ -1402,10 +1383,10 @@ class SetBuilder {
     const words = new Int32Array(4 * (p + this.secondary.n));
     words.set(this.primary.words.subarray(0, 4 * p));
     words.set(this.secondary.words.subarray(0, 4 * this.secondary.n), 4 * p);
-    const secondaryStart = this.secondaryStart.done();
+    const secondaryStart = this.secondaryStart.copy();
     for (let i = 0; i <= n; i++) secondaryStart[i] += p;
     const loginText = this.loginPieces.length === 1 ? this.loginPieces[0]! : this.loginPieces.join("");
-    return new AccountSet(this.userIds.slice(0, n), loginText, this.loginStart.done(), this.primaryStart.done(), secondaryStart, words, null);
+    return new AccountSet(this.userIds.slice(0, n), loginText, this.loginStart.copy(), this.primaryStart.copy(), secondaryStart, words, null);
   }
 }
 
