@@ -9,6 +9,7 @@ import type {
   PossibleSaving,
   UsageReport,
 } from "./types.js";
+import { Ints } from "./growable.js";
 import { KeyTable, processSeed } from "./key-table.js";
 import type { AccountSet } from "./account-set.js";
 import type { InternedAccounts, KeyInterner } from "./key-ids.js";
@@ -162,32 +163,21 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
  * every account: no JS array of a million numbers, no string per pair).
  */
 class SharedLogins {
-  private pairBuf = new Int32Array(64);
-  private loginBuf = new Int32Array(32);
-  count = 0;
+  private readonly pairBuf = new Ints(64);
+  private readonly loginBuf = new Ints(32);
 
   push(first: number, other: number, login: number): void {
-    const c = this.count;
-    if (c === this.loginBuf.length) {
-      const pairs = new Int32Array(c * 4);
-      pairs.set(this.pairBuf);
-      this.pairBuf = pairs;
-      const logins = new Int32Array(c * 2);
-      logins.set(this.loginBuf);
-      this.loginBuf = logins;
-    }
-    this.pairBuf[2 * c] = first;
-    this.pairBuf[2 * c + 1] = other;
-    this.loginBuf[c] = login;
-    this.count = c + 1;
+    this.pairBuf.push(first);
+    this.pairBuf.push(other);
+    this.loginBuf.push(login);
   }
 
   pairs(): Int32Array {
-    return this.pairBuf.subarray(0, 2 * this.count);
+    return this.pairBuf.view();
   }
 
   logins(): Int32Array {
-    return this.loginBuf.subarray(0, this.count);
+    return this.loginBuf.view();
   }
 }
 
