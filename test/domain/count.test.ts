@@ -371,6 +371,19 @@ describe("countUsage: properties", () => {
     }
   });
 
+  it("counts every person of a login shared by 1 to 20 persons, each met again after the first few (the stamp table's switch)", () => {
+    // persons 0..k-1 carry login L with their own e-mail on three instances, met in three orders
+    for (let k = 1; k <= 20; k++) {
+      const people = Array.from({ length: k }, (_, p) => p);
+      const orders = [people, [...people].reverse(), people.map((_, i) => (i * 7) % k)];
+      const insts = orders.map((order, s) => instance(`s${s}`, `h${s}`, order.map((p, j): [number, string, string[]] => [j + 1, "L", [`${p}@x`]])));
+      const expected = referenceCount(insts, DEFAULT_MATCH_OPTIONS);
+      expect(expected.possibleSavings).toEqual(k > 1 ? [{ login: "l", persons: k, seats: k - 1 }] : []);
+      expect(countUsage(insts, DEFAULT_MATCH_OPTIONS)).toEqual(expected);
+      expect(countUsage(insts, DEFAULT_MATCH_OPTIONS, matchGhes(insts, DEFAULT_MATCH_OPTIONS, new KeyInterner()))).toEqual(expected);
+    }
+  });
+
   it("gives the reference's groups when there are many of them, also when every group hash falls on four values", () => {
     // person p (e-mail p@x) is on the instances of the bits of a number made from p: many distinct sets
     for (const m of [12, 35]) {
