@@ -208,7 +208,8 @@ function matchInterned(
 export function matchAccountSets(instances: readonly InstanceAccounts[], sets: readonly AccountSet[], options: MatchOptions, interner: KeyInterner): GhesMatching {
   const order = instances.map((_, i) => i).sort((a, b) => compareText(instances[a]!.instance.serverId, instances[b]!.instance.serverId));
   const merged = order.map((i) => instances[i]!);
-  const ids = order.map((i) => interner.ofSet(sets[i]!, options.allEmails));
+  // the sets not interned yet (all of them after a restart) interned together
+  const ids = interner.ofSets(order.map((i) => sets[i]!), options.allEmails);
   const counts = order.map((i) => sets[i]!.count);
   const n = counts.reduce((s, c) => s + c, 0);
   const matching = matchIds(instances, options, merged, counts, n, ids, interner);

@@ -66,11 +66,72 @@ class WordsTable {
       grown.set(words);
       this.words = words = grown;
     }
-    words.set(w.subarray(at, at + 4), 4 * next);
+    const o = 4 * next;
+    words[o] = w[at]!;
+    words[o + 1] = w[at + 1]!;
+    words[o + 2] = w[at + 2]!;
+    words[o + 3] = w[at + 3]!;
     slots[s] = next + 1;
     this.count++;
     if (this.count * 2 > slots.length) this.rehash();
     return -1;
+  }
+
+  /**
+   * getOrAdd of many keys: runs[r]'s keys from..to of src (4 words each), their ids written to
+   * out[at..] in key order; a new key gets the next id from `next`. Returns the next free id.
+   * The keys are first grouped by the slot range they hash to (a counting sort, sequential passes),
+   * then put in range by range: each range's slots and its new keys' words stay in cache, where
+   * putting them in one by one costs a cache miss or two per key in tables of millions. Same ids
+   * as getOrAdd one by one, but for their numbering (new keys come in range order).
+   */
+  getOrAddMany(runs: readonly WordRun[], out: Int32Array, at: number, next: number): number {
+    let total = 0;
+    for (const r of runs) total += r.to - r.from;
+    if (total === 0) return next;
+    // room for every key being new: no rehash (new slot order) or growth midway
+    while ((this.count + total) * 2 > this.slots.length) this.rehash();
+    if (4 * (next + total) > this.words.length) {
+      const grown = new Int32Array(4 * (next + total) + 64);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    const { mask } = this;
+    const shift = Math.min(rangeShift, 31 - Math.clz32(mask + 1));
+    const ranges = ((mask + 1) >>> shift) + 1;
+    const start = new Int32Array(ranges + 1);
+    for (const { src, from, to } of runs) for (let k = from; k < to; k++) start[((this.hash(src, 4 * k) & mask) >>> shift) + 1]!++;
+    for (let p = 0; p < ranges; p++) start[p + 1]! += start[p]!;
+    // each key's words and its place in `out`, range by range
+    const grouped = new Int32Array(5 * total);
+    let o = at;
+    for (const { src, from, to } of runs) {
+      for (let k = from; k < to; k++, o++) {
+        const g = 5 * start[(this.hash(src, 4 * k) & mask) >>> shift]!++;
+        grouped[g] = src[4 * k]!;
+        grouped[g + 1] = src[4 * k + 1]!;
+        grouped[g + 2] = src[4 * k + 2]!;
+        grouped[g + 3] = src[4 * k + 3]!;
+        grouped[g + 4] = o;
+      }
+    }
+    const first = next;
+    for (let g = 0; g < 5 * total; g += 5) {
+      const id = this.getOrAdd(grouped, g, next);
+      out[grouped[g + 4]!] = id === -1 ? next++ : id;
+    }
+    const perm = firstAppearance(out, at, total, first, next - first);
+    const moved = this.words.slice(4 * first, 4 * next);
+    const { words, slots } = this;
+    for (let r = 0; r < perm.length; r++) {
+      const to = 4 * perm[r]!;
+      words[to] = moved[4 * r]!;
+      words[to + 1] = moved[4 * r + 1]!;
+      words[to + 2] = moved[4 * r + 2]!;
+      words[to + 3] = moved[4 * r + 3]!;
+    }
+    renumberSlots(slots, first, perm);
+    return next;
   }
 
   private rehash(): void {
@@ -86,6 +147,46 @@ class WordsTable {
     this.slots = slots;
     this.mask = mask;
   }
+}
+
+/**
+ * Ids first..first+fresh, given out of order by a batch, renumbered in order of first appearance
+ * in out[at..at+total) (rewritten), as one by one numbers them: the counts' passes over ids in
+ * account order then meet new ids ascending, close together, not scattered. perm[old - first] = new.
+ */
+function firstAppearance(out: Int32Array, at: number, total: number, first: number, fresh: number): Int32Array {
+  const perm = new Int32Array(fresh).fill(-1);
+  let next = first;
+  for (let i = at; i < at + total; i++) {
+    const r = out[i]! - first;
+    if (r < 0) continue;
+    let to = perm[r]!;
+    if (to === -1) perm[r] = to = next++;
+    out[i] = to;
+  }
+  return perm;
+}
+
+/** A table's slots (id + 1; 0 empty) after firstAppearance. */
+function renumberSlots(slots: Int32Array, first: number, perm: Int32Array): void {
+  for (let s = 0; s < slots.length; s++) {
+    const r = slots[s]! - 1 - first;
+    if (r >= 0) slots[s] = perm[r]! + 1;
+  }
+}
+
+/** Keys from..to of a pool of 16-byte keys (4 words each). */
+interface WordRun {
+  readonly src: Int32Array;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Slots per range of a batch insert (log2): 8,192 slots (32 KiB) and their keys fit in a core's cache. */
+let rangeShift = 13;
+/** Tests only: smaller ranges, so that small tables are put in range by range too. */
+export function setRangeShiftForTests(shift: number): void {
+  rangeShift = shift;
 }
 
 /** An instance's accounts as ids, in list order: CSR arrays (account i's keys are ids[start[i]..start[i+1]]). */
@@ -160,13 +261,156 @@ class LoginTable {
       while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
       while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
       if (s === e) return -1;
-      if (this.fallback) return this.keyIdOrAdd(text.slice(s, e).toLowerCase());
-      const h = this.hashText(text, s, e, true);
-      const id = this.find(text, s, e, true, h);
-      return id !== -1 ? id : this.add(text.slice(s, e).toLowerCase(), h);
+      return this.asciiIdOrAdd(text, s, e, this.fallback ? 0 : this.hashText(text, s, e, true));
     }
     const key = text.slice(start, end).trim().toLowerCase();
     return key === "" ? -1 : this.keyIdOrAdd(key);
+  }
+
+  /** The id of the login key of the trimmed ASCII text[s..e) (not empty) whose hash is h. */
+  private asciiIdOrAdd(text: string, s: number, e: number, h: number): number {
+    if (this.fallback) return this.keyIdOrAdd(text.slice(s, e).toLowerCase());
+    const id = this.find(text, s, e, true, h);
+    return id !== -1 ? id : this.add(text.slice(s, e).toLowerCase(), h);
+  }
+
+  /**
+   * idOrAdd of every account's login in the sets, ids written to out[at..] in account order. ASCII
+   * logins (nearly all) are grouped by the slot range they hash to and looked up range by range, as
+   * WordsTable.getOrAddMany does: the slots and the entries met stay in cache. Others one by one.
+   */
+  idOrAddMany(sets: readonly AccountSet[], out: Int32Array, at: number): void {
+    let total = 0;
+    for (const set of sets) total += set.count;
+    const first = this.texts.length;
+    // per account: its trimmed range and hash; NOT_ASCII: left to idOrAdd
+    const hashOf = new Int32Array(total);
+    const bounds = new Int32Array(2 * total);
+    const { mask, seed } = this;
+    const fallback = this.fallback !== null;
+    const shift = Math.min(rangeShift, 31 - Math.clz32(mask + 1));
+    const ranges = (mask >>> shift) + 1;
+    // per range: its logins, and their characters
+    const start = new Int32Array(ranges + 1);
+    const charStart = new Int32Array(ranges + 1);
+    let o = 0;
+    let ascii = 0;
+    for (const set of sets) {
+      const { loginText: text, loginStart: ls } = set;
+      for (let i = 0; i < set.count; i++, o++) {
+        let s = ls[i]!;
+        let e = ls[i + 1]!;
+        while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
+        while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
+        // hashText(text, s, e, true), and whether it is all ASCII (what is trimmed off is), in one pass
+        let h = FNV_BASIS ^ seed;
+        let bits = 0;
+        for (let c = s; c < e; c++) {
+          const code = text.charCodeAt(c);
+          bits |= code;
+          h = Math.imul(h ^ lowerIf(code, true), FNV_PRIME);
+        }
+        if (bits >= 128 || fallback) {
+          bounds[2 * o] = NOT_ASCII;
+          continue;
+        }
+        bounds[2 * o] = s;
+        bounds[2 * o + 1] = e;
+        if (s === e) continue;
+        h = avalanche(h);
+        hashOf[o] = h;
+        const r = ((h & mask) >>> shift) + 1;
+        start[r]!++;
+        charStart[r]! += e - s;
+        ascii++;
+      }
+    }
+    for (let r = 1; r <= ranges; r++) {
+      start[r]! += start[r - 1]!;
+      charStart[r]! += charStart[r - 1]!;
+    }
+    // [hash, account, where its key is in `chars`, length] of each ASCII login, range by range, with
+    // its key (lower-cased) copied: the pass below then reads nothing of the sets' texts
+    const grouped = new Int32Array(4 * ascii);
+    const chars = new Uint8Array(charStart[ranges]!);
+    o = 0;
+    for (const set of sets) {
+      const text = set.loginText;
+      for (let i = 0; i < set.count; i++, o++) {
+        const s = bounds[2 * o]!;
+        const e = bounds[2 * o + 1]!;
+        if (s === NOT_ASCII) continue;
+        if (s === e) {
+          out[at + o] = -1;
+          continue;
+        }
+        const h = hashOf[o]!;
+        const r = (h & mask) >>> shift;
+        const g = 4 * start[r]!++;
+        let c = charStart[r]!;
+        grouped[g] = h;
+        grouped[g + 1] = o;
+        grouped[g + 2] = c;
+        grouped[g + 3] = e - s;
+        for (let x = s; x < e; x++) chars[c++] = lowerIf(text.charCodeAt(x), true);
+        charStart[r] = c;
+      }
+    }
+    // where each login new in this batch has its key in `chars` (its first occurrence)
+    const newAt = new Int32Array(ascii);
+    for (let g = 0; g < 4 * ascii; g += 4) {
+      out[at + grouped[g + 1]!] = this.charsIdOrAdd(chars, grouped[g + 2]!, grouped[g + 3]!, grouped[g]!, first, newAt);
+    }
+    o = 0;
+    for (const set of sets) {
+      for (let i = 0; i < set.count; i++, o++) {
+        if (bounds[2 * o] === NOT_ASCII) out[at + o] = this.idOrAdd(set.loginText, set.loginStart[i]!, set.loginStart[i + 1]!);
+      }
+    }
+    const perm = firstAppearance(out, at, total, first, this.texts.length - first);
+    const texts = this.texts.splice(first);
+    const hashes = this.hashes.slice(first, first + perm.length);
+    const ordered = new Array<string>(perm.length);
+    for (let r = 0; r < perm.length; r++) {
+      ordered[perm[r]! - first] = texts[r]!;
+      this.hashes[perm[r]!] = hashes[r]!;
+    }
+    for (const t of ordered) this.texts.push(t);
+    if (this.fallback) {
+      for (const [key, id] of this.fallback) if (id >= first) this.fallback.set(key, perm[id - first]!);
+    } else renumberSlots(this.slots, first, perm);
+  }
+
+  /**
+   * asciiIdOrAdd of the key chars[c..c+length) (lower-cased ASCII) whose hash is h, for idOrAddMany:
+   * a key added since id `first` is compared in `chars` (newAt[id - first]: where), close by.
+   */
+  private charsIdOrAdd(chars: Uint8Array, c: number, length: number, h: number, first: number, newAt: Int32Array): number {
+    if (this.fallback) return this.keyIdOrAdd(charsText(chars, c, length));
+    const { slots, hashes, texts, mask } = this;
+    let probes = 0;
+    let at = h & mask;
+    for (; ; at = (at + 1) & mask) {
+      const id = slots[at]! - 1;
+      if (id < 0) break;
+      if (hashes[id] === h) {
+        let i = 0;
+        if (id >= first) {
+          const o = newAt[id - first]!;
+          if (texts[id]!.length === length) while (i < length && chars[o + i] === chars[c + i]) i++;
+        } else {
+          const t = texts[id]!;
+          if (t.length === length) while (i < length && t.charCodeAt(i) === chars[c + i]) i++;
+        }
+        if (i === length) return id;
+      }
+      if (++probes > MAX_PROBE) {
+        this.toMap();
+        return this.keyIdOrAdd(charsText(chars, c, length));
+      }
+    }
+    newAt[texts.length - first] = c;
+    return this.add(charsText(chars, c, length), h);
   }
 
   /** The id of a login key (trimmed, lower-cased, not empty), added if new. */
@@ -247,6 +491,15 @@ class LoginTable {
   }
 }
 
+const NOT_ASCII = -1;
+
+/** The text of the one-byte characters b[c..c+length). */
+function charsText(b: Uint8Array, c: number, length: number): string {
+  let t = "";
+  for (let i = c; i < c + length; i += 4096) t += String.fromCharCode.apply(null, b.subarray(i, Math.min(c + length, i + 4096)) as unknown as number[]);
+  return t;
+}
+
 // String.prototype.trim's white space, in ASCII.
 const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 const lowerIf = (c: number, lower: boolean): number => (lower && c >= 65 && c <= 90 ? c + 32 : c);
@@ -314,6 +567,46 @@ export class KeyInterner {
       this.interned.set(set, got);
     }
     return got;
+  }
+
+  /**
+   * ofSet of each set, those not interned yet (a ledger's after a restart) interned together: their
+   * keys and logins go into the tables range by range (getOrAddMany, idOrAddMany), not set by set,
+   * key by key. Ids are numbered in another order than one set at a time would; they are only names.
+   */
+  ofSets(sets: readonly AccountSet[], withSecondary = true): InternedAccounts[] {
+    const fresh = [...new Set(sets)].filter((set) => set.keyWords && !this.interned.has(set));
+    if (fresh.length > 0) {
+      let accounts = 0;
+      for (const set of fresh) accounts += set.count;
+      const login = new Int32Array(accounts);
+      this.logins.idOrAddMany(fresh, login, 0);
+      // keys: every set's primaries, then, if wanted, every set's secondaries
+      const starts = withSecondary ? [...fresh.map((set) => set.primaryStart), ...fresh.map((set) => set.secondaryStart)] : fresh.map((set) => set.primaryStart);
+      const runs = starts.map((st, r) => ({ src: fresh[r % fresh.length]!.keyWords!, from: st[0]!, to: st[st.length - 1]! }));
+      let keys = 0;
+      for (const r of runs) keys += r.to - r.from;
+      const ids = new Int32Array(keys);
+      this.words.getOrAddMany(runs, ids, 0, this.emailCount);
+      // each run's ids as a view, its offsets from 0 as the ids'
+      let k = 0;
+      const views = runs.map(({ from, to }, r) => {
+        const st = starts[r]!;
+        return { start: from === 0 ? st : st.map((x) => x - from), ids: ids.subarray(k, (k += to - from)) };
+      });
+      let a = 0;
+      fresh.forEach((set, i) => {
+        const secondary = withSecondary ? views[fresh.length + i]! : null;
+        this.interned.set(set, {
+          primaryStart: views[i]!.start,
+          primaryIds: views[i]!.ids,
+          secondaryStart: secondary?.start ?? null,
+          secondaryIds: secondary?.ids ?? null,
+          login: login.subarray(a, (a += set.count)),
+        });
+      });
+    }
+    return sets.map((set) => this.ofSet(set, withSecondary));
   }
 
   private emailIdOrAdd(key: string): number {

@@ -7,7 +7,7 @@ import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js"
 import { AccountSet, instanceWithSet, keyFromBytes, keyToBytes } from "../../src/domain/account-set.js";
 import { countUsage, matchAccountSets, matchGhes, type GhesMatching } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
-import { KeyInterner } from "../../src/domain/key-ids.js";
+import { KeyInterner, setRangeShiftForTests } from "../../src/domain/key-ids.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
 
@@ -186,6 +186,74 @@ describe("matching over account sets", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("interns many sets at once (range by range, tables of many ranges) as one by one: the same keys equal, the same ones apart", () => {
+    const hex = fc.constantFrom(...hashed, "bWFueS1zZXRzLWF0LW9uYw", "cmFuZ2UtYnktcmFuZ2UtMA");
+    for (const shift of [0, 2, 13]) {
+      setRangeShiftForTests(shift);
+      try {
+        fc.assert(
+          fc.property(setInstancesArb, fc.boolean(), fc.array(hex, { minLength: 1, maxLength: 3 }), (instances, withSecondary, extra) => {
+            // sets of bytes only (a set with any other key is interned one by one), one of them twice
+            const sets = instances.map((i, k) => AccountSet.fromAccounts(i.accounts.map((a) => ({ ...a, primary: a.primary.filter((x) => hashed.includes(x)).concat(extra.slice(0, k % 3)), secondary: a.secondary.filter((x) => hashed.includes(x)) }))));
+            const list = [...sets, ...sets.slice(0, 1)];
+            const batchInterner = new KeyInterner(4);
+            const batch = batchInterner.ofSets(list, withSecondary);
+            // the tables, renumbered, look every key and login up by its text as its id
+            list.forEach((set, i) => {
+              for (let a = 0; a < set.count; a++) {
+                const login = set.login(a).trim().toLowerCase();
+                expect(batch[i]!.login[a]).toBe(login === "" ? -1 : batchInterner.loginId(login));
+                for (let k = set.primaryStart[a]!; k < set.primaryStart[a + 1]!; k++) expect(batch[i]!.primaryIds[k]).toBe(batchInterner.emailId(set.key(k)));
+              }
+            });
+            // and a later set, copied from the first, one by one against them
+            const copy = AccountSet.fromAccounts(sets[0]?.toAccounts() ?? []);
+            const again = batchInterner.ofSet(copy, withSecondary);
+            if (sets[0]) expect([...again.login]).toEqual([...batch[0]!.login]);
+            if (sets[0]) expect([...again.primaryIds]).toEqual([...batch[0]!.primaryIds]);
+            const single = new KeyInterner(4);
+            const one = list.map((set) => single.ofSet(set, withSecondary));
+            // ids are names: batch ids equal exactly where one-by-one ids are equal
+            const flat = (ids: typeof one, part: "primaryIds" | "secondaryIds" | "login") => ids.flatMap((x) => [...(x[part] ?? [])]);
+            for (const part of ["primaryIds", "secondaryIds", "login"] as const) {
+              const a = flat(batch, part);
+              const b = flat(one, part);
+              expect(a.length).toBe(b.length);
+              // one to one: each batch id stands for one one-by-one id, and back
+              const ab = new Map<number, number>();
+              const ba = new Map<number, number>();
+              for (let i = 0; i < a.length; i++) {
+                expect(ab.get(a[i]!) ?? b[i]).toBe(b[i]);
+                expect(ba.get(b[i]!) ?? a[i]).toBe(a[i]);
+                ab.set(a[i]!, b[i]!);
+                ba.set(b[i]!, a[i]!);
+              }
+              expect(a.every((x) => x >= -1)).toBe(true);
+              // renumbered in order of first appearance, as one by one: the very same ids where both meet keys in one order
+              if (part === "login" || !withSecondary) expect(a).toEqual(b);
+            }
+            expect(batch.map((x) => [...x.primaryStart])).toEqual(one.map((x) => [...x.primaryStart]));
+            expect(batch.map((x) => (x.secondaryStart ? [...x.secondaryStart] : null))).toEqual(one.map((x) => (x.secondaryStart ? [...x.secondaryStart] : null)));
+          }),
+          { numRuns: 200 },
+        );
+        // and a ledger's counts over them, across counts with one interner
+        fc.assert(
+          fc.property(setInstancesArb, setInstancesArb, optionsArb, setMembersArb, (first, later, options, members) => {
+            const interner = new KeyInterner();
+            sameOverSets(first, options, interner, cloudOf(members));
+            const byServer = new Map(first.map((i) => [i.instance.serverId, i]));
+            for (const i of later) byServer.set(i.instance.serverId, i);
+            sameOverSets([...byServer.values()], options, interner, cloudOf(members));
+          }),
+          { numRuns: 200 },
+        );
+      } finally {
+        setRangeShiftForTests(13);
+      }
+    }
   });
 
   it("holds hashed keys as bytes and gives them back as written; anything else as text", () => {
