@@ -8,7 +8,7 @@ import { countUsage } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { readExportInterned, readPlainExportInterned, type InternedExport, type InternedResult } from "../domain/fast-read.js";
 import { formatFinding } from "../domain/findings.js";
-import { latestInterned, matchInternedExports } from "../domain/interned-report.js";
+import { latestInterned, matchInternedExports, resolveInterned } from "../domain/interned-report.js";
 import { toContractJson } from "../domain/report-json.js";
 import type { Finding } from "../domain/types.js";
 import { HELP, USAGE, parseArgs } from "./args.js";
@@ -182,6 +182,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     case "report": {
       // Keep only each file's accounts as ids (typed arrays), never its parsed tree: one file in memory at a time.
       const keys = new ReportKeys(await expectedAccounts(command.files, command.maxBytes, io));
+      // keys are only recorded while the files are read, then interned all at once (cache-friendly)
+      keys.defer();
       // Secondary addresses count only with --match-all-emails: otherwise they are not even hashed.
       const withSecondary = command.allEmails;
       const uploads: InternedExport[] = [];
@@ -219,6 +221,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         uploads.push(r.export);
       }
       if (failed) return 1;
+      resolveInterned(uploads, keys);
       io.stderr(warnings.join("") + notes.join(""));
       const latestFile = new Map<string, string>();
       for (const u of uploads) {

@@ -10,6 +10,11 @@
 // Hostile input: the hash is seeded per table with a random value (as KeyTable), probing is
 // bounded (a long probe run re-seeds the table; after MAX_RESEEDS the ASCII keys move into a Map,
 // whose string hashing V8 seeds on its own).
+//
+// Deferred interning (the report's): a table of a million keys is far larger than the caches, so a
+// key looked up as it is read costs a cache miss or two. While deferring, a key's hash and folded
+// words are only recorded, grouped by the hash's top bits (which pick its table slot); resolve()
+// then interns group by group, each group's slice of the table and of the arena staying in cache.
 import { Buffer } from "node:buffer";
 import { MAX_PROBE, processSeed } from "./key-table.js";
 
@@ -21,9 +26,19 @@ export function maskHashesForTests(mask: number): void {
   hashMask = mask;
 }
 
+/** Tests only: the hash a ByteKeys seeded with `seed` gives an ASCII key (its top bits pick the slot). */
+export function hasherForTests(seed: number): (key: string) => number {
+  const keys = new ByteKeys(4, seed) as unknown as { hash(b: Uint8Array, from: number, to: number, fold: boolean): number };
+  return (key) => keys.hash(codeUnits(key), 0, key.length, false);
+}
+
 export class ByteKeys {
   private seed: number;
   private mask: number;
+  /** Slots are indexed by the hash's top bits (slot = h >>> shift): keys in hash order sweep the table. */
+  private shift: number;
+  /** Keys recorded while deferring (see defer), else null. */
+  private pending: Pending | null = null;
   /**
    * Open addressing, SLOT ints per slot: hash, id + 1 (0: empty, so a new table needs no filling), the key's first word in the arena,
    * its length in bytes. A lookup touches its slot and, on an equal hash and length, the key's words.
@@ -57,6 +72,7 @@ export class ByteKeys {
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
     this.mask = capacity - 1;
+    this.shift = 32 - Math.log2(capacity);
     this.table = emptyTable(capacity);
     this.start = new Int32Array(capacity >> 1);
     this.length = new Int32Array(capacity >> 1);
@@ -75,14 +91,16 @@ export class ByteKeys {
 
   /**
    * The id of the ASCII key bytes b[from..to) (each byte below 0x80; A-Z folded to a-z when
-   * `fold`), interned if new.
+   * `fold`), interned if new. While deferring: its ticket (see defer).
    */
   idOfBytes(b: Uint8Array, from: number, to: number, fold: boolean): number {
+    if (this.pending !== null) return this.deferBytes(b, from, to, fold);
     return this.find(b, from, to, fold, true);
   }
 
-  /** The id of the key `key` (as given: no folding), interned if new. */
+  /** The id of the key `key` (as given: no folding), interned if new. While deferring: its ticket. */
   idOf(key: string): number {
+    if (this.pending !== null) return isAscii(key) ? this.deferBytes(codeUnits(key), 0, key.length, false) : this.pending.addWide(key);
     if (!isAscii(key)) {
       let id = this.wide.get(key);
       if (id === undefined) {
@@ -125,6 +143,12 @@ export class ByteKeys {
       this.folded = changed;
       return this.findFallback(asciiText(b, from, to, fold), add);
     }
+    const h = this.hash(b, from, to, fold);
+    return this.probe(h, to - from, this.words, 0, add);
+  }
+
+  /** The key b[from..to)'s hash; its words (folded when `fold`) left in this.words, `folded` set. */
+  private hash(b: Uint8Array, from: number, to: number, fold: boolean): number {
     const len = to - from;
     const n = (len + 3) >> 2;
     if (this.words.length < n) this.words = new Int32Array(n * 2);
@@ -150,20 +174,25 @@ export class ByteKeys {
       h = mix(h, x);
     }
     this.folded = changed !== 0;
-    h = finish(h ^ len) & hashMask;
+    return finish(h ^ len) & hashMask;
+  }
+
+  /** The id of the key of hash h, `len` bytes, whose words are src[at..): found, or added when `add` (else -1). */
+  private probe(h: number, len: number, src: Int32Array, at: number, add: boolean): number {
+    const n = (len + 3) >> 2;
     const table = this.table;
     const arena = this.arena;
     const mask = this.mask;
-    let slot = h & mask;
+    let slot = h >>> this.shift;
     let run = 0;
     for (;;) {
-      const at = slot * SLOT;
-      const v = table[at + 1]!;
+      const s = slot * SLOT;
+      const v = table[s + 1]!;
       if (v === 0) break;
-      if (table[at] === h && table[at + 3] === len) {
-        const p = table[at + 2]!;
+      if (table[s] === h && table[s + 3] === len) {
+        const p = table[s + 2]!;
         let w = 0;
-        while (w < n && arena[p + w] === words[w]) w++;
+        while (w < n && arena[p + w] === src[at + w]) w++;
         if (w === n) {
           this.probes += run;
           return v - 1;
@@ -176,14 +205,77 @@ export class ByteKeys {
     if (!add) return -1;
     const id = this.newId(len);
     const p = this.start[id]!;
-    this.arena.set(words.subarray(0, n), p);
-    const at = slot * SLOT;
-    table[at] = h;
-    table[at + 1] = id + 1;
-    table[at + 2] = p;
-    table[at + 3] = len;
+    const into = this.arena;
+    for (let w = 0; w < n; w++) into[p + w] = src[at + w]!;
+    const s = slot * SLOT;
+    table[s] = h;
+    table[s + 1] = id + 1;
+    table[s + 2] = p;
+    table[s + 3] = len;
     this.settle(run);
     return id;
+  }
+
+  /**
+   * From now on idOfBytes and idOf give tickets, not ids: each key is only hashed and recorded
+   * (see Pending) until resolve() interns them all. For one reader of many keys at once (the report).
+   */
+  defer(): void {
+    if (this.pending === null) this.pending = new Pending(Math.min(10, Math.max(0, Math.log2(this.table.length / SLOT) - 13)), this.seed);
+  }
+
+  get deferring(): boolean {
+    return this.pending !== null;
+  }
+
+  private deferBytes(b: Uint8Array, from: number, to: number, fold: boolean): number {
+    const h = this.hash(b, from, to, fold);
+    return this.pending!.add(h, to - from, this.words);
+  }
+
+  /**
+   * Interns the keys recorded since defer(), group by group (the hash's top bits: a slice of the
+   * table, and the keys added meanwhile to a slice of the arena, stay in cache), and ends deferring.
+   * Gives each ticket's id (ids as idOfBytes would give them, numbered in another order).
+   */
+  resolve(): Int32Array {
+    const pending = this.pending;
+    if (pending === null) return new Int32Array(0);
+    this.pending = null;
+    const out = new Int32Array(pending.tickets);
+    for (let g = 0; g < pending.chunks.length; g++) {
+      const chunks = pending.chunks[g]!;
+      const used = pending.used[g]!;
+      for (let c = 0; c < chunks.length; c++) {
+        const chunk = chunks[c]!;
+        const end = used[c]!;
+        let at = 0;
+        while (at < end) {
+          const ticket = chunk[at]!;
+          let h = chunk[at + 1]!;
+          const len = chunk[at + 2]!;
+          const n = (len + 3) >> 2;
+          at += 3;
+          if (this.fallback !== null) out[ticket] = this.findFallback(wordsText(chunk, at, len), true);
+          else {
+            // re-seeded meanwhile (a long probe run): hashed again, as rebuild does
+            if (this.seed !== pending.seed) h = this.rehash(chunk, at, len);
+            out[ticket] = this.probe(h, len, chunk, at, true);
+          }
+          at += n;
+        }
+      }
+      // the group's records can go as soon as it is interned
+      pending.chunks[g] = [];
+    }
+    for (const [ticket, key] of pending.wide) out[ticket] = this.idOf(key);
+    return out;
+  }
+
+  private rehash(words: Int32Array, at: number, len: number): number {
+    let h = this.seed;
+    for (let w = 0; w < (len + 3) >> 2; w++) h = mix(h, words[at + w]!);
+    return finish(h ^ len) & hashMask;
   }
 
   private findFallback(key: string, add: boolean): number {
@@ -247,18 +339,14 @@ export class ByteKeys {
     const old = this.table;
     const table = emptyTable(capacity);
     const mask = capacity - 1;
+    const shift = 32 - Math.log2(capacity);
     let longest = 0;
     for (let at = 0; at < old.length; at += SLOT) {
       if (old[at + 1] === 0) continue;
-      let h = old[at]!;
       const p = old[at + 2]!;
       const len = old[at + 3]!;
-      if (rehash) {
-        h = this.seed;
-        for (let w = 0; w < (len + 3) >> 2; w++) h = mix(h, this.arena[p + w]!);
-        h = finish(h ^ len) & hashMask;
-      }
-      let slot = h & mask;
+      const h = rehash ? this.rehash(this.arena, p, len) : old[at]!;
+      let slot = h >>> shift;
       let run = 0;
       while (table[slot * SLOT + 1] !== 0) {
         slot = (slot + 1) & mask;
@@ -273,11 +361,76 @@ export class ByteKeys {
     }
     this.table = table;
     this.mask = mask;
+    this.shift = shift;
     if (longest > MAX_PROBE) this.reseed();
   }
 }
 
 const SLOT = 4;
+
+/** Ints per chunk of a group's records: a record never spans chunks (a longer one gets a chunk of its own). */
+const CHUNK = 8192;
+
+/**
+ * Keys recorded while deferring: per group (the hash's top `bits`), records [ticket, hash, length
+ * in bytes, words...] appended to chunks, so recording writes a few streams and resolving reads each
+ * group's keys in order; no array the size of all keys is ever copied to grow.
+ */
+class Pending {
+  readonly chunks: Int32Array[][] = [];
+  readonly used: number[][] = [];
+  private readonly current: Int32Array[] = [];
+  private readonly at: Int32Array;
+  /** Keys with a code unit above 0x7f, by ticket (in ticket order). */
+  readonly wide = new Map<number, string>();
+  tickets = 0;
+
+  constructor(
+    private readonly bits: number,
+    /** The table's seed when recording: hashes are recomputed should it change before resolve. */
+    readonly seed: number,
+  ) {
+    const groups = 1 << bits;
+    this.at = new Int32Array(groups);
+    for (let g = 0; g < groups; g++) {
+      this.chunks.push([]);
+      this.used.push([]);
+      this.current.push(new Int32Array(0));
+    }
+  }
+
+  /** Records the key of hash h, `len` bytes, words[0..); returns its ticket. */
+  add(h: number, len: number, words: Int32Array): number {
+    // the hash's top bits, which the table's slot starts with
+    const g = this.bits === 0 ? 0 : h >>> (32 - this.bits);
+    const n = (len + 3) >> 2;
+    let chunk = this.current[g]!;
+    let at = this.at[g]!;
+    if (at + 3 + n > chunk.length) {
+      chunk = new Int32Array(Math.max(CHUNK, 3 + n));
+      this.chunks[g]!.push(chunk);
+      this.used[g]!.push(0);
+      this.current[g] = chunk;
+      at = 0;
+    }
+    const ticket = this.tickets++;
+    chunk[at] = ticket;
+    chunk[at + 1] = h;
+    chunk[at + 2] = len;
+    for (let w = 0; w < n; w++) chunk[at + 3 + w] = words[w]!;
+    at += 3 + n;
+    this.at[g] = at;
+    const used = this.used[g]!;
+    used[used.length - 1] = at;
+    return ticket;
+  }
+
+  addWide(key: string): number {
+    const ticket = this.tickets++;
+    this.wide.set(ticket, key);
+    return ticket;
+  }
+}
 
 type Latin1View = Buffer & { latin1Slice(start: number, end: number): string };
 
@@ -314,6 +467,13 @@ function codeUnits(s: string): Uint8Array {
   return out;
 }
 
+/** The ASCII key of `len` bytes in words[at..). */
+function wordsText(words: Int32Array, at: number, len: number): string {
+  let s = "";
+  for (let i = 0; i < len; i++) s += String.fromCharCode((words[at + (i >> 2)]! >>> ((i & 3) * 8)) & 0xff);
+  return s;
+}
+
 function asciiText(b: Uint8Array, from: number, to: number, fold: boolean): string {
   let s = "";
   for (let i = from; i < to; i++) {
@@ -331,5 +491,11 @@ export class ReportKeys {
   constructor(expectedAccounts = 1024) {
     this.emails = new ByteKeys(expectedAccounts);
     this.logins = new ByteKeys(expectedAccounts >> 1);
+  }
+
+  /** Both tables give tickets until resolved (see ByteKeys.defer; the report resolves with resolveInterned). */
+  defer(): void {
+    this.emails.defer();
+    this.logins.defer();
   }
 }

@@ -1009,6 +1009,11 @@ export interface InternedExport {
   rawLoginTexts: Map<number, string>;
   /** E-mail key ids (keys.emails) and login key ids (keys.logins; -1 for none); secondary ids only when read with them. */
   ids: InternedAccounts;
+  /**
+   * Set when read while the keys defer (ByteKeys.defer): `ids` hold tickets until resolveInterned
+   * (interned-report.ts) makes them ids; `repeats`: an account may list a key twice (dropped then).
+   */
+  deferred?: { repeats: boolean };
 }
 
 export type InternedResult = { ok: true; export: InternedExport } | { ok: false; file: string; errors: Finding[]; warnings: Finding[] };
@@ -1029,6 +1034,8 @@ class IdsBuilder {
   private seen = new Int32Array(1024);
   private stamp = 0;
   private keyIds = new Int32Array(16);
+  /** Deferring: some account has two or more keys (which may be one key twice). */
+  private repeats = false;
 
   constructor(
     readonly keys: ReportKeys,
@@ -1049,6 +1056,7 @@ class IdsBuilder {
     this.secondaryIds.n = 0;
     this.primaryStart.push(0);
     this.secondaryStart.push(0);
+    this.repeats = false;
   }
 
   /** Room for `count` key ids of one account. */
@@ -1065,6 +1073,18 @@ class IdsBuilder {
       this.userIds = bigger;
     }
     this.userIds[this.count++] = userId;
+    if (this.keys.emails.deferring) {
+      // tickets: equal keys are told apart only once resolved (resolveInterned drops repeats then)
+      const before = this.primaryIds.n + this.secondaryIds.n;
+      for (let j = 0; j < count; j++) if (primary[j] && keyIds[j] !== -1) this.primaryIds.push(keyIds[j]!);
+      this.primaryStart.push(this.primaryIds.n);
+      if (this.withSecondary) {
+        for (let j = 0; j < count; j++) if (!primary[j] && keyIds[j] !== -1) this.secondaryIds.push(keyIds[j]!);
+        this.secondaryStart.push(this.secondaryIds.n);
+      }
+      if (this.primaryIds.n + this.secondaryIds.n - before > 1) this.repeats = true;
+      return;
+    }
     const size = this.keys.emails.size;
     if (this.seen.length < size) {
       const bigger = new Int32Array(Math.max(size, this.seen.length * 2));
@@ -1131,6 +1151,7 @@ class IdsBuilder {
         secondaryIds: this.withSecondary ? this.secondaryIds.copy() : null,
         login: this.logins.copy(),
       },
+      ...(this.keys.emails.deferring ? { deferred: { repeats: this.repeats } } : {}),
     };
   }
 }

@@ -4,7 +4,9 @@
 // enterprise count does, to name accounts by login and find them by user_id).
 import { Buffer } from "node:buffer";
 import type { ReportKeys } from "./byte-keys.js";
+import { Ints } from "./growable.js";
 import { matchIds, type GhesMatching, type IdTables } from "./count.js";
+import type { InternedAccounts } from "./key-ids.js";
 import type { InternedExport } from "./fast-read.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "./types.js";
 
@@ -16,6 +18,64 @@ export function latestInterned(exports: InternedExport[]): InternedExport[] {
     byServer.set(e.instance.serverId, e);
   }
   return [...byServer.values()];
+}
+
+/**
+ * Exports read while `keys` deferred (ReportKeys.defer): interns their keys (ByteKeys.resolve) and
+ * turns their tickets into ids, dropping a key an account lists twice as IdsBuilder.add does.
+ * Call once, after the last export is read and before `keys` are looked up.
+ */
+export function resolveInterned(exports: readonly InternedExport[], keys: ReportKeys): void {
+  const emailIds = keys.emails.resolve();
+  const loginIds = keys.logins.resolve();
+  const repeats = new Repeats(keys.emails.size);
+  for (const e of exports) {
+    if (e.deferred === undefined) continue;
+    const { primaryIds, secondaryIds, login } = e.ids;
+    for (let p = 0; p < primaryIds.length; p++) primaryIds[p] = emailIds[primaryIds[p]!]!;
+    if (secondaryIds) for (let p = 0; p < secondaryIds.length; p++) secondaryIds[p] = emailIds[secondaryIds[p]!]!;
+    for (let j = 0; j < login.length; j++) if (login[j] !== -1) login[j] = loginIds[login[j]!]!;
+    if (e.deferred.repeats) e.ids = repeats.drop(e.ids, e.count);
+    e.deferred = undefined;
+  }
+}
+
+/** An account's key ids each once (primary ones first, a secondary one only if not primary), in order. */
+class Repeats {
+  private readonly seen: Int32Array;
+  private stamp = 0;
+
+  constructor(keys: number) {
+    this.seen = new Int32Array(keys);
+  }
+
+  drop(ids: InternedAccounts, count: number): InternedAccounts {
+    const { primaryStart, primaryIds, secondaryStart, secondaryIds } = ids;
+    const seen = this.seen;
+    const pStart = new Int32Array(count + 1);
+    const pIds = new Ints(primaryIds.length);
+    const sStart = secondaryStart && new Int32Array(count + 1);
+    const sIds = new Ints(secondaryIds ? secondaryIds.length : 0);
+    for (let j = 0; j < count; j++) {
+      const stamp = ++this.stamp;
+      for (let p = primaryStart[j]!; p < primaryStart[j + 1]!; p++) {
+        const id = primaryIds[p]!;
+        if (seen[id] === stamp) continue;
+        seen[id] = stamp;
+        pIds.push(id);
+      }
+      pStart[j + 1] = pIds.n;
+      if (sStart === null || secondaryIds === null) continue;
+      for (let p = secondaryStart![j]!; p < secondaryStart![j + 1]!; p++) {
+        const id = secondaryIds[p]!;
+        if (seen[id] === stamp) continue;
+        seen[id] = stamp;
+        sIds.push(id);
+      }
+      sStart[j + 1] = sIds.n;
+    }
+    return { primaryStart: pStart, primaryIds: pIds.copy(), secondaryStart: sStart, secondaryIds: sStart && sIds.copy(), login: ids.login };
+  }
 }
 
 function loginAsWritten(e: InternedExport, keys: ReportKeys, j: number): string {

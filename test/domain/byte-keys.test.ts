@@ -1,10 +1,11 @@
 // ByteKeys: ids straight from bytes, exact whatever the hashes do.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { ByteKeys, maskHashesForTests } from "../../src/domain/byte-keys.js";
+import { ByteKeys, hasherForTests, maskHashesForTests } from "../../src/domain/byte-keys.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const nonAscii = (s: string) => [...s].some((c) => c.charCodeAt(0) > 0x7f);
 const fold = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 describe("ByteKeys", () => {
@@ -31,6 +32,59 @@ describe("ByteKeys", () => {
         expect(keys.get("never interned")).toBe(-1);
       }),
     );
+  });
+
+  it.each([-1, 0, 3])("deferred: tickets resolve to the ids of exactly the equal keys, also of keys interned before (hash mask %i)", (mask) => {
+    maskHashesForTests(mask);
+    const unit = fc.constantFrom(..."aAbBzZ@. x\u0000\u007f\u00e9");
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit, maxLength: 9 }), { maxLength: 20 }), fc.array(fc.tuple(fc.string({ unit, maxLength: 9 }), fc.constantFrom("bytes", "folded", "string")), { maxLength: 300 }), (before, list) => {
+        const keys = new ByteKeys(4);
+        for (const k of before) keys.idOf(k);
+        keys.defer();
+        expect(keys.deferring).toBe(true);
+        const tickets = list.map(([raw, how]) => {
+          if (how === "string" || nonAscii(raw)) return keys.idOf(raw);
+          const ticket = keys.idOfBytes(ascii(` ${raw} `), 1, raw.length + 1, how === "folded");
+          expect(keys.folded).toBe(how === "folded" && fold(raw) !== raw);
+          return ticket;
+        });
+        expect(tickets).toStrictEqual(list.map((_, i) => i));
+        const ids = keys.resolve();
+        expect(keys.deferring).toBe(false);
+        const byKey = new Map<string, number>();
+        for (const k of before) byKey.set(k, keys.get(k));
+        list.forEach(([raw, how], i) => {
+          const key = how === "folded" && !nonAscii(raw) ? fold(raw) : raw;
+          const id = ids[i]!;
+          if (byKey.has(key)) expect(id).toBe(byKey.get(key));
+          else byKey.set(key, id);
+          expect(keys.text(id)).toBe(key);
+          expect(keys.get(key)).toBe(id);
+        });
+        // ids stay dense: one per distinct key
+        expect(keys.size).toBe(byKey.size);
+        expect(new Set(byKey.values()).size).toBe(byKey.size);
+      }),
+    );
+  });
+
+  it("deferred: a table re-seeded while resolving (a long probe run) hashes the keys still to come again", () => {
+    // keys whose hashes under this seed share their top 12 bits: one probe run past MAX_PROBE
+    const seed = 12345;
+    const hash = hasherForTests(seed);
+    const top = hash("k0") >>> 20;
+    const crafted: string[] = [];
+    for (let i = 0; crafted.length < 200; i++) if (hash(`k${i}`) >>> 20 === top) crafted.push(`k${i}`);
+    const keys = new ByteKeys(4, seed);
+    keys.defer();
+    const list = [...crafted, ...crafted.map((k) => k.toUpperCase()), ...crafted];
+    list.forEach((k) => keys.idOfBytes(ascii(k), 0, k.length, true));
+    const ids = keys.resolve();
+    expect(keys.degraded).toBe(false);
+    expect(keys.size).toBe(crafted.length);
+    list.forEach((k, i) => expect(ids[i]).toBe(keys.get(k.toLowerCase())));
+    expect(new Set(ids).size).toBe(crafted.length);
   });
 
   it("keeps keys with code units above 0x7f apart, and by the same ids", () => {

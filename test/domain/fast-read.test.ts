@@ -8,7 +8,7 @@ import { readExportFast, readExportIdentified, readExportInterned, readExportSet
 import { readUpload } from "../../src/domain/cloud-report.js";
 import { AccountSet } from "../../src/domain/account-set.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
-import { accountsOf } from "../../src/domain/interned-report.js";
+import { accountsOf, resolveInterned } from "../../src/domain/interned-report.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { MAX_ERRORS, readExport } from "../../src/domain/validate.js";
 import type { ValidationResult } from "../../src/domain/types.js";
@@ -74,12 +74,15 @@ function sameIdentified(bytes: Uint8Array, file: string, limits: typeof LIMITS, 
   const { instance, accounts, warnings } = fast.export;
   expect(identified).toStrictEqual({ ok: true, export: { file, instance, accounts: identifyAccounts(accounts, keyOf), warnings } });
   // Read straight to ids (the report's path), in tables already holding other keys: the same accounts, keyed by the normalized e-mail.
-  for (const withSecondary of [true, false]) {
+  // Deferred (the CLI's): keys only recorded while read, interned by resolveInterned after.
+  for (const [withSecondary, deferred] of [[true, false], [false, false], [true, true], [false, true]]) {
     const keys = new ReportKeys(4);
     keys.emails.idOf("a@x");
     keys.logins.idOf("ann");
+    if (deferred) keys.defer();
     const interned = readExportInterned(bytes, file, limits, keys, withSecondary);
     if (!interned.ok) throw new Error("the report's reader refused what readExportFast accepts");
+    if (deferred) resolveInterned([interned.export], keys);
     const expected = identifyAccounts(accounts, (e) => e).map((a) => (withSecondary ? a : { ...a, secondary: [] }));
     expect({ ...interned.export, accounts: accountsOf(interned.export, keys) }).toMatchObject({ file, instance, warnings, count: expected.length, accounts: expected });
   }
@@ -514,6 +517,22 @@ describe("hostile input", () => {
       errors: [{ file: "big.json", path: "users[999999].login", message: "expected a string, got a number" }],
       warnings: [{ file: "big.json", path: "users", message: expect.stringMatching(/^999999 accounts have no primary e-mail/) }],
     });
+  });
+});
+
+describe("readExportInterned: an export straight to the report's ids", () => {
+  it("drops a key an account lists twice (case, spaces, escapes, primary and secondary), also when the keys defer (the CLI's)", () => {
+    const users = [
+      { user_id: 1, login: " Ann ", emails: [{ email: " A@X.example ", primary: true }, { email: "a@x.example", primary: false }, { email: "a@x.EXAMPLE", primary: true }, { email: "b@x", primary: true }] },
+      { user_id: 2, login: "b\u00f6b", emails: [{ email: "B\u00d6B@x.example", primary: true }, { email: "böb@x.example", primary: true }, { email: "k@x", primary: false }, { email: "K@x", primary: false }] },
+      { user_id: 3, login: "ann", emails: [{ email: "z@x", primary: false }, { email: "b@x", primary: true }, { email: "z@x", primary: false }, { email: " B@x", primary: false }] },
+    ];
+    const json = JSON.stringify({ version: 1, instance: { server_id: "s-1", host_name: "h.example" }, users });
+    // as written, and with the first "a" escaped (read as a string, not as bytes)
+    for (const text of [json, json.replace("A@X", "\\u0041@X")]) {
+      const bytes = utf8(text);
+      sameIdentified(bytes, "t.json", LIMITS, readExportFast(bytes, "t.json", LIMITS));
+    }
   });
 });
 
