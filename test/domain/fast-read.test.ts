@@ -8,6 +8,7 @@ import { readExportFast, readExportIdentified, readExportInterned, readExportSet
 import { readUpload } from "../../src/domain/cloud-report.js";
 import { AccountSet } from "../../src/domain/account-set.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
+import { createHmacSha256 } from "../../src/ledger/hmac.js";
 import { accountsOf, resolveInterned } from "../../src/domain/interned-report.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { MAX_ERRORS, readExport } from "../../src/domain/validate.js";
@@ -573,6 +574,38 @@ describe("readExportSet: an export straight to the ledger's account set", () => 
       expect(plain(t)).toBeNull();
       expect(readExportSet(utf8(t), "t.json", LIMITS, hmac, hmac).ok).toBe(true); // still an export to readExportSet
     }
+  });
+
+  it("gives the same set with the hasher's queue (WebAssembly SIMD or plain JS) as without it, over more accounts than a queue holds", () => {
+    // Accounts of short ASCII addresses (queued), among them accounts with a long, escaped or
+    // non-ASCII address (keyed one by one), repeats within an account in any case and spacing.
+    let seed = 7;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const address = (i: number) => {
+      const u = `${i % 7}.${rand(3)}`;
+      const forms = [`u${u}@x.example`, ` U${u}@X.EXAMPLE `, `${"l".repeat(50)}${u}@x`, `u\\u0040${u}`, `\u00fc${u}@x`, " "];
+      return forms[rand(12) < 9 ? rand(2) : 2 + rand(4)]!;
+    };
+    const users = Array.from({ length: 3000 }, (_, i) => ({
+      user_id: i + 1,
+      login: `l${i}`,
+      emails: Array.from({ length: 1 + rand(4) }, (_, j) => ({ email: address(i), primary: j === 0 || rand(6) === 0 })),
+    }));
+    const bytes = utf8(JSON.stringify({ version: 1, instance: { server_id: "s-1", host_name: "h.example" }, users }).replace(/\\\\u0040/g, "\\u0040"));
+    const fast = readExportFast(bytes, "q.json", LIMITS);
+    if (!fast.ok) throw new Error("not an export");
+    const expected = AccountSet.fromAccounts(identifyAccounts(fast.export.accounts, hmac));
+    const plainJs = createHmacSha256("test identity key", 16, 1024, false);
+    const noQueue = { textInto: hmac.textInto, lowerAsciiInto: hmac.lowerAsciiInto };
+    for (const writer of [hmac, plainJs, noQueue]) {
+      const read = readExportSet(bytes, "q.json", LIMITS, hmac, writer);
+      expect(read.ok && read.export.accounts).toStrictEqual(expected);
+    }
+    // planted bug: a queue that never finds a repeat keeps an account's key twice
+    const q = hmac.queue;
+    const blind = { ...noQueue, queue: { capacity: q.capacity, get length() { return q.length; }, same: () => false, lowerAscii: q.lowerAscii, pop: q.pop, run: q.run, keyInto: q.keyInto, clear: q.clear } };
+    const bugged = readExportSet(bytes, "q.json", LIMITS, hmac, blind);
+    expect(bugged.ok && bugged.export.accounts).not.toStrictEqual(expected);
   });
 
   it("leaves to the ordinary path a login holding an '@', an account of many addresses, repeated or unordered user_ids", () => {

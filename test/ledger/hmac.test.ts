@@ -67,4 +67,39 @@ describe("createHmacSha256", () => {
       expect(Buffer.from(out)).toStrictEqual(digest("k", m));
     }
   });
+
+  it("queues short ASCII addresses and computes their keys together, in WebAssembly SIMD or in plain JS, as lowerAsciiInto does", () => {
+    const digest = (key: string, message: string) => createHmac("sha256", key).update(message, "utf8").digest().subarray(0, 16);
+    for (const simd of [true, false]) {
+      const mac = createHmacSha256("queue key", 16, 1024, simd);
+      const q = mac.queue;
+      expect(q.capacity % 4).toBe(0);
+      // every length up to the one-block limit, then more than a queue holds (several runs, a last partial group)
+      const messages = Array.from({ length: 2 * q.capacity + 3 }, (_, i) => "Ab~@.".repeat(12).slice(i % 5, (i % 5) + (i % 56)));
+      const out = new Uint8Array(16);
+      for (let start = 0; start < messages.length; start += q.capacity) {
+        q.clear();
+        const part = messages.slice(start, start + q.capacity);
+        for (const m of part) expect(q.lowerAscii(Buffer.from(`"${m}"`, "latin1"), 1, m.length + 1)).toBe(true);
+        expect(q.length).toBe(part.length);
+        q.run();
+        part.forEach((m, k) => {
+          q.keyInto(k, out, 0);
+          expect(Buffer.from(out)).toStrictEqual(digest("queue key", m.toLowerCase()));
+        });
+      }
+      // longer than one block: not queued
+      q.clear();
+      expect(q.lowerAscii(Buffer.alloc(56, 0x61), 0, 56)).toBe(false);
+      expect(q.length).toBe(0);
+      // same(): equal messages, whatever their case; pop() drops the last
+      for (const m of ["A@x", "a@X", "a@xx", "b@x"]) q.lowerAscii(Buffer.from(m), 0, m.length);
+      expect([q.same(0, 1), q.same(0, 2), q.same(1, 3), q.same(2, 2)]).toStrictEqual([true, false, false, true]);
+      q.pop();
+      expect(q.length).toBe(3);
+      q.run();
+      q.keyInto(2, out, 0);
+      expect(Buffer.from(out)).toStrictEqual(digest("queue key", "a@xx"));
+    }
+  });
 });
