@@ -221,7 +221,7 @@ export class ByteKeys {
    * (see Pending) until resolve() interns them all. For one reader of many keys at once (the report).
    */
   defer(): void {
-    if (this.pending === null) this.pending = new Pending(Math.min(10, Math.max(0, Math.log2(this.table.length / SLOT) - 13)), this.seed);
+    if (this.pending === null) this.pending = new Pending(this.groupBits(), this.seed);
   }
 
   get deferring(): boolean {
@@ -242,6 +242,34 @@ export class ByteKeys {
     const pending = this.pending;
     if (pending === null) return new Int32Array(0);
     this.pending = null;
+    const out = this.sweep(pending, true);
+    for (const [ticket, key] of pending.wide) out[ticket] = this.idOf(key);
+    return out;
+  }
+
+  /**
+   * getBytes of many keys: out[k] = the id of the ASCII bytes b[from[k]..to[k]) (folded when
+   * `fold`) or -1, for each k with from[k] >= 0 (others left as they are). Looked up in the table's
+   * slot order, as resolve interns: a table larger than the caches costs no cache miss per key.
+   */
+  getBytesMany(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void {
+    const pending = new Pending(this.groupBits(), this.seed);
+    const of = new Int32Array(from.length);
+    for (let k = 0; k < from.length; k++) {
+      const f = from[k]!;
+      if (f < 0) continue;
+      of[pending.add(this.hash(b, f, to[k]!, fold), to[k]! - f, this.words)] = k;
+    }
+    const ids = this.sweep(pending, false);
+    for (let t = 0; t < pending.tickets; t++) out[of[t]!] = ids[t]!;
+  }
+
+  private groupBits(): number {
+    return Math.min(10, Math.max(0, Math.log2(this.table.length / SLOT) - 13));
+  }
+
+  /** Each record's id, group by group (found, or added when `add`; else -1), by ticket; the records go as their group is done. */
+  private sweep(pending: Pending, add: boolean): Int32Array {
     const out = new Int32Array(pending.tickets);
     for (let g = 0; g < pending.chunks.length; g++) {
       const chunks = pending.chunks[g]!;
@@ -254,21 +282,18 @@ export class ByteKeys {
           const ticket = chunk[at]!;
           let h = chunk[at + 1]!;
           const len = chunk[at + 2]!;
-          const n = (len + 3) >> 2;
           at += 3;
-          if (this.fallback !== null) out[ticket] = this.findFallback(wordsText(chunk, at, len), true);
+          if (this.fallback !== null) out[ticket] = this.findFallback(wordsText(chunk, at, len), add);
           else {
             // re-seeded meanwhile (a long probe run): hashed again, as rebuild does
             if (this.seed !== pending.seed) h = this.rehash(chunk, at, len);
-            out[ticket] = this.probe(h, len, chunk, at, true);
+            out[ticket] = this.probe(h, len, chunk, at, add);
           }
-          at += n;
+          at += (len + 3) >> 2;
         }
       }
-      // the group's records can go as soon as it is interned
       pending.chunks[g] = [];
     }
-    for (const [ticket, key] of pending.wide) out[ticket] = this.idOf(key);
     return out;
   }
 

@@ -66,6 +66,8 @@ export interface KeyLookup {
   get(key: string): number;
   /** get of the ASCII bytes b[from..to) (A-Z folded to a-z when `fold`), where the tables can look bytes up without a string. */
   getBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
+  /** getBytes of many ranges at once (in an order kinder to the caches): out[k] for each k with from[k] >= 0, others left as they are. */
+  getBytesMany?(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void;
 }
 
 /** The matching for `instances` and `options`: `given` when it was made from exactly those, else a new one. */
@@ -248,13 +250,29 @@ export interface IdTables {
   /** emailId / loginId of ASCII bytes (see KeyLookup.getBytes), where the tables have it. */
   emailIdOfBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
   loginIdOfBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
+  /** Of many ranges at once (see KeyLookup.getBytesMany). */
+  emailIdsOfBytes?(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void;
+  loginIdsOfBytes?(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void;
 }
 
 /** key -> owner through its id; by bytes too when the tables can. */
-function lookup(owners: Int32Array, idOf: (key: string) => number, idOfBytes?: (b: Uint8Array, from: number, to: number, fold: boolean) => number): KeyLookup {
+function lookup(
+  owners: Int32Array,
+  idOf: (key: string) => number,
+  idOfBytes?: (b: Uint8Array, from: number, to: number, fold: boolean) => number,
+  idsOfBytes?: (b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array) => void,
+): KeyLookup {
   const owner = (id: number): number => (id === -1 || id >= owners.length ? -1 : owners[id]!);
   const get = (key: string): number => owner(idOf(key));
-  return idOfBytes ? { get, getBytes: (b, from, to, fold) => owner(idOfBytes(b, from, to, fold)) } : { get };
+  if (!idOfBytes) return { get };
+  const found: KeyLookup = { get, getBytes: (b, from, to, fold) => owner(idOfBytes(b, from, to, fold)) };
+  if (idsOfBytes) {
+    found.getBytesMany = (b, from, to, fold, out) => {
+      idsOfBytes(b, from, to, fold, out);
+      for (let k = 0; k < from.length; k++) if (from[k]! >= 0) out[k] = owner(out[k]!);
+    };
+  }
+  return found;
 }
 
 /** The matching loop over interned ids; counts[i]: accounts of merged[i] (ids[i]'s). */
@@ -317,8 +335,8 @@ export function matchIds(
     n,
     instanceOf,
     persons,
-    emailOwner: lookup(emailOwnerById, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner)),
-    loginOwner: lookup(loginOwnerById, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner)),
+    emailOwner: lookup(emailOwnerById, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner), interner.emailIdsOfBytes?.bind(interner)),
+    loginOwner: lookup(loginOwnerById, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner), interner.loginIdsOfBytes?.bind(interner)),
     sharedLogins: shared.pairs(),
     sharedLoginIds: shared.logins(),
     sharedLoginCount: loginCount,

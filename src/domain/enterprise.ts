@@ -64,14 +64,24 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   // report's); a string is made only for other tables and for one first met on the cloud side.
   const { emailOwner, loginOwner } = ghes;
   const { bytes, keyFrom, keyTo, loginFrom, loginTo } = members;
+  // Where the tables can, the byte ranges are looked up all at once (in the tables' order, not the report's).
+  const keyOwners = emailOwner.getBytesMany ? new Int32Array(keyFrom.length) : null;
+  if (keyOwners) emailOwner.getBytesMany!(bytes, keyFrom, keyTo, true, keyOwners);
+  let loginOwners: Int32Array | null | undefined;
   const ghesKeyOwner = (k: number): number => {
     const from = keyFrom[k]!;
+    if (from >= 0 && keyOwners) return keyOwners[k]!;
     return from >= 0 && emailOwner.getBytes ? emailOwner.getBytes(bytes, from, keyTo[k]!, true) : emailOwner.get(columnKey(members, k));
   };
   const ghesLoginOwner = (j: number): number => {
     const from = loginFrom[j]!;
     if (from >= 0) {
       if (from === loginTo[j]) return -1; // no login
+      if (loginOwners === undefined) {
+        loginOwners = loginOwner.getBytesMany ? new Int32Array(count) : null;
+        if (loginOwners) loginOwner.getBytesMany!(bytes, loginFrom, loginTo, true, loginOwners);
+      }
+      if (loginOwners) return loginOwners[j]!;
       if (loginOwner.getBytes) return loginOwner.getBytes(bytes, from, loginTo[j]!, true);
     }
     const l = columnLoginKey(members, j);

@@ -139,6 +139,8 @@ export function matchInternedExports(exports: InternedExport[], keys: ReportKeys
     loginId: (key) => keys.logins.get(key),
     emailIdOfBytes: (b, from, to, fold) => keys.emails.getBytes(b, from, to, fold),
     loginIdOfBytes: (b, from, to, fold) => keys.logins.getBytes(b, from, to, fold),
+    emailIdsOfBytes: (b, from, to, fold, out) => keys.emails.getBytesMany(b, from, to, fold, out),
+    loginIdsOfBytes: (b, from, to, fold, out) => keys.logins.getBytesMany(b, from, to, fold, out),
     loginText: (id) => keys.logins.text(id),
   };
   const ids = merged.map((inst) => source.get(inst)!.ids);

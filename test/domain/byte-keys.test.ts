@@ -87,6 +87,32 @@ describe("ByteKeys", () => {
     expect(new Set(ids).size).toBe(crafted.length);
   });
 
+  it.each([-1, 0, 3])("getBytesMany gives getBytes's answer for each range, leaving the others alone (hash mask %i)", (mask) => {
+    maskHashesForTests(mask);
+    const unit = fc.constantFrom(..."aAbBzZ@. x");
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit, maxLength: 9 }), { maxLength: 200 }), fc.array(fc.tuple(fc.string({ unit, maxLength: 9 }), fc.boolean()), { maxLength: 200 }), (stored, asked) => {
+        const keys = new ByteKeys(4);
+        for (const k of stored) keys.idOf(k);
+        const text = asked.map(([k]) => k).join("");
+        const b = ascii(text);
+        const from = new Int32Array(asked.length);
+        const to = new Int32Array(asked.length);
+        let at = 0;
+        asked.forEach(([k, skip], i) => {
+          from[i] = skip ? -1 : at;
+          to[i] = at + k.length;
+          at += k.length;
+        });
+        for (const fold of [true, false]) {
+          const out = new Int32Array(asked.length).fill(-7);
+          keys.getBytesMany(b, from, to, fold, out);
+          asked.forEach(([, skip], i) => expect(out[i]).toBe(skip ? -7 : keys.getBytes(b, from[i]!, to[i]!, fold)));
+        }
+      }),
+    );
+  });
+
   it("keeps keys with code units above 0x7f apart, and by the same ids", () => {
     const keys = new ByteKeys();
     const a = keys.idOf("zo\u00eb@x");
