@@ -30,6 +30,11 @@ class WordsTable {
     return this.count;
   }
 
+  /** Slots. */
+  get capacity(): number {
+    return this.slots.length;
+  }
+
   private hash(w: Int32Array, at: number): number {
     let h = this.seed ^ w[at]!;
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) ^ w[at + 1]!;
@@ -183,10 +188,13 @@ interface WordRun {
 }
 
 /** Slots per range of a batch insert (log2): 8,192 slots (32 KiB) and their keys fit in a core's cache. */
-let rangeShift = 13;
-/** Tests only: smaller ranges, so that small tables are put in range by range too. */
-export function setRangeShiftForTests(shift: number): void {
-  rangeShift = shift;
+const RANGE_SHIFT = 13;
+let rangeShift = RANGE_SHIFT;
+/** Tests only: every batch put in range by range (however small), in ranges of 2^shift slots; no argument: back to normal. */
+let batchAlways = false;
+export function setBatchingForTests(shift?: number): void {
+  rangeShift = shift ?? RANGE_SHIFT;
+  batchAlways = shift !== undefined;
 }
 
 /** An instance's accounts as ids, in list order: CSR arrays (account i's keys are ids[start[i]..start[i+1]]). */
@@ -576,7 +584,10 @@ export class KeyInterner {
    */
   ofSets(sets: readonly AccountSet[], withSecondary = true): InternedAccounts[] {
     const fresh = [...new Set(sets)].filter((set) => set.keyWords && !this.interned.has(set));
-    if (fresh.length > 0) {
+    let keys = 0;
+    for (const set of fresh) keys += set.keyCount;
+    // A batch passes over whole tables (renumbering): worth it for a good share of them (a ledger after a restart), not for one push's set.
+    if (fresh.length > 0 && (batchAlways || 8 * keys >= this.words.capacity)) {
       let accounts = 0;
       for (const set of fresh) accounts += set.count;
       const login = new Int32Array(accounts);
@@ -584,9 +595,9 @@ export class KeyInterner {
       // keys: every set's primaries, then, if wanted, every set's secondaries
       const starts = withSecondary ? [...fresh.map((set) => set.primaryStart), ...fresh.map((set) => set.secondaryStart)] : fresh.map((set) => set.primaryStart);
       const runs = starts.map((st, r) => ({ src: fresh[r % fresh.length]!.keyWords!, from: st[0]!, to: st[st.length - 1]! }));
-      let keys = 0;
-      for (const r of runs) keys += r.to - r.from;
-      const ids = new Int32Array(keys);
+      let wanted = 0;
+      for (const r of runs) wanted += r.to - r.from;
+      const ids = new Int32Array(wanted);
       this.words.getOrAddMany(runs, ids, 0, this.emailCount);
       // each run's ids as a view, its offsets from 0 as the ids'
       let k = 0;

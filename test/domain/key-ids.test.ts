@@ -7,7 +7,7 @@ import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js"
 import { AccountSet, instanceWithSet, keyFromBytes, keyToBytes } from "../../src/domain/account-set.js";
 import { countUsage, matchAccountSets, matchGhes, type GhesMatching } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
-import { KeyInterner, setRangeShiftForTests } from "../../src/domain/key-ids.js";
+import { KeyInterner, setBatchingForTests } from "../../src/domain/key-ids.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
 
@@ -191,7 +191,7 @@ describe("matching over account sets", () => {
   it("interns many sets at once (range by range, tables of many ranges) as one by one: the same keys equal, the same ones apart", () => {
     const hex = fc.constantFrom(...hashed, "bWFueS1zZXRzLWF0LW9uYw", "cmFuZ2UtYnktcmFuZ2UtMA");
     for (const shift of [0, 2, 13]) {
-      setRangeShiftForTests(shift);
+      setBatchingForTests(shift);
       try {
         fc.assert(
           fc.property(setInstancesArb, fc.boolean(), fc.array(hex, { minLength: 1, maxLength: 3 }), (instances, withSecondary, extra) => {
@@ -251,7 +251,7 @@ describe("matching over account sets", () => {
           { numRuns: 200 },
         );
       } finally {
-        setRangeShiftForTests(13);
+        setBatchingForTests();
       }
     }
   });
