@@ -65,6 +65,16 @@ const NON_ASCII = 2;
 /** Thrown (never escapes this module) when the bytes are not well-formed JSON. */
 const SYNTAX: unique symbol = Symbol("syntax");
 
+/** Member positions of an object whose keys readKeyAt remembers. */
+const KEYS_MET = 8;
+
+/** Per member position: the last plain key read there (its first byte in the buffer, its length; -1: none yet) and readKey's answer for it. */
+class KeysMet {
+  readonly start = new Int32Array(KEYS_MET);
+  readonly len = new Int32Array(KEYS_MET).fill(-1);
+  readonly found = new Int32Array(KEYS_MET);
+}
+
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
 
 function keyTable(names: readonly string[]): Uint8Array[] {
@@ -98,6 +108,10 @@ class Reader {
   private flags = 0;
   /** Open containers while skipping: 1 object, 0 array. Grows on demand, never recursion. */
   private stack = new Uint8Array(64);
+
+  /** Keys of users and of their e-mails met at each member position (see readKeyAt). */
+  private readonly userKeysMet = new KeysMet();
+  private readonly emailKeysMet = new KeysMet();
 
   /** Something the reference refuses or words differently: the caller falls back to it. */
   invalid = false;
@@ -285,11 +299,49 @@ class Reader {
     else this.readLiteral();
   }
 
+  /**
+   * readKey for the m-th member of an object whose keys usually come in one order (a user, an
+   * e-mail): a key with the same bytes as the plain key last read at that position in `met` is that
+   * key again, with no scan or comparison with the names.
+   */
+  private readKeyAt(names: readonly string[], codes: readonly Uint8Array[], met: KeysMet, m: number): number {
+    const b = this.b;
+    const from = this.i + 1;
+    if (m < KEYS_MET && b[this.i] === B.Quote) {
+      const len = met.len[m]!;
+      const end = from + len;
+      if (len >= 0 && end < this.n && b[end] === B.Quote) {
+        const at = met.start[m]!;
+        let j = 0;
+        while (j < len && b[from + j] === b[at + j]) j++;
+        if (j === len) {
+          this.i = end + 1;
+          if (this.peek() !== B.Colon) throw SYNTAX;
+          this.i++;
+          return met.found[m]!;
+        }
+      }
+    }
+    const k = this.readKey(names, codes);
+    if (m < KEYS_MET && this.keyFlags === 0) {
+      met.start[m] = from;
+      met.len[m] = this.keyEnd - from;
+      met.found[m] = k;
+    }
+    return k;
+  }
+
+  /** Where the last key read by readKey ends (its closing quote), and its flags (ESCAPED, NON_ASCII). */
+  private keyEnd = 0;
+  private keyFlags = 0;
+
   /** At `"key"`: reads it and the colon; returns its index in `names`, or -1 for another key. */
   private readKey(names: readonly string[], codes: readonly Uint8Array[]): number {
     if (this.b[this.i] !== B.Quote) throw SYNTAX;
     const start = this.scanString();
     const len = this.i - 1 - start;
+    this.keyEnd = this.i - 1;
+    this.keyFlags = this.flags;
     let found = -1;
     if (this.flags & ESCAPED) {
       if (names.length > 0) found = names.indexOf(this.stringValue(start));
@@ -583,9 +635,10 @@ class Reader {
     this.emailCount = 0;
     let suspendedFlag = false;
     let suspendedAt = false;
+    let m = 0;
     if (this.firstMember()) {
       do {
-        const k = this.readKey(USER_KEYS, USER_CODES);
+        const k = this.readKeyAt(USER_KEYS, USER_CODES, this.userKeysMet, m++);
         if (k >= 0) {
           if (seen & (1 << k)) this.duplicate(`users[${index}]`, USER_KEYS[k]);
           seen |= 1 << k;
@@ -667,9 +720,10 @@ class Reader {
         let from = -1;
         let to = -1;
         let primary = false;
+        let m = 0;
         if (this.firstMember()) {
           do {
-            const k = this.readKey(EMAIL_KEYS, EMAIL_CODES);
+            const k = this.readKeyAt(EMAIL_KEYS, EMAIL_CODES, this.emailKeysMet, m++);
             if (k >= 0) {
               if (seen & (1 << k)) this.duplicate(`users[${index}].emails[${j}]`, EMAIL_KEYS[k]);
               seen |= 1 << k;
