@@ -124,6 +124,29 @@ describe.each(cases)("migrations on $name", ({ make }) => {
     }
     await store.close();
   });
+
+  it("0009 keeps rows written before it and stores new logins uncompressed", async () => {
+    const loc = adapter.fresh();
+    const old = await adapter.open({ ...loc, options: { ...loc.options, migrateUpTo: "0008_account_sets_data_uncompressed" } });
+    const ledger = { repoId: 9, fullName: "acme/usage" };
+    // logins compressible enough that PostgreSQL's default storage compresses them
+    const many = Array.from({ length: 2000 }, (_, i) => ({ userId: i + 1, login: `user${i}`, primary: [], secondary: [] }));
+    await old.write(ledger, (tx) => tx.replaceAccounts("srv-a", many));
+    await old.close();
+
+    const store = await adapter.open(loc);
+    expect((await store.read(ledger, (tx) => tx.accounts("srv-a"))).get("srv-a")).toEqual(many);
+    await store.write(ledger, (tx) => tx.replaceAccounts("srv-b", many));
+    expect((await store.read(ledger, (tx) => tx.accounts("srv-b"))).get("srv-b")).toEqual(many);
+    if (store.dialect === "postgres") {
+      const sizes = await sql<{ server_id: string; stored: number; length: number }>`
+        select server_id, pg_column_size(logins) as stored, octet_length(logins) as length from account_sets where ledger_id = 9 order by server_id`.execute(store.db);
+      const [a, b] = sizes.rows;
+      expect(a!.stored).toBeLessThan(a!.length);
+      expect(b!.stored).toBe(b!.length);
+    }
+    await store.close();
+  });
 });
 
 // kysely lists the tables of every schema before migrating: a schema someone else drops meanwhile
