@@ -364,8 +364,8 @@ class LoginTable {
         charStart[r] = c;
       }
     }
-    // where each login new in this batch has its key in `chars` (its first occurrence)
-    const newAt = new Int32Array(ascii);
+    // where each login new in this batch has its key in `chars` (its first occurrence), and its length
+    const newAt = new Int32Array(2 * ascii);
     for (let g = 0; g < 4 * ascii; g += 4) {
       out[at + grouped[g + 1]!] = this.charsIdOrAdd(chars, grouped[g + 2]!, grouped[g + 3]!, grouped[g]!, first, newAt);
     }
@@ -391,7 +391,7 @@ class LoginTable {
 
   /**
    * asciiIdOrAdd of the key chars[c..c+length) (lower-cased ASCII) whose hash is h, for idOrAddMany:
-   * a key added since id `first` is compared in `chars` (newAt[id - first]: where), close by.
+   * a key added since id `first` is compared in `chars` (newAt[2 (id - first)]: where; + 1: length), close by.
    */
   private charsIdOrAdd(chars: Uint8Array, c: number, length: number, h: number, first: number, newAt: Int32Array): number {
     if (this.fallback) return this.keyIdOrAdd(charsText(chars, c, length));
@@ -404,8 +404,8 @@ class LoginTable {
       if (hashes[id] === h) {
         let i = 0;
         if (id >= first) {
-          const o = newAt[id - first]!;
-          if (texts[id]!.length === length) while (i < length && chars[o + i] === chars[c + i]) i++;
+          const o = newAt[2 * (id - first)]!;
+          if (newAt[2 * (id - first) + 1] === length) while (i < length && chars[o + i] === chars[c + i]) i++;
         } else {
           const t = texts[id]!;
           if (t.length === length) while (i < length && t.charCodeAt(i) === chars[c + i]) i++;
@@ -417,7 +417,8 @@ class LoginTable {
         return this.keyIdOrAdd(charsText(chars, c, length));
       }
     }
-    newAt[texts.length - first] = c;
+    newAt[2 * (texts.length - first)] = c;
+    newAt[2 * (texts.length - first) + 1] = length;
     return this.add(charsText(chars, c, length), h);
   }
 
