@@ -242,6 +242,9 @@ export class ByteKeys {
     const pending = this.pending;
     if (pending === null) return new Int32Array(0);
     this.pending = null;
+    // Room for the keys about to be added, made once: no table rebuilt or arena copied midway.
+    const keys = pending.distinct();
+    this.reserve(keys, Math.ceil((pending.words * keys) / Math.max(1, pending.tickets)));
     const out = this.sweep(pending, true);
     for (const [ticket, key] of pending.wide) out[ticket] = this.idOf(key);
     return out;
@@ -315,6 +318,28 @@ export class ByteKeys {
       map.set(key, id);
     }
     return id;
+  }
+
+  /** Room for `keys` more keys of `words` words in all. */
+  private reserve(keys: number, words: number): void {
+    if (this.fallback !== null) return;
+    const total = this.count - this.wide.size + keys;
+    let capacity = this.table.length / SLOT;
+    while (total * 2 > capacity - 1) capacity *= 2;
+    if (capacity > this.table.length / SLOT) this.rebuild(capacity, false);
+    if (this.count + keys > this.start.length) {
+      const start = new Int32Array(this.count + keys);
+      start.set(this.start.subarray(0, this.count));
+      this.start = start;
+      const length = new Int32Array(this.count + keys);
+      length.set(this.length.subarray(0, this.count));
+      this.length = length;
+    }
+    if (this.used + words > this.arena.length) {
+      const arena = new Int32Array(this.used + words);
+      arena.set(this.arena.subarray(0, this.used));
+      this.arena = arena;
+    }
   }
 
   /** A new id with room for `len` bytes (whole words) from start[id]. */
@@ -409,6 +434,10 @@ class Pending {
   /** Keys with a code unit above 0x7f, by ticket (in ticket order). */
   readonly wide = new Map<number, string>();
   tickets = 0;
+  /** Words of the records' keys, in all. */
+  words = 0;
+  /** A bit per value of the hashes' low 20 bits: how many distinct keys there are, about (see distinct). */
+  private readonly bitmap = new Int32Array(1 << 15);
 
   constructor(
     private readonly bits: number,
@@ -439,6 +468,9 @@ class Pending {
       at = 0;
     }
     const ticket = this.tickets++;
+    this.words += n;
+    const x = h & 0xfffff;
+    this.bitmap[x >>> 5]! |= 1 << (x & 31);
     chunk[at] = ticket;
     chunk[at + 1] = h;
     chunk[at + 2] = len;
@@ -448,6 +480,20 @@ class Pending {
     const used = this.used[g]!;
     used[used.length - 1] = at;
     return ticket;
+  }
+
+  /**
+   * About how many distinct keys were recorded (linear counting over the bitmap: within a few
+   * percent up to millions; more when the bitmap is full), a little more rather than less; at most
+   * the records' number. Only for sizing: a wrong guess costs a table rebuilt, as before.
+   */
+  distinct(): number {
+    const m = this.bitmap.length * 32;
+    let zeros = 0;
+    for (let w = 0; w < this.bitmap.length; w++) zeros += 32 - popcount(this.bitmap[w]!);
+    const records = this.tickets - this.wide.size;
+    const estimate = zeros === 0 ? records : Math.ceil(-m * Math.log(zeros / m) * 1.02) + 16;
+    return Math.min(records, estimate);
   }
 
   addWide(key: string): number {
@@ -490,6 +536,12 @@ function codeUnits(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 /** The ASCII key of `len` bytes in words[at..). */
