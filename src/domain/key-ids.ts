@@ -587,8 +587,9 @@ export class KeyInterner {
     const fresh = [...new Set(sets)].filter((set) => set.keyWords && !this.interned.has(set));
     let keys = 0;
     for (const set of fresh) keys += set.keyCount;
-    // A batch passes over whole tables (renumbering): worth it for a good share of them (a ledger after a restart), not for one push's set.
-    if (fresh.length > 0 && (batchAlways || 8 * keys >= this.words.capacity)) {
+    // A batch passes over whole tables (renumbering): worth it for several sets making a good share of
+    // them (a ledger after a restart), not for one push's set, even when it fills a fresh ledger's tables.
+    if (fresh.length > 0 && (batchAlways || (fresh.length > 1 && 8 * keys >= this.words.capacity))) {
       let accounts = 0;
       for (const set of fresh) accounts += set.count;
       const login = new Int32Array(accounts);
