@@ -42,6 +42,7 @@ let counter = 0;
  */
 async function blobServer(list) {
   const blobs = new Map(list.map((f, i) => [`sha${i}`, readFileSync(f)]));
+  blobs.set("warm", Buffer.from("{}"));
   const server = createServer((req, res) => {
     const m = /^\/repos\/bench\/exports\/git\/blobs\/(\w+)$/.exec(req.url ?? "");
     const bytes = m && blobs.get(m[1]);
@@ -63,6 +64,10 @@ async function blobServer(list) {
     await new Promise((resolve) => server.close(resolve));
     await prev();
   };
+  // The app never reads a blob as its first request (a push asks the compare API first): one small
+  // blob at set-up, so the runs do not count fetch's one-time start (its HTTP parser compiled, ~0.8x
+  // a 21 MB file in resident memory) as the push's.
+  await readBlobWithin(octokit, { owner: "bench", repo: "exports" }, "warm", MAX);
   return async (f) => readBlobWithin(octokit, { owner: "bench", repo: "exports" }, `sha${list.indexOf(f)}`, MAX);
 }
 
