@@ -154,9 +154,8 @@ export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessag
   };
   // A message of at most 55 bytes is one block, packed into words as it is read; the outer hash
   // takes the inner digest as words. The same arithmetic as mac(), without the byte round trips.
-  const macBlock = (len: number): void => {
-    w[len >> 2]! |= 0x80 << (24 - 8 * (len & 3));
-    w[15] = (64 + len) * 8;
+  /** The HMAC of the padded block in w into state. */
+  const macWords = (): void => {
     state.set(inner);
     compressWords(state);
     for (let i = 0; i < 8; i++) w[i] = state[i]!;
@@ -165,6 +164,11 @@ export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessag
     w[15] = 96 * 8;
     state.set(outer);
     compressWords(state);
+  };
+  const macBlock = (len: number): void => {
+    w[len >> 2]! |= 0x80 << (24 - 8 * (len & 3));
+    w[15] = (64 + len) * 8;
+    macWords();
   };
   const firstSixteen = (target: Uint8Array, at: number): void => {
     for (let i = 0; i < 4; i++) {
@@ -177,7 +181,7 @@ export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessag
   };
   let queue: KeyQueue | undefined;
   // made on first use (the module is compiled once per process, an instance per key)
-  Object.defineProperty(hmac, "queue", { get: () => (queue ??= createKeyQueue(inner, outer, simd)) });
+  Object.defineProperty(hmac, "queue", { get: () => (queue ??= createKeyQueue(inner, outer, { state, macWords }, simd)) });
   return Object.assign(hmac as typeof hmac & { readonly queue: KeyQueue }, {
     bytes,
     textInto(message: string, target: Uint8Array, at: number): void {
@@ -516,7 +520,8 @@ function sha256x4(): object | null {
   return compiled;
 }
 
-function createKeyQueue(inner: Int32Array, outer: Int32Array, simd: boolean): KeyQueue {
+/** `plain`: the hasher's own one-block HMAC (its state <- the HMAC of w), where the module is not used or not there. */
+function createKeyQueue(inner: Int32Array, outer: Int32Array, plain: { state: Int32Array; macWords: () => void }, simd: boolean): KeyQueue {
   const module = simd ? sha256x4() : null;
   const instance = module && new wasm!.Instance(module, {});
   const words = instance ? new Int32Array(instance.exports.m.buffer) : new Int32Array(PAGE / 4);
@@ -526,23 +531,16 @@ function createKeyQueue(inner: Int32Array, outer: Int32Array, simd: boolean): Ke
     words.fill(outer[i]!, 32 + 4 * i, 36 + 4 * i);
   }
   for (let i = 0; i < 64; i++) words.fill(K[i]!, KS / 4 + 4 * i, KS / 4 + 4 * i + 4);
-  const state = new Int32Array(8);
   let length = 0;
   /** Index of word 0 of queued message k (its words are 4 apart). */
   const at = (k: number): number => GROUPS / 4 + 64 * (k >> 2) + (k & 3);
-  /** Without SIMD: each message as macBlock does it, its key left where the module leaves it. */
+  /** Without SIMD: each message one by one, its key left where the module leaves it. */
+  const { state, macWords } = plain;
   const runPlain = (): void => {
     for (let k = 0; k < length; k++) {
       const m = at(k);
       for (let i = 0; i < 16; i++) w[i] = words[m + 4 * i]!;
-      state.set(inner);
-      compressWords(state);
-      for (let i = 0; i < 8; i++) w[i] = state[i]!;
-      w[8] = 0x80000000;
-      w.fill(0, 9, 15);
-      w[15] = 96 * 8;
-      state.set(outer);
-      compressWords(state);
+      macWords();
       for (let i = 0; i < 4; i++) words[m + 4 * i] = state[i]!;
     }
   };
