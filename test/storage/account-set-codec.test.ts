@@ -15,7 +15,13 @@ const roundTrip = (accounts: IdentifiedAccount[]) => {
   const { logins, data } = encodeAccountSet(AccountSet.fromAccounts(accounts));
   // as a driver hands it back: a Buffer at some offset of a bigger one
   const stored = Buffer.concat([Buffer.alloc(3), Buffer.from(data)]).subarray(3);
-  return decodeAccountSet(logins, stored, "srv-1").toAccounts();
+  const read = decodeAccountSet(logins, stored, "srv-1").toAccounts();
+  // or a whole buffer of its own (a big value), read in place: the same accounts
+  const own = new Uint8Array(data);
+  const inPlace = decodeAccountSet(logins, own, "srv-1");
+  expect(inPlace.userIds.buffer).toBe(own.buffer);
+  expect(inPlace.toAccounts()).toEqual(read);
+  return read;
 };
 
 describe("account set codec", () => {
