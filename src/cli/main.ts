@@ -1,9 +1,22 @@
 // `license-sync validate|report FILE...`: the offline CLI. Every user mistake becomes a message
 // naming its file and an exit code; no stack trace ever reaches the terminal.
 import { readFile, stat } from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { ReportKeys } from "../domain/byte-keys.js";
-import { isCsvName, readUpload, readUploadWith, type CloudReadResult, type CloudReport, type UploadRead } from "../domain/cloud-report.js";
+import {
+  cloudReadFromMessage,
+  isCsvName,
+  readCsvUpload,
+  readUpload,
+  readUploadWith,
+  type CloudReadMessage,
+  type CloudReadResult,
+  type CloudReport,
+  type UploadRead,
+} from "../domain/cloud-report.js";
+import type { CloudWorkRequest } from "./cloud-worker.js";
 import { countUsage } from "../domain/count.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { readExportInterned, readPlainExportInterned, type InternedExport, type InternedResult } from "../domain/fast-read.js";
@@ -79,6 +92,63 @@ async function loadInterned(file: string, maxBytes: number, io: CliIo, keys: Rep
   const plain = isCsvName(file) ? null : readPlainExportInterned(bytes, file, limits, keys, withSecondary);
   if (plain !== null) return { kind: "export", result: { ok: true, export: plain } };
   return readUploadWith(bytes, file, limits, (b) => readExportInterned(b, file, limits, keys, withSecondary));
+}
+
+/**
+ * The report's cloud CSV reports, each read on a worker thread from the start (the main thread
+ * reads the exports meanwhile) and taken in its turn: what loadInterned would give, and the messages
+ * loading printed, held until then. Where no worker can start (the sources run uncompiled, as under
+ * test), none is read early: loadInterned reads them in turn.
+ */
+class EarlyCloudReads {
+  private readonly reads = new Map<number, Promise<{ messages: string[]; read: InternedUploadRead | null }>>();
+  private worker: Worker | null = null;
+  private waiting: ((read: CloudReadMessage["read"] | null) => void)[] = [];
+
+  constructor(files: readonly string[], maxBytes: number, io: CliIo) {
+    const indexes = files.map((f, i) => (isCsvName(f) ? i : -1)).filter((i) => i !== -1);
+    const script = new URL("./cloud-worker.js", import.meta.url);
+    if (indexes.length === 0 || !existsSync(fileURLToPath(script))) return;
+    const worker = new Worker(script);
+    this.worker = worker;
+    worker.on("message", (read: CloudReadMessage["read"]) => this.waiting.shift()?.(read));
+    // a worker that fails answers nothing more: what it was asked is read here
+    worker.on("error", () => this.stop());
+    let left = indexes.length;
+    for (const i of indexes) {
+      this.reads.set(
+        i,
+        this.readOne(files[i]!, maxBytes, io).finally(() => {
+          if (--left === 0) this.stop();
+        }),
+      );
+    }
+  }
+
+  /** File i's read, when read early. */
+  take(i: number): Promise<{ messages: string[]; read: InternedUploadRead | null }> | undefined {
+    return this.reads.get(i);
+  }
+
+  private async readOne(file: string, maxBytes: number, io: CliIo): Promise<{ messages: string[]; read: InternedUploadRead | null }> {
+    const messages: string[] = [];
+    const bytes = await loadBytes(file, maxBytes, { ...io, stderr: (text) => void messages.push(text) });
+    if (bytes === null) return { messages, read: null };
+    const answer = this.worker === null ? null : await new Promise<CloudReadMessage["read"] | null>((resolve) => {
+      this.waiting.push(resolve);
+      const request: CloudWorkRequest = { bytes, file, maxBytes };
+      this.worker!.postMessage(request);
+    });
+    const result = answer === null ? readCsvUpload(bytes, file, { maxBytes }) : cloudReadFromMessage(answer);
+    return { messages, read: { kind: "cloud", result } };
+  }
+
+  private stop(): void {
+    const worker = this.worker;
+    this.worker = null;
+    for (const resolve of this.waiting.splice(0)) resolve(null);
+    void worker?.terminate();
+  }
 }
 
 async function loadBytes(file: string, maxBytes: number, io: CliIo): Promise<Uint8Array | null> {
@@ -192,8 +262,15 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       // Only one cloud report counts: the last given, as a later one replaces the earlier.
       let cloud: CloudReport | null = null;
       const notes: string[] = [];
-      for (const file of command.files) {
-        const read = await loadInterned(file, command.maxBytes, io, keys, withSecondary);
+      const early = new EarlyCloudReads(command.files, command.maxBytes, io);
+      for (const [i, file] of command.files.entries()) {
+        const taken = early.take(i);
+        let read: InternedUploadRead | null;
+        if (taken !== undefined) {
+          const { messages, read: earlyRead } = await taken;
+          if (messages.length > 0) io.stderr(messages.join(""));
+          read = earlyRead;
+        } else read = await loadInterned(file, command.maxBytes, io, keys, withSecondary);
         if (read === null) {
           failed = true;
           continue;

@@ -89,11 +89,7 @@ export function readUploadWith<R>(bytes: Uint8Array, file: string, limits: ReadL
 }
 
 function readEither<R>(bytes: Uint8Array, file: string, limits: ReadLimits, readExportBytes: (b: Uint8Array) => R): { kind: "export"; result: R } | { kind: "cloud"; result: CloudReadResult } {
-  if (isCsvName(file)) {
-    const checked = checkExportBytes(bytes, file, limits);
-    if (!checked.ok) return { kind: "cloud", result: { ok: false, file, errors: checked.errors, warnings: [] } };
-    return { kind: "cloud", result: readCloudCsvBytes(checked.bytes, file) };
-  }
+  if (isCsvName(file)) return { kind: "cloud", result: readCsvUpload(bytes, file, limits) };
   let raw: Buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
@@ -115,6 +111,13 @@ function readEither<R>(bytes: Uint8Array, file: string, limits: ReadLimits, read
     return { kind: "cloud", result: readPages(value, file, true) };
   }
   return { kind: "cloud", result: readPages([value], file, false) };
+}
+
+/** readUpload of a file named as a CSV report (see isCsvName): always read as one. */
+export function readCsvUpload(bytes: Uint8Array, file: string, limits: ReadLimits): CloudReadResult {
+  const checked = checkExportBytes(bytes, file, limits);
+  if (!checked.ok) return { ok: false, file, errors: checked.errors, warnings: [] };
+  return readCloudCsvBytes(checked.bytes, file);
 }
 
 function mayBeCloud(raw: Buffer): boolean {
@@ -708,6 +711,31 @@ function csvReport(file: string, columns: CloudMemberColumns, fields: Pick<Cloud
 }
 
 const NO_MEMBERS = Object.freeze([]) as unknown as CloudMember[];
+
+/** A CloudReadResult as plain data for another thread (structured clone), and the buffers of its columns to transfer rather than copy. */
+export interface CloudReadMessage {
+  read: CloudReadResult | { ok: true; columns: CloudMemberColumns; file: string; fields: Pick<CloudReport, "reportedSeats" | "linkedHosts" | "rows" | "warnings"> };
+  transfer: ArrayBuffer[];
+}
+
+export function cloudReadToMessage(read: CloudReadResult): CloudReadMessage {
+  const columns = read.ok ? read.report.columns : undefined;
+  if (!read.ok || columns === undefined) return { read, transfer: [] };
+  const { file, reportedSeats, linkedHosts, rows, warnings } = read.report;
+  const transfer = new Set<ArrayBuffer>();
+  for (const v of Object.values(columns)) {
+    // Node's small Buffers share a pool, which cannot be transferred: those are copied
+    if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && !(Buffer.isBuffer(v) && v.byteLength < 4096)) transfer.add(v.buffer);
+  }
+  return { read: { ok: true, columns: { ...columns }, file, fields: { reportedSeats, linkedHosts, rows, warnings } }, transfer: [...transfer] };
+}
+
+/** cloudReadToMessage's read, as received (cloned), back to the CloudReadResult it was made from. */
+export function cloudReadFromMessage(read: CloudReadMessage["read"]): CloudReadResult {
+  if (!read.ok || !("columns" in read)) return read;
+  const c = read.columns;
+  return { ok: true, report: csvReport(read.file, { ...c, bytes: asBuffer(c.bytes) }, read.fields) };
+}
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { main, processIo } from "../../src/cli/main.js";
 import { SAMPLES } from "../helpers/samples.js";
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -51,5 +52,32 @@ describe("bin/license-sync.js", () => {
     const r = spawnSync("sh", ["-c", `"${process.execPath}" bin/license-sync.js report --json "${a}" "${b}" | head -c 100`], { encoding: "utf8", timeout: 20_000 });
     expect(r.stdout).toHaveLength(100);
     expect(r.stderr).not.toMatch(/EPIPE|\n\s+at |Error/);
+  });
+
+  it("reads cloud CSV reports on a worker thread: exactly what reading them in turn prints (under test the sources read them in turn)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "license-sync-bin-"));
+    const csv = `${SAMPLES}/ghec-license-report.csv`;
+    const bad = join(dir, "bad.csv");
+    writeFileSync(bad, "github_com_login\nann\n");
+    const gz = join(dir, "broken.csv.gz");
+    writeFileSync(gz, "not gzip");
+    const exports = [`${SAMPLES}/code.json`, `${SAMPLES}/git.json`];
+    const cases = [
+      [...exports, csv],
+      [csv, ...exports, csv],
+      [exports[0]!, bad, csv],
+      [exports[0]!, join(dir, "missing.csv"), csv, "missing.json"],
+      [gz, ...exports],
+      ["test/fixtures/cloud/report.csv", ...exports, "test/fixtures/cloud/ragged.csv"],
+    ];
+    for (const files of cases) {
+      for (const json of [["--json"], []]) {
+        const args = ["report", ...json, ...files];
+        const inTurn = { stdout: "", stderr: "" };
+        const code = await main(args, { ...processIo, stdout: (t) => void (inTurn.stdout += t), stderr: (t) => void (inTurn.stderr += t) });
+        const r = cli(...args);
+        expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toStrictEqual({ status: code, ...inTurn });
+      }
+    }
   });
 });
