@@ -1538,13 +1538,20 @@ class SetBuilder {
     this.flushLogins();
     const n = this.count;
     const p = this.primary.n;
-    const words = new Int32Array(4 * (p + this.secondary.n));
-    words.set(this.primary.words.subarray(0, 4 * p));
+    const keys = p + this.secondary.n;
+    // The set's arrays are views of the builder's (it is done with them): no second copy of each at
+    // the push's peak. Their unused tails were never written, so they take no memory. The keys: the
+    // secondaries after the primaries, in the primary pool when they fit there.
+    let words = this.primary.words;
+    if (words.length < 4 * keys) {
+      words = new Int32Array(4 * keys);
+      words.set(this.primary.words.subarray(0, 4 * p));
+    }
     words.set(this.secondary.words.subarray(0, 4 * this.secondary.n), 4 * p);
-    const secondaryStart = this.secondaryStart.copy();
+    const secondaryStart = this.secondaryStart.view();
     for (let i = 0; i <= n; i++) secondaryStart[i] += p;
     const loginText = this.loginPieces.length === 1 ? this.loginPieces[0]! : this.loginPieces.join("");
-    return new AccountSet(this.userIds.slice(0, n), loginText, this.loginStart.copy(), this.primaryStart.copy(), secondaryStart, words, null);
+    return new AccountSet(this.userIds.subarray(0, n), loginText, this.loginStart.view(), this.primaryStart.view(), secondaryStart, words.subarray(0, 4 * keys), null);
   }
 }
 
