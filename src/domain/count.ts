@@ -13,7 +13,7 @@ import { Ints } from "./growable.js";
 import { KeyTable, processSeed } from "./key-table.js";
 import type { AccountSet } from "./account-set.js";
 import type { InternedAccounts, KeyInterner } from "./key-ids.js";
-import { unionFind, type UnionFind } from "./union-find.js";
+import { rootsInOrder, unionFind, type UnionFind } from "./union-find.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
 export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts[] {
@@ -354,13 +354,13 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
   const matched = matchingFor(instances, options, matching);
   // Accounts per instance from instanceOf, not lists[i].length: a ledger's matching makes no lists (matchAccountSets).
   const { merged, n, instanceOf, unmatched } = matched;
-  const { parent, find } = matched.persons;
+  const { parent } = matched.persons;
   const m = merged.length;
   const sizes = new Int32Array(m);
   for (let a = 0; a < n; a++) sizes[instanceOf[a]!]!++;
 
   const root = new Int32Array(n);
-  for (let a = 0; a < n; a++) root[a] = find(a);
+  rootsInOrder(matched.persons, root);
   const tally = m <= 30 ? groupByMask(n, m, parent, root, instanceOf) : groupByList(n, m, parent, root, instanceOf);
 
   const instanceUsage: InstanceUsage[] = merged.map((inst, i) => {
