@@ -154,10 +154,15 @@ export function matchGhes(instances: readonly InstanceAccounts[], options: Match
     sharedLogins: shared.pairs(),
     sharedLoginIds: shared.logins(),
     sharedLoginCount: sharedLoginKeys.length,
-    sharedLoginKey: (id) => sharedLoginKeys[id]!,
+    sharedLoginKey: keyIn(sharedLoginKeys),
     unmatched,
   };
 }
+
+// Made outside the matching functions: a closure there would keep their whole scope (the key
+// tables, the union-find) alive for as long as a report keeps its savings unlisted.
+const keyIn = (keys: string[]) => (id: number): string => keys[id]!;
+const loginTextIn = (tables: IdTables) => (id: number): string => tables.loginText(id);
 
 /**
  * Accounts sharing a login, as they are met: pairs [first carrier, other] and the login's id per
@@ -341,7 +346,7 @@ export function matchIds(
     sharedLoginIds: shared.logins(),
     sharedLoginCount: loginCount,
     // the login's text only for the logins a count lists (possibleSavings)
-    sharedLoginKey: (id) => interner.loginText(id),
+    sharedLoginKey: loginTextIn(interner),
     unmatched,
   };
 }
@@ -391,9 +396,27 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
     overlaps: [] as Overlap[],
     spans: [...spans].sort((a, b) => a[0] - b[0]).map(([k, people]) => ({ instances: k, people })),
     unmatched: unmatched.reduce((s, u) => s + u, 0),
-    possibleSavings: possibleSavings(matched, root),
+    possibleSavings: [] as PossibleSaving[],
     options: { allEmails: options.allEmails, logins: options.logins },
   };
+  // Listed (a string and an object per login, sorted) only when read: a reply shows a few (savingsOverview).
+  let found: FoundSavings | null = possibleSavings(matched, root);
+  let savings: PossibleSaving[] | undefined;
+  Object.defineProperty(report, "possibleSavings", {
+    enumerable: true,
+    get: () => {
+      if (!savings) {
+        savings = listSavings(found!, Infinity);
+        found = null;
+      }
+      return savings;
+    },
+    set: (v: PossibleSaving[]) => {
+      savings = v;
+      found = null;
+    },
+  });
+  Object.defineProperty(report, SAVINGS, { value: () => found });
   // Every pair is listed only when asked for: one person on 2,000 instances makes 2 million pairs,
   // while the reply's matrix needs a few (overlapsAmong).
   let overlaps: Overlap[] | undefined;
@@ -703,11 +726,26 @@ function sameList(lists: Int32Array, a: number, ka: number, b: number, kb: numbe
  */
 const FEW = 8;
 
-function possibleSavings(matched: GhesMatching, root: Int32Array): PossibleSaving[] {
+/**
+ * The possible savings before they are listed: per login, its id and seats, in no order; the
+ * report lists them (a string and an object per login, sorted) only when asked (savingsOverview:
+ * a reply shows the top few of possibly hundreds of thousands).
+ */
+interface FoundSavings {
+  ids: Int32Array;
+  seats: Int32Array;
+  seatSum: number;
+  text: (id: number) => string;
+}
+
+function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings {
   const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, instanceOf } = matched;
   const pairs = loginIds.length;
-  if (pairs === 0) return [];
-  const bySeats = new Map<number, string[]>();
+  const foundIds = new Ints(pairs === 0 ? 0 : 1024);
+  const foundSeats = new Ints(pairs === 0 ? 0 : 1024);
+  let seatSum = 0;
+  const found = (): FoundSavings => ({ ids: foundIds.view(), seats: foundSeats.view(), seatSum, text: sharedLoginKey });
+  if (pairs === 0) return found();
   // Filled backwards, so that afterwards login g's other carriers are others[start[g] .. start[g + 1])
   // in pair order (pairs come in account order, so in account, and instance, order).
   const start = new Int32Array(logins + 1);
@@ -760,17 +798,79 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): PossibleSavin
       seen[r] = stamp;
       persons++;
     }
-    let list = bySeats.get(persons - 1);
-    if (!list) bySeats.set(persons - 1, (list = []));
-    list.push(sharedLoginKey(g));
+    foundIds.push(g);
+    foundSeats.push(persons - 1);
+    seatSum += persons - 1;
   }
-  // Seats descending, then login: each login once, so a native sort of plain strings per seat count
-  // (default sort order is code-unit order, as compareText) instead of a comparator over objects.
+  return found();
+}
+
+/**
+ * The first `limit` savings in the report's order (seats descending, then login): a counting sort
+ * by seats, then per seat count a native sort of plain strings (code-unit order, as compareText);
+ * in the seat count where the limit falls, only the `limit` first logins are kept (a sorted window,
+ * so each further login costs a comparison or a binary search and a short shift).
+ */
+function listSavings(found: FoundSavings, limit: number): PossibleSaving[] {
+  const { ids, seats, text } = found;
+  const count = ids.length;
+  let max = 0;
+  for (let k = 0; k < count; k++) if (seats[k]! > max) max = seats[k]!;
+  // bucket b holds seat count max - b
+  const start = new Int32Array(max + 2);
+  for (let k = 0; k < count; k++) start[max - seats[k]! + 1]!++;
+  for (let b = 0; b <= max; b++) start[b + 1]! += start[b]!;
+  const at = start.slice(0, max + 1);
+  const order = new Int32Array(count);
+  for (let k = 0; k < count; k++) order[at[max - seats[k]!]!++] = ids[k]!;
   const out: PossibleSaving[] = [];
-  for (const seats of [...bySeats.keys()].sort((a, b) => b - a)) {
-    for (const login of bySeats.get(seats)!.sort()) out.push({ login, persons: seats + 1, seats });
+  for (let b = 0; b <= max && out.length < limit; b++) {
+    const from = start[b]!;
+    const to = start[b + 1]!;
+    if (from === to) continue;
+    const room = limit - out.length;
+    let logins: string[];
+    if (to - from <= room) {
+      logins = [];
+      for (let q = from; q < to; q++) logins.push(text(order[q]!));
+      logins.sort();
+    } else logins = firstLogins(order, from, to, room, text);
+    const n = max - b;
+    for (const login of logins) out.push({ login, persons: n + 1, seats: n });
   }
   return out;
+}
+
+/** The `room` smallest (code-unit order) texts of order[from..to), sorted. */
+function firstLogins(order: Int32Array, from: number, to: number, room: number, text: (id: number) => string): string[] {
+  const best: string[] = [];
+  for (let q = from; q < to; q++) {
+    const t = text(order[q]!);
+    if (best.length === room && !(t < best[room - 1]!)) continue;
+    let lo = 0;
+    let hi = best.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (best[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    best.splice(lo, 0, t);
+    if (best.length > room) best.pop();
+  }
+  return best;
+}
+
+const SAVINGS = Symbol("possible savings");
+
+/**
+ * How many logins the report's possible savings list, the seats they would save, and the first
+ * `limit` of them, without listing the others when the report can (a count's own report).
+ */
+export function savingsOverview(report: UsageReport, limit: number): { logins: number; seats: number; top: PossibleSaving[] } {
+  const found = (report as UsageReport & { [SAVINGS]?: () => FoundSavings | null })[SAVINGS]?.();
+  if (found) return { logins: found.ids.length, seats: found.seatSum, top: listSavings(found, limit) };
+  const all = report.possibleSavings;
+  return { logins: all.length, seats: all.reduce((s, p) => s + p.seats, 0), top: all.slice(0, limit) };
 }
 
 export function loginKey(login: unknown): string {

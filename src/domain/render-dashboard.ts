@@ -3,6 +3,7 @@
 // Markdown out, sized by the same budget as the replies.
 import type { LedgerSummary, UploadRow, UploadSource } from "./types.js";
 import { layout, type Part } from "./budget.js";
+import { savingsOverview } from "./count.js";
 import { instanceBarsChart, seatPoints, seatsOverTimeChart } from "./charts.js";
 import { BARS_CAPTION, seatsOverTimePart } from "./render-issue.js";
 import { DEFAULT_LIMITS, SAFE_COMMENT_CHARS, ageInDays, fitCommentBody, formatAge, formatCount, inline, summaryParts, type SummaryOptions } from "./render.js";
@@ -56,9 +57,9 @@ function nextSteps(input: DashboardInput): Part[] {
   const records = summary.instances;
   const stale = records.filter((r) => ageInDays(r.lastUploadAt, options.now) > options.staleAfterDays);
   const refused = refusedWaiting(history);
-  const savings = summary.report.possibleSavings;
+  const savings = savingsOverview(summary.report, 0);
   const parts: Part[] = ["### What to do next", ""];
-  if (!stale.length && !refused.length && !savings.length) {
+  if (!stale.length && !refused.length && !savings.logins) {
     parts.push(`Nothing: every instance was uploaded within ${options.staleAfterDays} days and no file is waiting for a fix.`, "");
   }
   if (stale.length) {
@@ -77,10 +78,10 @@ function nextSteps(input: DashboardInput): Part[] {
       more: (n) => `- … and ${formatCount(n)} more`,
     });
   }
-  if (savings.length) {
-    const seats = savings.reduce((s, p) => s + p.seats, 0);
+  if (savings.logins) {
+    const { seats } = savings;
     parts.push(
-      `**Possible savings:** up to ${formatCount(seats)} ${seats === 1 ? "seat" : "seats"} from ${formatCount(savings.length)} ${savings.length === 1 ? "login" : "logins"} on several instances under different primary e-mails (see below).`,
+      `**Possible savings:** up to ${formatCount(seats)} ${seats === 1 ? "seat" : "seats"} from ${formatCount(savings.logins)} ${savings.logins === 1 ? "login" : "logins"} on several instances under different primary e-mails (see below).`,
       "",
     );
   }

@@ -4,7 +4,7 @@ import type { FileResult, LedgerSummary } from "./types.js";
 import type { Finding, InstanceUsage, Totals, UsageReport } from "./types.js";
 import { formatFinding } from "./findings.js";
 import { renderCloudFetch } from "./render-cloud-fetch.js";
-import { overlapsAmong } from "./count.js";
+import { overlapsAmong, savingsOverview } from "./count.js";
 import { CONFIG_PATH, formatConfigErrors, type ConfigError } from "./repo-config.js";
 import { cloudFileResultLine, cloudReportHint, renderEnterpriseLead } from "./render-enterprise.js";
 import { layout, type Part, type Section } from "./budget.js";
@@ -309,13 +309,15 @@ function overlapsSection(report: UsageReport, limits: RenderLimits): Part[] {
 }
 
 function savingsSection(report: UsageReport, opts: SummaryOptions, limits: RenderLimits): Part[] {
-  if (report.possibleSavings.length === 0) return [];
-  const seats = report.possibleSavings.reduce((s, p) => s + p.seats, 0);
+  // the count and seat sum, and only the logins shown (a big ledger's report may find hundreds of thousands)
+  const savings = savingsOverview(report, opts.showLoginsInSavings ? limits.savings : 0);
+  if (savings.logins === 0) return [];
+  const { seats } = savings;
   const parts: Part[] = [
     [
       "### Possible savings",
       "",
-      `${plural(report.possibleSavings.length, "login")} appear on several instances with different primary e-mail addresses, ` +
+      `${plural(savings.logins, "login")} appear on several instances with different primary e-mail addresses, ` +
         `so they count as different people. If they are the same person, giving their accounts the same primary e-mail would save up to ${plural(seats, "seat")}.`,
       "",
     ].join("\n"),
@@ -324,10 +326,10 @@ function savingsSection(report: UsageReport, opts: SummaryOptions, limits: Rende
     parts.push("_(Set `show_logins_in_savings: true` in `" + CONFIG_PATH + "` to list the logins.)_", "");
     return parts;
   }
-  const list = report.possibleSavings.slice(0, limits.savings);
+  const list = savings.top;
   const rows = list.map((p) => `- ${code(p.login, 60)}: ${plural(p.persons, "person", "people")}, ${plural(p.seats, "seat")}`);
-  const d = list.length > DETAILS_FROM ? details(`The ${formatCount(report.possibleSavings.length)} logins`) : { open: [], close: [] };
-  parts.push({ head: d.open, rows, hidden: report.possibleSavings.length - list.length, tail: [...d.close, ""], more: (n) => `- ${more(n, "logins")}` });
+  const d = list.length > DETAILS_FROM ? details(`The ${formatCount(savings.logins)} logins`) : { open: [], close: [] };
+  parts.push({ head: d.open, rows, hidden: savings.logins - list.length, tail: [...d.close, ""], more: (n) => `- ${more(n, "logins")}` });
   return parts;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
-import { countUsage, latestPerInstance, maskGroupHashesForTests, matchGhes, overlapsAmong } from "../../src/domain/count.js";
+import { countUsage, latestPerInstance, maskGroupHashesForTests, matchGhes, overlapsAmong, savingsOverview } from "../../src/domain/count.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
 import { identifyAccounts } from "../../src/domain/identity.js";
 import { toContractJson } from "../../src/domain/report-json.js";
@@ -368,6 +368,29 @@ describe("countUsage: properties", () => {
       expect(expected.possibleSavings.length).toBeGreaterThan(10);
       expect(countUsage(insts, DEFAULT_MATCH_OPTIONS)).toEqual(expected);
       expect(countUsage(insts, DEFAULT_MATCH_OPTIONS, matchGhes(insts, DEFAULT_MATCH_OPTIONS, new KeyInterner()))).toEqual(expected);
+    }
+  });
+
+  it("savingsOverview: the count, seat sum and first logins of the full list, without listing it (limits inside and between seat counts)", () => {
+    // login k (named out of id order) is carried by min(m, 1 + k % 5) persons: several logins per seat count
+    for (const [m, logins] of [[5, 40], [6, 90], [34, 30]] as const) {
+      const insts = Array.from({ length: m }, (_, s) =>
+        instance(`s${s}`, `h${s}`, Array.from({ length: logins }, (_, k): [number, string, string[]] => [k + 1, `U${(k * 37) % 101}`, [`${k}-${s % (1 + (k % 5))}@x`]])),
+      );
+      const full = referenceCount(insts, DEFAULT_MATCH_OPTIONS).possibleSavings;
+      expect(new Set(full.map((p) => p.seats)).size).toBeGreaterThan(2);
+      const seats = full.reduce((sum, p) => sum + p.seats, 0);
+      for (const interner of [undefined, new KeyInterner()]) {
+        for (const limit of [0, 1, 2, 5, 17, full.length - 1, full.length, full.length + 3]) {
+          // a fresh report each time: the overview must not need the full list
+          const report = countUsage(insts, DEFAULT_MATCH_OPTIONS, interner && matchGhes(insts, DEFAULT_MATCH_OPTIONS, interner));
+          expect(savingsOverview(report, limit)).toEqual({ logins: full.length, seats, top: full.slice(0, limit) });
+          expect(report.possibleSavings).toEqual(full);
+          expect(savingsOverview(report, limit)).toEqual({ logins: full.length, seats, top: full.slice(0, limit) });
+        }
+      }
+      // a report made elsewhere (no found savings behind it): read from its list
+      expect(savingsOverview({ ...referenceCount(insts, DEFAULT_MATCH_OPTIONS) }, 3)).toEqual({ logins: full.length, seats, top: full.slice(0, 3) });
     }
   });
 
