@@ -116,12 +116,12 @@ class EarlyCloudReads {
     worker.on("error", () => this.stop());
     let left = indexes.length;
     for (const i of indexes) {
-      this.reads.set(
-        i,
-        this.readOne(files[i]!, maxBytes, io).finally(() => {
-          if (--left === 0) this.stop();
-        }),
-      );
+      const read = this.readOne(files[i]!, maxBytes, io).finally(() => {
+        if (--left === 0) this.stop();
+      });
+      // awaited in its turn; one never taken (the report failed before it) must not fail the process on its own
+      read.catch(() => {});
+      this.reads.set(i, read);
     }
   }
 
@@ -141,6 +141,11 @@ class EarlyCloudReads {
     });
     const result = answer === null ? readCsvUpload(bytes, file, { maxBytes }) : cloudReadFromMessage(answer);
     return { messages, read: { kind: "cloud", result } };
+  }
+
+  /** Stops the worker (what it was still asked is read in turn). */
+  close(): void {
+    this.stop();
   }
 
   private stop(): void {
@@ -263,39 +268,44 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       let cloud: CloudReport | null = null;
       const notes: string[] = [];
       const early = new EarlyCloudReads(command.files, command.maxBytes, io);
-      for (const [i, file] of command.files.entries()) {
-        const taken = early.take(i);
-        let read: InternedUploadRead | null;
-        if (taken !== undefined) {
-          const { messages, read: earlyRead } = await taken;
-          if (messages.length > 0) io.stderr(messages.join(""));
-          read = earlyRead;
-        } else read = await loadInterned(file, command.maxBytes, io, keys, withSecondary);
-        if (read === null) {
-          failed = true;
-          continue;
-        }
-        if (read.kind === "cloud") {
-          const c = read.result;
-          if (!c.ok) {
+      // a failure midway must not leave the worker keeping the process alive
+      try {
+        for (const [i, file] of command.files.entries()) {
+          const taken = early.take(i);
+          let read: InternedUploadRead | null;
+          if (taken !== undefined) {
+            const { messages, read: earlyRead } = await taken;
+            if (messages.length > 0) io.stderr(messages.join(""));
+            read = earlyRead;
+          } else read = await loadInterned(file, command.maxBytes, io, keys, withSecondary);
+          if (read === null) {
             failed = true;
-            io.stderr(findings("", c.errors));
             continue;
           }
-          warnings.push(findings("warning: ", c.report.warnings));
-          if (cloud !== null) notes.push(`note: ${file} replaces ${cloud.file} (only the last cloud report counts)\n`);
-          cloud = c.report;
-          continue;
+          if (read.kind === "cloud") {
+            const c = read.result;
+            if (!c.ok) {
+              failed = true;
+              io.stderr(findings("", c.errors));
+              continue;
+            }
+            warnings.push(findings("warning: ", c.report.warnings));
+            if (cloud !== null) notes.push(`note: ${file} replaces ${cloud.file} (only the last cloud report counts)\n`);
+            cloud = c.report;
+            continue;
+          }
+          const r = read.result;
+          if (!r.ok) {
+            failed = true;
+            io.stderr(findings("", r.errors));
+            continue;
+          }
+          warnings.push(findings("warning: ", r.export.warnings));
+          if (failed) continue; // no report will be printed: skip the work, keep checking files
+          uploads.push(r.export);
         }
-        const r = read.result;
-        if (!r.ok) {
-          failed = true;
-          io.stderr(findings("", r.errors));
-          continue;
-        }
-        warnings.push(findings("warning: ", r.export.warnings));
-        if (failed) continue; // no report will be printed: skip the work, keep checking files
-        uploads.push(r.export);
+      } finally {
+        early.close();
       }
       if (failed) return 1;
       resolveInterned(uploads, keys);
