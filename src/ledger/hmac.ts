@@ -20,6 +20,17 @@ const w = new Int32Array(64);
 // The schedule's words plus their round constants, each round's one load.
 const kw = new Int32Array(64);
 
+/** Four words words[from], words[from + stride], ... as 16 big-endian bytes into out[at..at+16): a key. */
+function sixteenBytes(words: Int32Array, from: number, stride: number, out: Uint8Array, at: number): void {
+  for (let i = 0; i < 4; i++) {
+    const v = words[from + i * stride]!;
+    out[at + i * 4] = v >>> 24;
+    out[at + i * 4 + 1] = (v >>> 16) & 0xff;
+    out[at + i * 4 + 2] = (v >>> 8) & 0xff;
+    out[at + i * 4 + 3] = v & 0xff;
+  }
+}
+
 /** One SHA-256 compression of the 64 bytes at `block[offset]` into `state`. */
 function compress(state: Int32Array, block: Uint8Array, offset: number): void {
   for (let i = 0; i < 16; i++) {
@@ -104,7 +115,6 @@ export interface HmacSha256 {
   readonly queue: KeyQueue;
 }
 
-
 /**
  * `(message) => first `bytes` bytes of HMAC-SHA-256(key, utf8(message))`, base64url. Messages longer
  * than `maxMessageBytes` in UTF-8 are still hashed correctly, through a larger buffer. `simd`:
@@ -170,15 +180,7 @@ export function createHmacSha256(key: string | Uint8Array, bytes = 32, maxMessag
     w[15] = (64 + len) * 8;
     macWords();
   };
-  const firstSixteen = (target: Uint8Array, at: number): void => {
-    for (let i = 0; i < 4; i++) {
-      const v = state[i]!;
-      target[at + i * 4] = v >>> 24;
-      target[at + i * 4 + 1] = (v >>> 16) & 0xff;
-      target[at + i * 4 + 2] = (v >>> 8) & 0xff;
-      target[at + i * 4 + 3] = v & 0xff;
-    }
-  };
+  const firstSixteen = (target: Uint8Array, at: number): void => sixteenBytes(state, 0, 1, target, at);
   let queue: KeyQueue | undefined;
   // made on first use (the module is compiled once per process, an instance per key)
   Object.defineProperty(hmac, "queue", { get: () => (queue ??= createKeyQueue(inner, outer, { state, macWords }, simd)) });
@@ -576,14 +578,7 @@ function createKeyQueue(inner: Int32Array, outer: Int32Array, plain: { state: In
       else runPlain();
     },
     keyInto(k: number, out: Uint8Array, to: number): void {
-      const m = at(k);
-      for (let i = 0; i < 4; i++) {
-        const v = words[m + 4 * i]!;
-        out[to + i * 4] = v >>> 24;
-        out[to + i * 4 + 1] = (v >>> 16) & 0xff;
-        out[to + i * 4 + 2] = (v >>> 8) & 0xff;
-        out[to + i * 4 + 3] = v & 0xff;
-      }
+      sixteenBytes(words, at(k), 4, out, to);
     },
     clear(): void {
       length = 0;
