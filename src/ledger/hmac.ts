@@ -522,6 +522,11 @@ function sha256x4(): object | null {
   return compiled;
 }
 
+/** The queues compute in WebAssembly SIMD here: the runtime has it and the assembled module is valid. */
+export function queueUsesSimd(): boolean {
+  return sha256x4() !== null;
+}
+
 /** `plain`: the hasher's own one-block HMAC (its state <- the HMAC of w), where the module is not used or not there. */
 function createKeyQueue(inner: Int32Array, outer: Int32Array, plain: { state: Int32Array; macWords: () => void }, simd: boolean): KeyQueue {
   const module = simd ? sha256x4() : null;

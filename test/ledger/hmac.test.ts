@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { createHmacSha256 } from "../../src/ledger/hmac.js";
+import { createHmacSha256, queueUsesSimd } from "../../src/ledger/hmac.js";
 
 const reference = (key: string | Uint8Array, message: string, bytes: number) =>
   createHmac("sha256", key).update(message, "utf8").digest().subarray(0, bytes).toString("base64url");
@@ -66,6 +66,13 @@ describe("createHmacSha256", () => {
       mac.textInto(m, out, 0);
       expect(Buffer.from(out)).toStrictEqual(digest("k", m));
     }
+  });
+
+  it("assembles a valid SIMD module wherever the runtime has WebAssembly SIMD (else the queue's plain JS would stand in unnoticed)", () => {
+    // the smallest SIMD module: one function returning v128.const 0
+    const simd = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 10, 22, 1, 20, 0, 0xfd, 0x0c, ...new Array(16).fill(0), 0x0b]);
+    const runtime = (globalThis as { WebAssembly?: { validate(b: Uint8Array): boolean } }).WebAssembly;
+    expect(queueUsesSimd()).toBe(runtime?.validate(simd) ?? false);
   });
 
   it("queues short ASCII addresses and computes their keys together, in WebAssembly SIMD or in plain JS, as lowerAsciiInto does", () => {
