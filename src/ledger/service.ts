@@ -331,8 +331,10 @@ export class LedgerService implements Ledger {
 
   readonly replies: ReplyClaims;
 
-  /** Every instance with its current accounts, and the cloud report, from the caches where their content hash still matches. */
-  /** `incoming`: accounts about to be recorded (the interner is sized for them too). */
+  /**
+   * Every instance with its current accounts, and the cloud report, from the caches where their
+   * content hash still matches. `incoming`: accounts about to be recorded (the interner is sized for them too).
+   */
   private async readState(ledger: LedgerKey, tx: LedgerReader, incoming?: AccountSet): Promise<LedgerState> {
     const instances = await tx.instances();
     const accounts = new Map<string, AccountSet>();
