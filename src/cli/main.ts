@@ -112,15 +112,18 @@ class EarlyCloudReads {
     const worker = new Worker(script);
     this.worker = worker;
     worker.on("message", (read: CloudReadMessage["read"]) => this.waiting.shift()?.(read));
-    // a worker that fails answers nothing more: what it was asked is read here
+    // a worker that fails or exits answers nothing more: what it was asked is read here
     worker.on("error", () => this.stop());
+    worker.on("exit", () => this.stop());
     let left = indexes.length;
+    // one file loaded at a time, each after the previous one's read: one CSV's bytes in memory, not all of them
+    let previous: Promise<unknown> = Promise.resolve();
     for (const i of indexes) {
-      const read = this.readOne(files[i]!, maxBytes, io).finally(() => {
+      const read = previous.then(() => this.readOne(files[i]!, maxBytes, io)).finally(() => {
         if (--left === 0) this.stop();
       });
       // awaited in its turn; one never taken (the report failed before it) must not fail the process on its own
-      read.catch(() => {});
+      previous = read.catch(() => {});
       this.reads.set(i, read);
     }
   }
