@@ -1416,7 +1416,8 @@ class SetBuilder {
    */
   beginAccount(emailFrom: Int32Array, emailTo: Int32Array, count: number): void {
     const q = this.queue;
-    let short = q !== null;
+    // more addresses than the queue holds (MAX_PAIRWISE keeps them fewer) go one by one
+    let short = q !== null && count <= q.capacity;
     for (let j = 0; short && j < count; j++) short = emailFrom[j] !== -1 && emailTo[j]! - emailFrom[j]! <= 55;
     this.queuing = short;
     if (!short) return;
