@@ -366,7 +366,12 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
 
   const root = new Int32Array(n);
   rootsInOrder(matched.persons, root);
-  const tally = m <= 30 ? groupByMask(n, m, parent, root, instanceOf) : groupByList(n, m, parent, root, instanceOf);
+  const tally =
+    m <= 30
+      ? groupByMask(n, m, parent, root, instanceOf)
+      : m <= 32 * MASK_WORDS
+        ? groupByWords(n, m, parent, root, instanceOf)
+        : groupByList(n, m, parent, root, instanceOf);
 
   const instanceUsage: InstanceUsage[] = merged.map((inst, i) => {
     const usage: InstanceUsage = {
@@ -625,6 +630,66 @@ function popcount(x: number): number {
   let c = 0;
   for (; x !== 0; x &= x - 1) c++;
   return c;
+}
+
+/** Up to 32 * MASK_WORDS instances, groupByWords: a person's instances fit in a few words. */
+const MASK_WORDS = 2;
+
+/**
+ * groupByMask with a mask of w words per person (31 to 64 instances): one pass over the accounts
+ * (a random write per account, the words side by side) instead of groupByList's two. A group's key
+ * is one of its persons (its mask's words are compared on equal hashes).
+ */
+function groupByWords(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array): Tally {
+  const w = (m + 31) >>> 5;
+  const mask = new Int32Array(w * n);
+  for (let a = 0; a < n; a++) {
+    const i = instanceOf[a]!;
+    mask[w * root[a]! + (i >>> 5)]! |= 1 << (i & 31);
+  }
+  const exclusive = new Array<number>(m).fill(0);
+  let seats = 0;
+  const groups = new GroupTable();
+  for (let r = 0; r < n; r++) {
+    if (parent[r] !== r) continue;
+    seats++;
+    const o = w * r;
+    let k = 0;
+    let h = LIST_SEED;
+    for (let j = 0; j < w; j++) {
+      const bits = mask[o + j]!;
+      k += popcount(bits);
+      h = Math.imul(h ^ bits, 0x01000193);
+    }
+    if (k === 1) {
+      let j = 0;
+      while (mask[o + j] === 0) j++;
+      exclusive[32 * j + 31 - Math.clz32(mask[o + j]!)]!++;
+      continue;
+    }
+    h = GroupTable.hashOf(h);
+    let s = groups.slotOf(h);
+    let g = -1;
+    for (let v = groups.slots[s]!; v !== 0; v = groups.slots[s]!) {
+      if (groups.hash[v - 1] === h && sameList(mask, w * groups.key[v - 1]!, w, o, w)) {
+        g = v - 1;
+        break;
+      }
+      s = (s + 1) & groups.mask;
+    }
+    if (g !== -1) groups.people[g]!++;
+    else groups.add(s, h, r, k);
+  }
+  const count = groups.count;
+  const start = new Int32Array(count + 1);
+  for (let g = 0; g < count; g++) start[g + 1] = start[g]! + groups.length[g]!;
+  const members = new Int32Array(start[count]!);
+  let p = 0;
+  for (let g = 0; g < count; g++) {
+    const o = w * groups.key[g]!;
+    for (let i = 0; i < m; i++) if (mask[o + (i >>> 5)]! & (1 << (i & 31))) members[p++] = i;
+  }
+  return { seats, exclusive, members, start, people: groups.people.slice(0, count) };
 }
 
 /**

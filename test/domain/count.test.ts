@@ -409,7 +409,7 @@ describe("countUsage: properties", () => {
 
   it("gives the reference's groups when there are many of them, also when every group hash falls on four values", () => {
     // person p (e-mail p@x) is on the instances of the bits of a number made from p: many distinct sets
-    for (const m of [12, 35]) {
+    for (const m of [12, 35, 70]) {
       const insts = Array.from({ length: m }, (_, s) =>
         instance(`s${s}`, `h${s}`, Array.from({ length: 400 }, (_, p): [number, string, string[]] => [p + 1, `l${p}`, [`${p}@x`]]).filter(([p]) => ((Math.imul(p, 2654435761) >>> (s % 24)) & 1) === 1 || (p + s) % 9 === 0)),
       );
@@ -428,12 +428,27 @@ describe("countUsage: properties", () => {
     }
   });
 
-  it("gives the reference's whole report with more than 30 instances (the list grouping)", () => {
+  it("gives the reference's whole report with 31 to 45 instances (two-word masks)", () => {
     fc.assert(
       fc.property(manyInstancesArb, optionsArb, (insts, options) => {
         expect(countUsage(insts, options)).toEqual(referenceCount(insts, options));
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it("gives the reference's whole report with more than 64 instances (the list grouping)", () => {
+    // the 31-45 instances of manyInstancesArb, and as many again of the same accounts under other server ids
+    const moreArb = manyInstancesArb.map((insts) => [
+      ...insts,
+      ...insts.map((inst, i) => ({ instance: { serverId: `t${i}`, hostName: inst.instance.hostName }, accounts: inst.accounts })),
+    ]);
+    fc.assert(
+      fc.property(moreArb, optionsArb, (insts, options) => {
+        expect(insts.length).toBeGreaterThan(64);
+        expect(countUsage(insts, options)).toEqual(referenceCount(insts, options));
+      }),
+      { numRuns: 20 },
     );
   });
 
