@@ -438,10 +438,10 @@ describe("countUsage: properties", () => {
   });
 
   it("gives the reference's whole report with more than 64 instances (the list grouping)", () => {
-    // the 31-45 instances of manyInstancesArb, and as many again of the same accounts under other server ids
+    // the 31-45 instances of manyInstancesArb, and twice as many again of the same accounts under other server ids
     const moreArb = manyInstancesArb.map((insts) => [
       ...insts,
-      ...insts.map((inst, i) => ({ instance: { serverId: `t${i}`, hostName: inst.instance.hostName }, accounts: inst.accounts })),
+      ...["t", "u"].flatMap((p) => insts.map((inst, i) => ({ instance: { serverId: `${p}${i}`, hostName: inst.instance.hostName }, accounts: inst.accounts }))),
     ]);
     fc.assert(
       fc.property(moreArb, optionsArb, (insts, options) => {
