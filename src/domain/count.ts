@@ -811,17 +811,22 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
   let seatSum = 0;
   const found = (): FoundSavings => ({ ids: foundIds.view(), seats: foundSeats.view(), seatSum, text: sharedLoginKey });
   if (pairs === 0) return found();
-  // Filled backwards, so that afterwards login g's other carriers are others[start[g] .. start[g + 1])
-  // in pair order (pairs come in account order, so in account, and instance, order).
+  // Filled backwards, so that afterwards the persons (roots) of login g's other carriers are
+  // others[start[g] .. start[g + 1]) in pair order. Pairs come in account order, so their carriers'
+  // roots are read in order here, not scattered per login below; lastInstance[g]: the instance of
+  // g's last carrier (its last pair's, met first here).
   const start = new Int32Array(logins + 1);
   for (let p = 0; p < pairs; p++) start[loginIds[p]!]!++;
   for (let g = 0; g < logins; g++) start[g + 1]! += start[g]!;
   const others = new Int32Array(pairs);
   const firstOf = new Int32Array(logins);
+  const lastInstance = new Int32Array(logins).fill(-1);
   for (let p = pairs - 1; p >= 0; p--) {
     const g = loginIds[p]!;
-    others[--start[g]!] = shared[2 * p + 1]!;
+    const other = shared[2 * p + 1]!;
+    others[--start[g]!] = root[other]!;
     firstOf[g] = shared[2 * p]!;
+    if (lastInstance[g] === -1) lastInstance[g] = instanceOf[other]!;
   }
   // persons of a login: the first FEW in `few`, then marked in `seen` with a stamp of the login's own (g + 1)
   const few = new Int32Array(FEW);
@@ -832,10 +837,10 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
     if (from === to) continue;
     const first = firstOf[g]!;
     // accounts are visited instance by instance: the last carrier is on another instance or none is
-    if (instanceOf[others[to - 1]!] === instanceOf[first]) continue;
+    if (lastInstance[g] === instanceOf[first]) continue;
     const r0 = root[first]!;
     let q = from;
-    while (q < to && root[others[q]!] === r0) q++;
+    while (q < to && others[q] === r0) q++;
     if (q === to) continue; // one person
     // The persons met, compared with the few met so far; past FEW of them, stamped in `seen` (an
     // account-sized table, so a cache miss per carrier: most logins have a few persons).
@@ -843,7 +848,7 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
     let persons = 1;
     const stamp = g + 1;
     for (; q < to; q++) {
-      const r = root[others[q]!]!;
+      const r = others[q]!;
       if (persons > FEW) {
         if (seen![r] !== stamp) {
           seen![r] = stamp;
