@@ -22,7 +22,7 @@ import { countEnterprise } from "../domain/enterprise.js";
 import { readExportInterned, readPlainExportInterned, type InternedExport, type InternedResult } from "../domain/fast-read.js";
 import { formatFinding } from "../domain/findings.js";
 import { latestInterned, matchInternedExports, resolveInterned } from "../domain/interned-report.js";
-import { toContractJson } from "../domain/report-json.js";
+import { contractJsonText } from "../domain/report-json.js";
 import type { Finding } from "../domain/types.js";
 import { HELP, USAGE, parseArgs } from "./args.js";
 import { formatReport } from "./table.js";
@@ -326,7 +326,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       const { instances, matching } = matchInternedExports(latestInterned(uploads), keys, options);
       const report = countUsage(instances, options, matching);
       if (cloud !== null) report.enterprise = countEnterprise(instances, cloud, options, matching);
-      io.stdout(command.json ? JSON.stringify(toContractJson(report), null, 2) + "\n" : formatReport(report, cloud?.file));
+      io.stdout(command.json ? contractJsonText(report) + "\n" : formatReport(report, cloud?.file));
       return 0;
     }
   }

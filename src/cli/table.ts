@@ -1,4 +1,5 @@
 // The human form of `license-sync report`: aligned plain-text tables.
+import { savingsOverview } from "../domain/count.js";
 import { explainReportedSeats, type EnterpriseFigures } from "../domain/enterprise.js";
 import type { UsageReport } from "../domain/types.js";
 
@@ -111,10 +112,11 @@ export function formatReport(report: UsageReport, cloudFile?: string): string {
   );
 
   out.push("", "Possible savings (one login, several persons on different instances)");
-  if (report.possibleSavings.length === 0) out.push("  none");
+  // The biggest first; the full list is in --json (only the rows shown are listed here).
+  const savings = savingsOverview(report, SAVINGS_ROWS);
+  if (savings.logins === 0) out.push("  none");
   else {
-    // The biggest first; the full list is in --json.
-    const shown = report.possibleSavings.slice(0, SAVINGS_ROWS);
+    const shown = savings.top;
     out.push(
       formatTable(
         ["LOGIN", "PERSONS", "SEATS"],
@@ -122,9 +124,9 @@ export function formatReport(report: UsageReport, cloudFile?: string): string {
         ["left", "right", "right"],
       ),
     );
-    const hidden = report.possibleSavings.length - shown.length;
+    const hidden = savings.logins - shown.length;
     if (hidden > 0) out.push(`  … and ${hidden} more ${hidden === 1 ? "login" : "logins"} (--json lists them all)`);
-    const total = report.possibleSavings.reduce((s, p) => s + p.seats, 0);
+    const total = savings.seats;
     out.push(`  up to ${plural(total, "seat", "seats")} if these are the same people (try --match-logins)`);
   }
   return out.join("\n") + "\n";

@@ -128,12 +128,135 @@ export class ByteKeys {
   text(id: number): string {
     let t = this.texts[id];
     if (t === undefined) {
-      if (this.arenaView === null || this.arenaView.buffer !== this.arena.buffer) this.arenaView = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength) as Latin1View;
       const at = this.start[id]! * 4;
-      t = this.wideText.get(id) ?? this.arenaView.latin1Slice(at, at + this.length[id]!);
+      t = this.wideText.get(id) ?? this.arenaBytes().latin1Slice(at, at + this.length[id]!);
       this.texts[id] = t;
     }
     return t;
+  }
+
+  /**
+   * Sorts ids[from..to) by their keys' text in code-unit order (as `<` on strings), by bytes, no
+   * string made: an MSD radix sort, 4 bytes a level (7 bits each: ASCII), ties going on to the next
+   * 4 bytes. False, ids untouched, when a key with a code unit above 0x7f is among them (the caller
+   * sorts strings then).
+   */
+  sortIds(ids: Int32Array, from: number, to: number): boolean {
+    if (this.wideText.size > 0) for (let i = from; i < to; i++) if (this.wideText.has(ids[i]!)) return false;
+    const { arena, start, length } = this;
+    const n = to - from;
+    const keysA = new Int32Array(n);
+    const keysB = new Int32Array(n);
+    const idsA = new Int32Array(n);
+    const idsB = new Int32Array(n);
+    const count = new Int32Array(RADIX);
+    const stack = [from, to, 0];
+    while (stack.length > 0) {
+      const level = stack.pop()!;
+      const hi = stack.pop()!;
+      const lo = stack.pop()!;
+      const m = hi - lo;
+      if (m <= FEW_TO_SORT) {
+        this.insertionSort(ids, lo, hi, level);
+        continue;
+      }
+      // the 4 bytes at `level`, then how many bytes remain, up to 5: a key ending here sorts before its extensions
+      for (let i = 0; i < m; i++) {
+        const id = ids[lo + i]!;
+        const rem = length[id]! - 4 * level;
+        const x = rem > 0 ? arena[start[id]! + level]! : 0;
+        const p = ((x & 0x7f) << 21) | (((x >>> 8) & 0x7f) << 14) | (((x >>> 16) & 0x7f) << 7) | ((x >>> 24) & 0x7f);
+        keysA[i] = (p << 3) | (rem > 4 ? 5 : rem);
+        idsA[i] = id;
+      }
+      let ks = keysA;
+      let kd = keysB;
+      let idsFrom = idsA;
+      let idsTo = idsB;
+      for (let shift = 0; shift < 31; shift += RADIX_BITS) {
+        count.fill(0);
+        for (let i = 0; i < m; i++) count[(ks[i]! >>> shift) & RADIX_MASK]!++;
+        if (count[(ks[0]! >>> shift) & RADIX_MASK] === m) continue;
+        for (let d = 0, sum = 0; d < RADIX; d++) {
+          const c = count[d]!;
+          count[d] = sum;
+          sum += c;
+        }
+        for (let i = 0; i < m; i++) {
+          const k = ks[i]!;
+          const at = count[(k >>> shift) & RADIX_MASK]!++;
+          kd[at] = k;
+          idsTo[at] = idsFrom[i]!;
+        }
+        [ks, kd, idsFrom, idsTo] = [kd, ks, idsTo, idsFrom];
+      }
+      ids.set(idsFrom.subarray(0, m), lo);
+      // equal keys of keys going on: by their next 4 bytes (equal keys ending here are one key: one id)
+      for (let i = 0; i < m; ) {
+        const k = ks[i]!;
+        let j = i + 1;
+        while (j < m && ks[j] === k) j++;
+        if (j - i > 1 && (k & 7) === 5) stack.push(lo + i, lo + j, level + 1);
+        i = j;
+      }
+    }
+    return true;
+  }
+
+  /** ids[lo..hi) by their ASCII keys, equal in their first `level` words. */
+  private insertionSort(ids: Int32Array, lo: number, hi: number, level: number): void {
+    for (let i = lo + 1; i < hi; i++) {
+      const id = ids[i]!;
+      let j = i;
+      while (j > lo && this.compareFrom(ids[j - 1]!, id, level) > 0) {
+        ids[j] = ids[j - 1]!;
+        j--;
+      }
+      ids[j] = id;
+    }
+  }
+
+  /** Code-unit order of two ASCII keys from word `level` on: words compared as big-endian (bytes below 0x80: no sign), then lengths (zero padding equals a NUL byte). */
+  private compareFrom(a: number, b: number, level: number): number {
+    const { arena, start, length } = this;
+    const la = length[a]!;
+    const lb = length[b]!;
+    const words = (Math.min(la, lb) + 3) >> 2;
+    const sa = start[a]!;
+    const sb = start[b]!;
+    for (let w = level; w < words; w++) {
+      const x = arena[sa + w]!;
+      const y = arena[sb + w]!;
+      if (x !== y) return bigEndian(x) - bigEndian(y);
+    }
+    return la - lb;
+  }
+
+  /** Writes id's key as JSON.stringify writes it, from out[at]; its end, or -1 when out has no room. */
+  writeJson(id: number, out: Uint8Array, at: number): number {
+    const len = this.length[id]!;
+    const wide = len === 0 ? this.wideText.get(id) : undefined;
+    if (wide !== undefined) {
+      const b = Buffer.from(JSON.stringify(wide), "utf8");
+      if (at + b.length > out.length) return -1;
+      out.set(b, at);
+      return at + b.length;
+    }
+    if (at + 6 * len + 2 > out.length) return -1;
+    const bytes = this.arenaBytes();
+    out[at++] = 0x22;
+    for (let i = this.start[id]! * 4, end = i + len; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) out[at++] = c;
+      else at = writeEscape(c, out, at);
+    }
+    out[at++] = 0x22;
+    return at;
+  }
+
+  private arenaBytes(): Latin1View {
+    if (this.arenaView === null || this.arenaView.buffer !== this.arena.buffer) this.arenaView = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength) as Latin1View;
+    return this.arenaView;
   }
 
   private find(b: Uint8Array, from: number, to: number, fold: boolean, add: boolean): number {
@@ -504,6 +627,36 @@ class Pending {
 }
 
 type Latin1View = Buffer & { latin1Slice(start: number, end: number): string };
+
+// sortIds: radix digits of 11 bits (three passes over a 31-bit key); runs this short are insertion-sorted
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+const RADIX_MASK = RADIX - 1;
+const FEW_TO_SORT = 24;
+
+/** A word's 4 bytes, first byte most significant. */
+function bigEndian(x: number): number {
+  return (((x & 0xff) << 24) | (((x >>> 8) & 0xff) << 16) | (((x >>> 16) & 0xff) << 8) | (x >>> 24)) >>> 0;
+}
+
+const SHORT_ESCAPE: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x22: 0x22, 0x5c: 0x5c };
+const HEX = "0123456789abcdef";
+
+/** The JSON escape of ASCII byte c (a control character, a quote or a backslash), as JSON.stringify writes it. */
+function writeEscape(c: number, out: Uint8Array, at: number): number {
+  out[at++] = 0x5c;
+  const short = SHORT_ESCAPE[c];
+  if (short !== undefined) {
+    out[at++] = short;
+    return at;
+  }
+  out[at++] = 0x75;
+  out[at++] = 0x30;
+  out[at++] = 0x30;
+  out[at++] = HEX.charCodeAt(c >> 4);
+  out[at++] = HEX.charCodeAt(c & 15);
+  return at;
+}
 
 function emptyTable(capacity: number): Int32Array {
   return new Int32Array(capacity * SLOT);

@@ -55,6 +55,8 @@ export interface GhesMatching {
   readonly sharedLoginIds: Int32Array;
   readonly sharedLoginCount: number;
   readonly sharedLoginKey: (id: number) => string;
+  /** The logins' bytes, where the tables keep them (the report's): sorted and written without a string each. */
+  readonly sharedLoginBytes?: LoginBytes;
   /** Per instance, accounts matched by no key. */
   readonly unmatched: number[];
   /** Each account's user_id and login as written, when the matching has them without making its lists (the offline report's); else the enterprise count reads lists. */
@@ -244,6 +246,14 @@ export function matchAccountSets(instances: readonly InstanceAccounts[], sets: r
   }) as GhesMatching;
 }
 
+/** Logins kept as bytes (ByteKeys). */
+export interface LoginBytes {
+  /** Sorts ids[from..to) by their logins in code-unit order (as `<` on strings); false, untouched, when it cannot. */
+  sortIds(ids: Int32Array, from: number, to: number): boolean;
+  /** Writes id's login as JSON.stringify would, from out[at]; its end, or -1 when out has no room. */
+  writeJson(id: number, out: Uint8Array, at: number): number;
+}
+
 /** Where matchIds finds ids' counts and texts: a KeyInterner, or the offline report's tables (interned-report.ts). */
 export interface IdTables {
   readonly emailCount: number;
@@ -252,6 +262,8 @@ export interface IdTables {
   emailId(key: string): number;
   loginId(loginKey: string): number;
   loginText(id: number): string;
+  /** The logins as bytes, where the tables keep them so (the report's ByteKeys). */
+  loginBytes?: LoginBytes;
   /** emailId / loginId of ASCII bytes (see KeyLookup.getBytes), where the tables have it. */
   emailIdOfBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
   loginIdOfBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
@@ -347,6 +359,7 @@ export function matchIds(
     sharedLoginCount: loginCount,
     // the login's text only for the logins a count lists (possibleSavings)
     sharedLoginKey: loginTextIn(interner),
+    ...(interner.loginBytes ? { sharedLoginBytes: interner.loginBytes } : {}),
     unmatched,
   };
 }
@@ -801,15 +814,16 @@ interface FoundSavings {
   seats: Int32Array;
   seatSum: number;
   text: (id: number) => string;
+  bytes?: LoginBytes;
 }
 
 function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings {
-  const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, instanceOf } = matched;
+  const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, sharedLoginBytes, instanceOf } = matched;
   const pairs = loginIds.length;
   const foundIds = new Ints(pairs === 0 ? 0 : 1024);
   const foundSeats = new Ints(pairs === 0 ? 0 : 1024);
   let seatSum = 0;
-  const found = (): FoundSavings => ({ ids: foundIds.view(), seats: foundSeats.view(), seatSum, text: sharedLoginKey });
+  const found = (): FoundSavings => ({ ids: foundIds.view(), seats: foundSeats.view(), seatSum, text: sharedLoginKey, bytes: sharedLoginBytes });
   if (pairs === 0) return found();
   // Filled backwards, so that afterwards the persons (roots) of login g's other carriers are
   // others[start[g] .. start[g + 1]) in pair order. Pairs come in account order, so their carriers'
@@ -879,20 +893,12 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
  * The first `limit` savings in the report's order (seats descending, then login): a counting sort
  * by seats, then per seat count a native sort of plain strings (code-unit order, as compareText);
  * in the seat count where the limit falls, only the `limit` first logins are kept (a sorted window,
- * so each further login costs a comparison or a binary search and a short shift).
+ * so each further login costs a comparison or a binary search and a short shift). Where the logins
+ * are bytes, a seat count's logins are sorted by their bytes instead: a string only per login listed.
  */
 function listSavings(found: FoundSavings, limit: number): PossibleSaving[] {
-  const { ids, seats, text } = found;
-  const count = ids.length;
-  let max = 0;
-  for (let k = 0; k < count; k++) if (seats[k]! > max) max = seats[k]!;
-  // bucket b holds seat count max - b
-  const start = new Int32Array(max + 2);
-  for (let k = 0; k < count; k++) start[max - seats[k]! + 1]!++;
-  for (let b = 0; b <= max; b++) start[b + 1]! += start[b]!;
-  const at = start.slice(0, max + 1);
-  const order = new Int32Array(count);
-  for (let k = 0; k < count; k++) order[at[max - seats[k]!]!++] = ids[k]!;
+  const { text, bytes } = found;
+  const { order, start, max } = bySeats(found);
   const out: PossibleSaving[] = [];
   for (let b = 0; b <= max && out.length < limit; b++) {
     const from = start[b]!;
@@ -900,7 +906,10 @@ function listSavings(found: FoundSavings, limit: number): PossibleSaving[] {
     if (from === to) continue;
     const room = limit - out.length;
     let logins: string[];
-    if (to - from <= room) {
+    if (bytes?.sortIds(order, from, to)) {
+      logins = [];
+      for (let q = from; q < Math.min(to, from + room); q++) logins.push(text(order[q]!));
+    } else if (to - from <= room) {
       logins = [];
       for (let q = from; q < to; q++) logins.push(text(order[q]!));
       logins.sort();
@@ -909,6 +918,51 @@ function listSavings(found: FoundSavings, limit: number): PossibleSaving[] {
     for (const login of logins) out.push({ login, persons: n + 1, seats: n });
   }
   return out;
+}
+
+/** Bucket b (seat count max - b) of the found savings is order[start[b] .. start[b + 1]) (a counting sort). */
+function bySeats(found: FoundSavings): { order: Int32Array; start: Int32Array; max: number } {
+  const { ids, seats } = found;
+  const count = ids.length;
+  let max = 0;
+  for (let k = 0; k < count; k++) if (seats[k]! > max) max = seats[k]!;
+  const start = new Int32Array(max + 2);
+  for (let k = 0; k < count; k++) start[max - seats[k]! + 1]!++;
+  for (let b = 0; b <= max; b++) start[b + 1]! += start[b]!;
+  const at = start.slice(0, max + 1);
+  const order = new Int32Array(count);
+  for (let k = 0; k < count; k++) order[at[max - seats[k]!]!++] = ids[k]!;
+  return { order, start, max };
+}
+
+/**
+ * All found savings in the report's order, as login ids and their seats: each seat count's logins
+ * sorted by their bytes (no string each), or, where the bytes cannot say (a non-ASCII login), by their texts.
+ */
+function orderSavings(found: FoundSavings, bytes: LoginBytes): { ids: Int32Array; seats: Int32Array } {
+  const { order, start, max } = bySeats(found);
+  const seats = new Int32Array(order.length);
+  for (let b = 0; b <= max; b++) {
+    const from = start[b]!;
+    const to = start[b + 1]!;
+    seats.fill(max - b, from, to);
+    if (to - from < 2 || bytes.sortIds(order, from, to)) continue;
+    const texts = Array.from(order.subarray(from, to), found.text);
+    const idx = texts.map((_, i) => i).sort((x, y) => compareText(texts[x]!, texts[y]!));
+    const sorted = idx.map((i) => order[from + i]!);
+    order.set(sorted, from);
+  }
+  return { ids: order, seats };
+}
+
+/**
+ * The report's possible savings in its order as login ids, their seats and their logins' bytes,
+ * when the report has them so (a count's own report over tables keeping bytes, not listed yet); else null.
+ */
+export function orderedSavings(report: UsageReport): { ids: Int32Array; seats: Int32Array; bytes: LoginBytes } | null {
+  const found = (report as UsageReport & { [SAVINGS]?: () => FoundSavings | null })[SAVINGS]?.();
+  if (!found?.bytes) return null;
+  return { ...orderSavings(found, found.bytes), bytes: found.bytes };
 }
 
 /** The `room` smallest (code-unit order) texts of order[from..to), sorted. */

@@ -142,6 +142,7 @@ export function matchInternedExports(exports: InternedExport[], keys: ReportKeys
     emailIdsOfBytes: (b, from, to, fold, out) => keys.emails.getBytesMany(b, from, to, fold, out),
     loginIdsOfBytes: (b, from, to, fold, out) => keys.logins.getBytesMany(b, from, to, fold, out),
     loginText: (id) => keys.logins.text(id),
+    loginBytes: keys.logins,
   };
   const ids = merged.map((inst) => source.get(inst)!.ids);
   const counts = merged.map((inst) => source.get(inst)!.count);

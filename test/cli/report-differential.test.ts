@@ -169,6 +169,28 @@ describe("report over ids: the string path's output, exactly", () => {
     await fc.assert(fc.asyncProperty(fleetArb, both), { numRuns: 150 });
   });
 
+  it("on a fleet whose possible savings list thousands of logins in several seat counts (written from ids and bytes, sorted by bytes)", async () => {
+    // Each instance its own e-mails: every login on several instances is a possible saving. Logins
+    // share long prefixes, need JSON escapes or are non-ASCII (then their seat count sorts by text).
+    const odd = ['q"', "q\\", "q\u0000", "q\u001f", "q\u007f", "zo\u00eb", "\ud800x", "q\n"];
+    const loginOf = (k: number) => (k % 97 === 0 ? odd[(k / 97) % odd.length]! + (k % 5) : k % 2 ? `person${k}` : `Person${k}-${"x".repeat(k % 9)}`);
+    const files = new Map(
+      Array.from({ length: 5 }, (_, i) => {
+        const users = Array.from({ length: 2500 }, (_, k) => ({ user_id: k + 1, login: loginOf((k * (i + 1)) % 3000), emails: [{ email: `u${k}@h${i}.example`, primary: true }] }));
+        return [`f${i}.json`, new TextEncoder().encode(JSON.stringify({ version: 1, instance: { server_id: `s${i}`, host_name: `h${i}` }, users }))];
+      }),
+    );
+    const out = { stdout: "", stderr: "" };
+    const ref = { stdout: "", stderr: "" };
+    const readFile = async (f: string) => files.get(f)!;
+    await main(["report", "--json", ...files.keys()], { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), readFile, stat: async () => ({ size: 1, isFile: true }) });
+    await referenceReport([...files.keys()], { json: true, allEmails: false, logins: false, maxBytes: 1 << 24 }, { stdout: (t) => void (ref.stdout += t), stderr: (t) => void (ref.stderr += t), readFile });
+    expect(out).toStrictEqual(ref);
+    const savings = JSON.parse(out.stdout).possible_savings as { seats: number }[];
+    expect(savings.length).toBeGreaterThan(1000);
+    expect(new Set(savings.map((p) => p.seats)).size).toBeGreaterThan(2);
+  });
+
   it.each([-1, 3])("on a fleet large enough to grow the tables, with many shared and case-folded keys (hash mask %i)", async (mask) => {
     maskHashesForTests(mask);
     const users = (i: number) =>

@@ -1,6 +1,7 @@
 // ByteKeys: ids straight from bytes, exact whatever the hashes do.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
+import { Buffer } from "node:buffer";
 import { ByteKeys, hasherForTests, maskHashesForTests } from "../../src/domain/byte-keys.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
 
@@ -146,5 +147,70 @@ describe("ByteKeys", () => {
     crafted.forEach((k, i) => expect(flat.get(k)).toBe(i));
     expect(flat.idOf(crafted[7]!)).toBe(7);
     expect(flat.text(9)).toBe(crafted[9]);
+  });
+
+  describe("sortIds and writeJson (the report's possible savings, no string per login)", () => {
+    const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    // few units and long shared prefixes: ties at every 4-byte level, keys ending inside a word, NUL against padding
+    const keyArb = fc.string({ unit: fc.constantFrom(..."ab\u0000\u007f\"\\\n\u001fZ"), maxLength: 13 });
+
+    it.each([-1, 3])("order ids as `<` on their texts (code units), in runs short and long (hash mask %i)", (mask) => {
+      maskHashesForTests(mask);
+      fc.assert(
+        fc.property(fc.uniqueArray(keyArb, { minLength: 0, maxLength: 600, size: "max" }), fc.nat(20), (texts, pad) => {
+          const keys = new ByteKeys(4);
+          const ids = Int32Array.from(texts, (t) => keys.idOf(t));
+          // sorted within a window of a larger array, the rest untouched
+          const all = new Int32Array(ids.length + 2 * pad).fill(-7);
+          all.set(ids, pad);
+          expect(keys.sortIds(all, pad, pad + ids.length)).toBe(true);
+          expect(Array.from(all.subarray(pad, pad + ids.length), (id) => keys.text(id))).toEqual([...texts].sort(byText));
+          expect(all.subarray(0, pad).every((x) => x === -7) && all.subarray(pad + ids.length).every((x) => x === -7)).toBe(true);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it("sorts thousands of similar keys (radix levels past the first word) and refuses keys above 0x7f", () => {
+      // and keys ending in NUL bytes: equal words to a shorter key's zero padding
+      const nul = ["", "\u0000", "a", "a\u0000", "a\u0000\u0000", "a\u0000\u0000\u0000", "a\u0000\u0000\u0000\u0000", "abcd", "abcd\u0000", "abcde"];
+      const texts = [...nul, ...Array.from({ length: 5000 }, (_, k) => `person${(k * 7919) % 100000}${k % 3 === 0 ? "" : "-x"}`)].reverse();
+      const keys = new ByteKeys(16);
+      const ids = Int32Array.from(new Set(texts), (t) => keys.idOf(t));
+      expect(keys.sortIds(ids, 0, ids.length)).toBe(true);
+      expect(Array.from(ids, (id) => keys.text(id))).toEqual([...new Set(texts)].sort(byText));
+      const wide = Int32Array.of(keys.idOf("zo\u00eb"), ids[0]!, ids[1]!);
+      const before = wide.slice();
+      expect(keys.sortIds(wide, 0, 3)).toBe(false);
+      expect(wide).toEqual(before);
+    });
+
+    it("planted bug: words compared as stored (little-endian, as an Int32Array sort would) put keys out of code-unit order", () => {
+      // what the property above would catch: "ba" < "ab" as little-endian words
+      const keys = new ByteKeys(4);
+      const texts = ["ab", "ba"];
+      texts.forEach((t) => keys.idOfBytes(ascii(t), 0, t.length, false));
+      const word = (t: string) => t.charCodeAt(0) | (t.charCodeAt(1) << 8);
+      const planted = [...texts].sort((x, y) => word(x) - word(y));
+      expect(planted).not.toEqual([...texts].sort(byText));
+      const ids = Int32Array.of(1, 0);
+      keys.sortIds(ids, 0, 2);
+      expect(Array.from(ids, (id) => keys.text(id))).toEqual([...texts].sort(byText));
+    });
+
+    it("writes a key as JSON.stringify does, or -1 without room", () => {
+      fc.assert(
+        fc.property(fc.oneof(keyArb, fc.string({ maxLength: 6 }), fc.string({ unit: "grapheme", maxLength: 4 }), fc.constantFrom("\ud800", "a\udfff", "\u2028")), (text) => {
+          const keys = new ByteKeys(4);
+          const id = keys.idOf(text);
+          const want = Buffer.from(JSON.stringify(text), "utf8");
+          const out = Buffer.alloc(want.length + 6 * text.length + 8, 0xee);
+          const end = keys.writeJson(id, out, 3);
+          expect(end).toBe(3 + want.length);
+          expect(out.subarray(3, end)).toEqual(want);
+          expect(keys.writeJson(id, Buffer.alloc(want.length - 1), 0)).toBe(-1);
+        }),
+      );
+    });
   });
 });
