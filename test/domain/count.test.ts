@@ -407,6 +407,24 @@ describe("countUsage: properties", () => {
     }
   });
 
+  it("keeps apart, past 64 instances, persons whose instances are a prefix of another's when every group hash is equal", () => {
+    // a on instances 0-3 (grouped first), b on 0-2: b's list equals the start of a's
+    const insts = Array.from({ length: 70 }, (_, s) => {
+      const users: [number, string, string[]][] = [[1, `filler${s}`, [`f${s}@x`]]];
+      if (s <= 3) users.push([2, "a", ["a@x"]]);
+      if (s <= 2) users.push([3, "b", ["b@x"]]);
+      return instance(`s${String(s).padStart(2, "0")}`, `h${s}`, users);
+    });
+    const expected = referenceCount(insts, DEFAULT_MATCH_OPTIONS);
+    expect(expected.spans).toEqual(expect.arrayContaining([{ instances: 3, people: 1 }, { instances: 4, people: 1 }]));
+    maskGroupHashesForTests(0);
+    try {
+      expect(countUsage(insts, DEFAULT_MATCH_OPTIONS)).toEqual(expected);
+    } finally {
+      maskGroupHashesForTests(-1);
+    }
+  });
+
   it("gives the reference's groups when there are many of them, also when every group hash falls on four values", () => {
     // person p (e-mail p@x) is on the instances of the bits of a number made from p: many distinct sets
     for (const m of [12, 35, 70]) {
