@@ -599,6 +599,23 @@ class GroupTable {
     return mix32(x) & groupHashMask;
   }
 
+  /**
+   * One more person in the group of k instances whose list equals lists[at..at+width) (width: the
+   * words compared; its list's hash h), or a new group of that person keyed by `at`.
+   */
+  person(h: number, lists: Int32Array, at: number, width: number, k: number): void {
+    let s = this.slotOf(h);
+    for (let v = this.slots[s]!; v !== 0; v = this.slots[s]!) {
+      const g = v - 1;
+      if (this.hash[g] === h && this.length[g] === k && sameList(lists, this.key[g]!, width, at, width)) {
+        this.people[g]!++;
+        return;
+      }
+      s = (s + 1) & this.mask;
+    }
+    this.add(s, h, at, k);
+  }
+
   /** A new group of one person at empty slot s (where a probe for h stopped). */
   add(s: number, h: number, key: number, length: number): void {
     const g = this.count;
@@ -651,7 +668,7 @@ const MASK_WORDS = 2;
 /**
  * groupByMask with a mask of w words per person (31 to 64 instances): one pass over the accounts
  * (a random write per account, the words side by side) instead of groupByList's two. A group's key
- * is one of its persons (its mask's words are compared on equal hashes).
+ * is where one of its persons' mask starts (the words are compared on equal hashes).
  */
 function groupByWords(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array): Tally {
   const w = (m + 31) >>> 5;
@@ -680,18 +697,7 @@ function groupByWords(n: number, m: number, parent: Int32Array, root: Int32Array
       exclusive[32 * j + 31 - Math.clz32(mask[o + j]!)]!++;
       continue;
     }
-    h = GroupTable.hashOf(h);
-    let s = groups.slotOf(h);
-    let g = -1;
-    for (let v = groups.slots[s]!; v !== 0; v = groups.slots[s]!) {
-      if (groups.hash[v - 1] === h && sameList(mask, w * groups.key[v - 1]!, w, o, w)) {
-        g = v - 1;
-        break;
-      }
-      s = (s + 1) & groups.mask;
-    }
-    if (g !== -1) groups.people[g]!++;
-    else groups.add(s, h, r, k);
+    groups.person(GroupTable.hashOf(h), mask, o, w, k);
   }
   const count = groups.count;
   const start = new Int32Array(count + 1);
@@ -699,7 +705,7 @@ function groupByWords(n: number, m: number, parent: Int32Array, root: Int32Array
   const members = new Int32Array(start[count]!);
   let p = 0;
   for (let g = 0; g < count; g++) {
-    const o = w * groups.key[g]!;
+    const o = groups.key[g]!;
     for (let i = 0; i < m; i++) if (mask[o + (i >>> 5)]! & (1 << (i & 31))) members[p++] = i;
   }
   return { seats, exclusive, members, start, people: groups.people.slice(0, count) };
@@ -758,18 +764,7 @@ function groupByList(n: number, m: number, parent: Int32Array, root: Int32Array,
     const k = st[4 * r + 1]!;
     let h = LIST_SEED ^ k;
     for (let p = o; p < o + k; p++) h = Math.imul(h ^ lists[p]!, 0x01000193);
-    h = GroupTable.hashOf(h);
-    let s = groups.slotOf(h);
-    let g = -1;
-    for (let v = groups.slots[s]!; v !== 0; v = groups.slots[s]!) {
-      if (groups.hash[v - 1] === h && sameList(lists, groups.key[v - 1]!, groups.length[v - 1]!, o, k)) {
-        g = v - 1;
-        break;
-      }
-      s = (s + 1) & groups.mask;
-    }
-    if (g !== -1) groups.people[g]!++;
-    else groups.add(s, h, o, k);
+    groups.person(GroupTable.hashOf(h), lists, o, k, k);
   }
   const count = groups.count;
   const start = new Int32Array(count + 1);
