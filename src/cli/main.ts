@@ -135,13 +135,23 @@ class EarlyCloudReads {
 
   private async readOne(file: string, maxBytes: number, io: CliIo): Promise<{ messages: string[]; read: InternedUploadRead | null }> {
     const messages: string[] = [];
-    const bytes = await loadBytes(file, maxBytes, { ...io, stderr: (text) => void messages.push(text) });
+    const quiet = { ...io, stderr: (text: string) => void messages.push(text) };
+    let bytes = await loadBytes(file, maxBytes, quiet);
     if (bytes === null) return { messages, read: null };
+    // The bytes are moved to the worker, not copied (a 300,000-row CSV is 50 MB), and come back
+    // moved within its answer (the report's columns point into them).
+    const sent = bytes;
+    const movable = sent.byteLength > 0 && sent.byteOffset === 0 && sent.byteLength === sent.buffer.byteLength && sent.buffer instanceof ArrayBuffer;
     const answer = this.worker === null ? null : await new Promise<CloudReadMessage["read"] | null>((resolve) => {
       this.waiting.push(resolve);
-      const request: CloudWorkRequest = { bytes, file, maxBytes };
-      this.worker!.postMessage(request);
+      const request: CloudWorkRequest = { bytes: sent, file, maxBytes };
+      this.worker!.postMessage(request, movable ? [sent.buffer as ArrayBuffer] : []);
     });
+    if (answer === null && movable && sent.byteLength === 0) {
+      // the worker failed holding them: read the file again
+      bytes = await loadBytes(file, maxBytes, quiet);
+      if (bytes === null) return { messages, read: null };
+    }
     const result = answer === null ? readCsvUpload(bytes, file, { maxBytes }) : cloudReadFromMessage(answer);
     return { messages, read: { kind: "cloud", result } };
   }
