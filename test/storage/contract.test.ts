@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { sql } from "kysely";
 import { AccountSet } from "../../src/domain/account-set.js";
+import { encodeAccountSet } from "../../src/storage/account-set-codec.js";
 import { DEFAULT_MATCH_OPTIONS, type IdentifiedAccount } from "../../src/domain/types.js";
 import { createIdentityHasher, keyFingerprint } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
@@ -212,6 +213,40 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     const size = await sql<{ n: number | string }>`select ${sql.raw(store.dialect === "sqlite" ? "length(data)" : "octet_length(data)")} as n from account_sets`.execute(store.db);
     const keys = many.reduce((s, a) => s + a.primary.length + a.secondary.length, 0);
     expect(Number(size.rows[0]!.n)).toBe(24 + 8 * many.length + 12 * (many.length + 1) + 16 * keys);
+  });
+
+  it("reads every set back byte for byte, all at once or one by one, small, odd-sized or of several MB", async () => {
+    const store = await freshStore();
+    const ledger = newLedger();
+    const accounts = (n: number, keyed: boolean): IdentifiedAccount[] =>
+      Array.from({ length: n }, (_, i) => ({ userId: i + 1, login: `Ü${i}`, primary: keyed ? (i % 2 ? [] : [hasher(`p${i}@x`)]) : [`p${i}`], secondary: [] }));
+    const sets = new Map([
+      ["srv-two", AccountSet.fromAccounts(accounts(2, true))],
+      ["srv-'quoted'", AccountSet.fromAccounts(accounts(2, false))],
+      ["srv-big", AccountSet.fromAccounts(accounts(150_001, true))],
+      ["srv-texts", AccountSet.fromAccounts(accounts(70_001, false))],
+    ]);
+    const stored = new Map([...sets].map(([id, set]) => [id, encodeAccountSet(set).data]));
+    // Sizes that are and are not a multiple of 3 (a whole number of base64 groups), and 4 MB and more.
+    expect([...stored.values()].map((d) => d.length % 3)).toEqual(expect.arrayContaining([0, 1, 2]));
+    expect(stored.get("srv-big")!.length).toBeGreaterThan(4 * 2 ** 20);
+    await store.write(ledger, async (tx) => {
+      for (const [id, set] of sets) await tx.replaceAccounts(id, set);
+      await tx.upsertInstance(instanceRecord("srv-empty", "ghes.e", 0));
+    });
+    const same = (got: Map<string, AccountSet>, ids = [...stored.keys()]) => {
+      for (const id of ids) {
+        const set = got.get(id)!;
+        expect(Buffer.compare(encodeAccountSet(set).data, stored.get(id)!)).toBe(0);
+        expect(set.loginText).toBe(sets.get(id)!.loginText);
+      }
+    };
+    const all = await store.read(ledger, (tx) => tx.accountSets());
+    expect([...all.keys()].sort()).toEqual([...sets.keys(), "srv-empty"].sort());
+    same(all);
+    expect(all.get("srv-empty")!.count).toBe(0);
+    for (const id of stored.keys()) same(await store.write(ledger, (tx) => tx.accountSets(id)), [id]);
+    expect([...(await store.read(ledger, (tx) => tx.accountSets("srv-none"))).keys()]).toEqual([]);
   });
 
   it("keeps ledgers isolated, and a rename keeps the ledger", async () => {
