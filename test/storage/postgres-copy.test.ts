@@ -1,0 +1,110 @@
+// COPY … TO STDOUT (FORMAT binary): the parser, whatever the chunks, and the read on a connection
+// (PostgreSQL when reachable; always when REQUIRE_POSTGRES=1).
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import pg from "pg";
+import { copyOutBinary, CopyBinaryParser } from "../../src/storage/postgres-copy.js";
+import { PG_URL, postgresReachable, REQUIRE_POSTGRES } from "./support.js";
+
+type Row = (Uint8Array | null)[];
+
+/** The binary COPY format as the server writes it (with a header extension, which readers skip). */
+function copyBytes(rows: Row[], extension = Buffer.alloc(0)): Buffer {
+  const parts: Buffer[] = [Buffer.from("PGCOPY\n\xff\r\n\0", "latin1")];
+  const int = (n: number, size: 2 | 4) => {
+    const b = Buffer.alloc(size);
+    if (size === 2) b.writeInt16BE(n);
+    else b.writeInt32BE(n);
+    return b;
+  };
+  parts.push(int(0, 4), int(extension.length, 4), extension);
+  for (const row of rows) {
+    parts.push(int(row.length, 2));
+    for (const f of row) parts.push(f === null ? int(-1, 4) : Buffer.concat([int(f.length, 4), f]));
+  }
+  parts.push(int(-1, 2));
+  return Buffer.concat(parts);
+}
+
+function parseInChunks(bytes: Buffer, cuts: number[]): Row[] {
+  const parser = new CopyBinaryParser();
+  let at = 0;
+  for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
+    parser.push(bytes.subarray(at, cut));
+    at = cut;
+  }
+  parser.push(bytes.subarray(at));
+  return parser.end();
+}
+
+const fieldArb = fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null, freq: 5 });
+const rowsArb = fc.array(fc.array(fieldArb, { minLength: 1, maxLength: 4 }), { maxLength: 6 });
+
+describe("binary COPY parser", () => {
+  it("reads back every row and field, wherever the chunks are cut, each field a buffer of its own", () => {
+    fc.assert(
+      fc.property(rowsArb, fc.uint8Array({ maxLength: 5 }), fc.array(fc.nat(), { maxLength: 12 }), (rows, ext, raw) => {
+        const bytes = copyBytes(rows, Buffer.from(ext));
+        const got = parseInChunks(bytes, raw.map((n) => n % (bytes.length + 1)));
+        expect(got.map((r) => r.map((f) => (f === null ? null : [...f])))).toEqual(rows.map((r) => r.map((f) => (f === null ? null : [...f]))));
+        for (const f of got.flat()) if (f) expect([f.byteOffset, f.buffer.byteLength]).toEqual([0, f.length]);
+      }),
+    );
+  });
+
+  it("reads a field of several MB cut into network-sized chunks", () => {
+    const big = Buffer.alloc(3 * 2 ** 20 + 1);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    const bytes = copyBytes([[Buffer.from("srv"), big], [null, Buffer.alloc(0)]]);
+    const cuts = Array.from({ length: Math.floor(bytes.length / 65_536) }, (_, i) => (i + 1) * 65_536 - 3);
+    const got = parseInChunks(bytes, cuts);
+    expect(got).toHaveLength(2);
+    expect(Buffer.compare(got[0]![1]!, big)).toBe(0);
+    expect(got[1]).toEqual([null, Buffer.alloc(0)]);
+  });
+
+  it("refuses what is not binary COPY data, or stops mid-row", () => {
+    const bytes = copyBytes([[Buffer.from("a")]]);
+    expect(() => parseInChunks(Buffer.from("PGCOPY\nxx\r\n\0\0\0\0\0\0\0\0\0"), [])).toThrow("not binary COPY data");
+    expect(() => parseInChunks(bytes.subarray(0, bytes.length - 3), [])).toThrow("COPY data ended mid-row");
+    expect(() => parseInChunks(Buffer.concat([bytes, Buffer.from([0])]), [])).toThrow("COPY data after its trailer");
+  });
+});
+
+const pgUp = await postgresReachable();
+
+describe.each(pgUp || REQUIRE_POSTGRES ? [PG_URL] : [])("binary COPY out of PostgreSQL", (url) => {
+  let client: pg.Client;
+  beforeAll(async () => {
+    client = new pg.Client({ connectionString: url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+  });
+
+  it("hands back the stored bytes and texts exactly, of any length", async () => {
+    const lengths = [0, 1, 2, 3, 4, 5, 255, 65_535, 65_537, 5 * 2 ** 20 + 2];
+    await client.query("create temp table copy_out (i int, b bytea, t text, n text)");
+    const values = lengths.map((n) => {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) b[i] = (i * 7919 + n) % 256;
+      return b;
+    });
+    for (const [i, b] of values.entries()) await client.query("insert into copy_out values ($1, $2, $3, null)", [i, b, `Üser '${i}`]);
+    const rows = await copyOutBinary(client, "copy (select b, t, n from copy_out order by i) to stdout (format binary)");
+    expect(rows).toHaveLength(values.length);
+    for (const [i, [b, t, n]] of rows.entries()) {
+      expect(b!.length).toBe(values[i]!.length);
+      expect(Buffer.compare(b!, values[i]!)).toBe(0);
+      expect(t!.toString("utf8")).toBe(`Üser '${i}`);
+      expect(n).toBeNull();
+    }
+  });
+
+  it("fails with the server's error, and the connection goes on", async () => {
+    await expect(copyOutBinary(client, "copy (select 1 / (i - i) from generate_series(1, 3) i) to stdout (format binary)")).rejects.toThrow("division by zero");
+    await expect(copyOutBinary(client, "copy (select 'x'::bytea) to stdout (format binary)")).resolves.toEqual([[Buffer.from("x")]]);
+    expect((await client.query("select 1 as one")).rows).toEqual([{ one: 1 }]);
+  });
+});
