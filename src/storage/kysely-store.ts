@@ -20,7 +20,7 @@ import {
   type UploadRow,
   type UploadSource,
 } from "./ledger-store.js";
-import type { CloudMembersTable, CloudReportsTable, Database, InstancesTable, UploadsTable } from "./schema.js";
+import type { AccountSetsTable, CloudMembersTable, CloudReportsTable, Database, InstancesTable, UploadsTable } from "./schema.js";
 
 export interface DialectOps {
   readonly name: "sqlite" | "postgres";
@@ -34,7 +34,11 @@ export interface DialectOps {
   lockLedger(tx: Kysely<Database>, repoId: number): Promise<void>;
   /** Multi-row insert of a cloud report's members (ordinal = position), likewise. */
   insertCloudMembers(tx: Kysely<Database>, repoId: number, members: CloudMember[]): Promise<void>;
+  /** The ledger's stored account sets (only serverId's, if given), by server id; a plain select when absent. */
+  accountSets?(tx: Kysely<Database>, repoId: number, serverId?: string): Promise<StoredAccountSet[]>;
 }
+
+export type StoredAccountSet = Pick<AccountSetsTable, "server_id" | "logins" | "data">;
 
 const FINGERPRINT_KEY = "identity_key_fingerprint";
 
@@ -172,6 +176,7 @@ class Reader implements LedgerReader {
   constructor(
     protected readonly tx: Kysely<Database>,
     protected readonly repoId: number,
+    protected readonly ops: DialectOps,
   ) {}
 
   async instances(): Promise<InstanceRecord[]> {
@@ -204,14 +209,17 @@ class Reader implements LedgerReader {
   async accountSets(serverId?: string): Promise<Map<string, AccountSet>> {
     const map = new Map<string, AccountSet>();
     let instances = this.tx.selectFrom("instances").select("server_id").where("ledger_id", "=", this.repoId);
-    let sets = this.tx.selectFrom("account_sets").select(["server_id", "logins", "data"]).where("ledger_id", "=", this.repoId);
-    if (serverId !== undefined) {
-      instances = instances.where("server_id", "=", serverId);
-      sets = sets.where("server_id", "=", serverId);
-    }
+    if (serverId !== undefined) instances = instances.where("server_id", "=", serverId);
     for (const r of await instances.orderBy("server_id").execute()) map.set(r.server_id, EMPTY_SET);
-    for (const r of await sets.orderBy("server_id").execute()) map.set(r.server_id, decodeAccountSet(r.logins, r.data, `instance ${r.server_id}`));
+    for (const r of await this.storedSets(serverId)) map.set(r.server_id, decodeAccountSet(r.logins, r.data, `instance ${r.server_id}`));
     return map;
+  }
+
+  private async storedSets(serverId?: string): Promise<StoredAccountSet[]> {
+    if (this.ops.accountSets) return this.ops.accountSets(this.tx, this.repoId, serverId);
+    let sets = this.tx.selectFrom("account_sets").select(["server_id", "logins", "data"]).where("ledger_id", "=", this.repoId);
+    if (serverId !== undefined) sets = sets.where("server_id", "=", serverId);
+    return sets.orderBy("server_id").execute();
   }
 
   async history(limit = 50): Promise<UploadRow[]> {
@@ -284,14 +292,6 @@ class Reader implements LedgerReader {
 }
 
 class Writer extends Reader implements LedgerWriter {
-  constructor(
-    tx: Kysely<Database>,
-    repoId: number,
-    private readonly ops: DialectOps,
-  ) {
-    super(tx, repoId);
-  }
-
   async upsertInstance(r: InstanceRecord): Promise<void> {
     const values = {
       ledger_id: this.repoId,
@@ -448,7 +448,7 @@ export class KyselyLedgerStore implements LedgerStore {
   }
 
   read<T>(ledger: LedgerKey, fn: (tx: LedgerReader) => Promise<T>): Promise<T> {
-    return this.ops.transaction(this.db, "read", (tx) => fn(new Reader(tx, ledger.repoId)));
+    return this.ops.transaction(this.db, "read", (tx) => fn(new Reader(tx, ledger.repoId, this.ops)));
   }
 
   async checkKeyFingerprint(fingerprint: string): Promise<void> {

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { DEFAULT_DATABASE_URL } from "../settings.js";
 import { KyselyLedgerStore } from "./kysely-store.js";
 import { migrateToLatest } from "./migrations.js";
-import { createPostgresDb, postgresOps, type PostgresOptions } from "./postgres.js";
+import { createPostgres, type PostgresOptions } from "./postgres.js";
 import { createSqlite } from "./sqlite.js";
 
 export class DatabaseUrlError extends Error {
@@ -44,7 +44,8 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
     const { db, ops } = createSqlite(loc.path);
     store = new KyselyLedgerStore(db, ops);
   } else {
-    store = new KyselyLedgerStore(await createPostgresDb(loc.url, options.postgres), postgresOps);
+    const { db, ops } = await createPostgres(loc.url, options.postgres);
+    store = new KyselyLedgerStore(db, ops);
   }
   try {
     await migrateToLatest(store.db, loc.dialect, options.migrateUpTo);
