@@ -4,6 +4,7 @@
 // one interner per ledger.
 import { keyToBytes, type AccountSet } from "./account-set.js";
 import { KeyTable, MAX_PROBE, processSeed } from "./key-table.js";
+import type { LedgerIds, LedgerIdsEntry } from "./ledger-ids.js";
 import type { IdentifiedAccount } from "./types.js";
 
 /**
@@ -137,6 +138,35 @@ class WordsTable {
     }
     renumberSlots(slots, first, perm);
     return next;
+  }
+
+  /**
+   * Ids 0..count-1 for the keys words[4 id..4 id+4), into an empty table (KeyInterner.restore); the
+   * array is taken over. False when two of them are equal: the ids are then not a numbering of keys.
+   */
+  adopt(words: Int32Array, count: number): boolean {
+    if (this.count !== 0) throw new Error("adopt: the table is not empty");
+    let capacity = this.slots.length;
+    while (count * 2 > capacity) capacity *= 2;
+    if (capacity !== this.slots.length) {
+      this.slots = new Int32Array(capacity);
+      this.mask = capacity - 1;
+    }
+    if (words.length < this.words.length) this.words.set(words.subarray(0, 4 * count));
+    else this.words = words;
+    const { slots, mask } = this;
+    const w = this.words;
+    for (let id = 0, a = 0; id < count; id++, a += 4) {
+      let s = this.hash(w, a) & mask;
+      for (; ; s = (s + 1) & mask) {
+        const o = 4 * (slots[s]! - 1);
+        if (o < 0) break;
+        if (w[o] === w[a] && w[o + 1] === w[a + 1] && w[o + 2] === w[a + 2] && w[o + 3] === w[a + 3]) return false;
+      }
+      slots[s] = id + 1;
+    }
+    this.count = count;
+    return true;
   }
 
   private rehash(): void {
@@ -436,6 +466,19 @@ class LoginTable {
     return id !== -1 ? id : this.add(key, h);
   }
 
+  /** Ids 0.. for these login keys (trimmed, lower-cased, not empty), into an empty table; false when two are equal. */
+  adopt(keys: readonly string[]): boolean {
+    if (this.texts.length !== 0) throw new Error("adopt: the table is not empty");
+    while (keys.length * 2 > this.slots.length) this.rehash();
+    for (const key of keys) {
+      const h = this.fallback ? 0 : this.hashText(key, 0, key.length, false);
+      const seen = this.fallback ? (this.fallback.get(key) ?? -1) : this.find(key, 0, key.length, false, h);
+      if (seen !== -1) return false;
+      this.add(key, h);
+    }
+    return true;
+  }
+
   private hashText(text: string, s: number, e: number, lower: boolean): number {
     let h = FNV_BASIS ^ this.seed;
     for (let i = s; i < e; i++) h = Math.imul(h ^ lowerIf(text.charCodeAt(i), lower), FNV_PRIME);
@@ -512,6 +555,33 @@ function charsText(b: Uint8Array, c: number, length: number): string {
 // String.prototype.trim's white space, in ASCII.
 const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 const lowerIf = (c: number, lower: boolean): number => (lower && c >= 65 && c <= 90 ? c + 32 : c);
+
+/** The login key of text[start..end) as LoginTable.idOrAdd makes it ("" for an empty login). */
+function loginKeyOf(text: string, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) >= 128) return text.slice(start, end).trim().toLowerCase();
+  let s = start;
+  let e = end;
+  while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
+  while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
+  return text.slice(s, e).toLowerCase();
+}
+
+/** Whether text[start..end)'s login key is `key`; an ASCII login (nearly all) is compared in place, no string made. */
+function isLoginKey(text: string, start: number, end: number, key: string): boolean {
+  let s = start;
+  let e = end;
+  while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
+  while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
+  if (e - s === key.length) {
+    let i = 0;
+    while (i < key.length && text.charCodeAt(s + i) < 128 && lowerIf(text.charCodeAt(s + i), true) === key.charCodeAt(i)) i++;
+    if (i === key.length) {
+      // all ASCII in the trimmed range; what was trimmed off is ASCII too: equal
+      return true;
+    }
+  }
+  return loginKeyOf(text, start, end) === key;
+}
 
 export class KeyInterner {
   // Seeded open-addressing tables, as the string matching uses (about twice a Map's speed here),
@@ -620,6 +690,167 @@ export class KeyInterner {
       });
     }
     return sets.map((set) => this.ofSet(set, withSecondary));
+  }
+
+  /**
+   * The sets' ids to store with the ledger (ledger-ids.ts): those interned, with keys as words (a set
+   * of texts is left out), renumbered from 0 in order of first appearance, so keys and logins of
+   * instances replaced since never enter it. Secondary ids only if every such set has them.
+   */
+  snapshot(entries: readonly { serverId: string; contentSha256: string; set: AccountSet }[]): LedgerIds {
+    const kept: { serverId: string; contentSha256: string; set: AccountSet; got: InternedAccounts }[] = [];
+    for (const e of entries) {
+      const got = this.interned.get(e.set);
+      if (e.set.keyWords && got) kept.push({ ...e, got });
+    }
+    const withSecondary = kept.length > 0 && kept.every((e) => e.got.secondaryIds);
+    const emails = new Int32Array(this.emailCount).fill(-1);
+    const logins = new Int32Array(this.loginCount).fill(-1);
+    let nextEmail = 0;
+    let nextLogin = 0;
+    const renumbered = (ids: Int32Array, perm: Int32Array, login: boolean): Int32Array => {
+      const out = new Int32Array(ids.length);
+      for (let j = 0; j < ids.length; j++) {
+        const x = ids[j]!;
+        if (x === -1) {
+          out[j] = -1;
+          continue;
+        }
+        let to = perm[x]!;
+        if (to === -1) perm[x] = to = login ? nextLogin++ : nextEmail++;
+        out[j] = to;
+      }
+      return out;
+    };
+    const out: LedgerIdsEntry[] = kept.map(({ serverId, contentSha256, set, got }) => ({
+      serverId,
+      contentSha256,
+      count: set.count,
+      keyCount: set.keyCount,
+      primary: renumbered(got.primaryIds, emails, false),
+      secondary: withSecondary ? renumbered(got.secondaryIds!, emails, false) : null,
+      login: renumbered(got.login, logins, true),
+    }));
+    return { withSecondary, emailIds: nextEmail, loginIds: nextLogin, entries: out };
+  }
+
+  /**
+   * An interner holding the sets a stored snapshot numbered (see snapshot), instead of interning them
+   * again after a restart; null when it serves none of them or cannot be trusted (the caller interns
+   * as usual). An entry serves only the set it was written for (same server, content hash and sizes);
+   * the ids of those used are renumbered from 0 (the snapshot's arrays are rewritten and taken over).
+   * Checked in full: each key id stands for one key (the set's words, first occurrence) and no two
+   * ids for one; each login id likewise for one login key. Other sets are interned later, as usual.
+   * `expectedAccounts`, `expectedKeys`: as the constructor's, for the ledger as a whole.
+   */
+  static restore(
+    snapshot: LedgerIds,
+    sets: ReadonlyMap<string, { set: AccountSet; contentSha256: string }>,
+    expectedAccounts = 0,
+    expectedKeys = expectedAccounts,
+  ): KeyInterner | null {
+    const used: { entry: LedgerIdsEntry; set: AccountSet }[] = [];
+    const taken = new Set<AccountSet>();
+    let ids = 0;
+    let accounts = 0;
+    let keys = 0;
+    for (const entry of snapshot.entries) {
+      ids += entry.primary.length + (entry.secondary?.length ?? 0) + entry.login.length;
+      const held = sets.get(entry.serverId);
+      if (!held || held.contentSha256 !== entry.contentSha256 || taken.has(held.set)) continue;
+      const { set } = held;
+      const n = set.count;
+      const { primaryStart: ps, secondaryStart: ss } = set;
+      if (
+        !set.keyWords || n !== entry.count || set.keyCount !== entry.keyCount || entry.login.length !== n ||
+        entry.primary.length !== ps[n]! - ps[0]! || (snapshot.withSecondary && entry.secondary?.length !== ss[n]! - ss[0]!)
+      ) {
+        continue;
+      }
+      taken.add(set);
+      used.push({ entry, set });
+      accounts += n;
+      keys += set.keyCount;
+    }
+    // a compacted snapshot's ids are fewer than its arrays' entries (and a damaged header asks for no huge table)
+    if (used.length === 0 || snapshot.emailIds > ids || snapshot.loginIds > ids) return null;
+    const interner = new KeyInterner(Math.max(expectedAccounts, accounts), undefined, Math.max(expectedKeys, keys));
+
+    // keys: each stored id -> a dense one, in order of first appearance; its words from there
+    const D = snapshot.emailIds;
+    const emails = new Int32Array(D).fill(-1);
+    const words = new Int32Array(4 * Math.min(D, keys));
+    let nextEmail = 0;
+    for (const { entry, set } of used) {
+      const kw = set.keyWords!;
+      const runs: [Int32Array | null, number][] = [
+        [entry.primary, set.primaryStart[0]!],
+        [snapshot.withSecondary ? entry.secondary : null, set.secondaryStart[0]!],
+      ];
+      for (const [list, from] of runs) {
+        if (!list) continue;
+        for (let j = 0, o = 4 * from; j < list.length; j++, o += 4) {
+          const x = list[j]!;
+          if (!(x >= 0 && x < D)) return null;
+          let to = emails[x]!;
+          if (to === -1) {
+            emails[x] = to = nextEmail++;
+            const w = 4 * to;
+            words[w] = kw[o]!;
+            words[w + 1] = kw[o + 1]!;
+            words[w + 2] = kw[o + 2]!;
+            words[w + 3] = kw[o + 3]!;
+          } else {
+            const w = 4 * to;
+            if (words[w] !== kw[o] || words[w + 1] !== kw[o + 1] || words[w + 2] !== kw[o + 2] || words[w + 3] !== kw[o + 3]) return null;
+          }
+          list[j] = to;
+        }
+      }
+    }
+    if (!interner.words.adopt(words, nextEmail)) return null;
+
+    // logins: likewise, each id's key from its first occurrence, normalized as LoginTable does
+    const L = snapshot.loginIds;
+    const loginIds = new Int32Array(L).fill(-1);
+    const texts: string[] = [];
+    for (const { entry, set } of used) {
+      const { loginText: text, loginStart: ls } = set;
+      const login = entry.login;
+      for (let i = 0; i < login.length; i++) {
+        const x = login[i]!;
+        if (x === -1) {
+          if (!isLoginKey(text, ls[i]!, ls[i + 1]!, "")) return null;
+          continue;
+        }
+        if (!(x >= 0 && x < L)) return null;
+        let to = loginIds[x]!;
+        if (to === -1) {
+          const key = loginKeyOf(text, ls[i]!, ls[i + 1]!);
+          if (key === "") return null;
+          loginIds[x] = to = texts.length;
+          texts.push(key);
+        } else if (!isLoginKey(text, ls[i]!, ls[i + 1]!, texts[to]!)) return null;
+        login[i] = to;
+      }
+    }
+    if (!interner.logins.adopt(texts)) return null;
+
+    const fromZero = (st: Int32Array): Int32Array => {
+      const base = st[0]!;
+      return base === 0 ? st : st.map((x) => x - base);
+    };
+    for (const { entry, set } of used) {
+      const secondary = snapshot.withSecondary ? entry.secondary : null;
+      interner.interned.set(set, {
+        primaryStart: fromZero(set.primaryStart),
+        primaryIds: entry.primary,
+        secondaryStart: secondary ? fromZero(set.secondaryStart) : null,
+        secondaryIds: secondary,
+        login: entry.login,
+      });
+    }
+    return interner;
   }
 
   private emailIdOrAdd(key: string): number {

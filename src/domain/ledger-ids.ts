@@ -1,0 +1,111 @@
+// A ledger's interned ids as stored with it (derived data): each instance's keys and logins as ids
+// into one numbering, so that after a restart the ledger's interner is restored (KeyInterner.restore)
+// instead of putting millions of keys and logins through its tables again. Pure codec; whatever it
+// holds is checked against the account sets before use, and without it everything works as before.
+//
+// Layout, little-endian (the platform's, as account-set-codec.ts):
+//   u32 MAGIC, u32 VERSION, u32 flags (1: secondary ids), u32 emailIds, u32 loginIds, u32 entries;
+//   per entry: u32 serverId bytes, u32 contentSha256 bytes, u32 count, u32 keyCount, u32 primaries,
+//   both texts as UTF-8 padded to 4 bytes, then i32 primary[primaries], i32 secondary[keyCount - primaries]
+//   (with the flag), i32 login[count].
+
+/** One instance's account set as ids: keys in pool order, logins in account order (-1: empty login). */
+export interface LedgerIdsEntry {
+  readonly serverId: string;
+  /** The instance record's content hash: with serverId, it stands for the set (as in the accounts cache). */
+  readonly contentSha256: string;
+  /** Accounts, and keys in the set's pool: a cheap check that the set is the one numbered. */
+  readonly count: number;
+  readonly keyCount: number;
+  readonly primary: Int32Array;
+  readonly secondary: Int32Array | null;
+  readonly login: Int32Array;
+}
+
+export interface LedgerIds {
+  readonly withSecondary: boolean;
+  /** Ids run over 0..emailIds-1 and 0..loginIds-1. */
+  readonly emailIds: number;
+  readonly loginIds: number;
+  readonly entries: readonly LedgerIdsEntry[];
+}
+
+const MAGIC = 0x4449534c; // "LSID"
+const VERSION = 1;
+const HEADER = 24;
+const ENTRY_HEADER = 20;
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("ledger ids are stored little-endian: this platform is not");
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+export function encodeLedgerIds(ids: LedgerIds): Uint8Array {
+  const enc = new TextEncoder();
+  const texts = ids.entries.map((e) => [enc.encode(e.serverId), enc.encode(e.contentSha256)] as const);
+  let size = HEADER;
+  ids.entries.forEach((e, i) => {
+    size += ENTRY_HEADER + pad4(texts[i]![0].length) + pad4(texts[i]![1].length);
+    size += 4 * (e.primary.length + (ids.withSecondary ? e.keyCount - e.primary.length : 0) + e.count);
+  });
+  const out = new Uint8Array(size);
+  const u32 = new Uint32Array(out.buffer);
+  const i32 = new Int32Array(out.buffer);
+  u32.set([MAGIC, VERSION, ids.withSecondary ? 1 : 0, ids.emailIds, ids.loginIds, ids.entries.length]);
+  let at = HEADER;
+  ids.entries.forEach((e, i) => {
+    const [server, sha] = texts[i]!;
+    u32.set([server.length, sha.length, e.count, e.keyCount, e.primary.length], at >> 2);
+    at += ENTRY_HEADER;
+    out.set(server, at);
+    at += pad4(server.length);
+    out.set(sha, at);
+    at += pad4(sha.length);
+    for (const a of ids.withSecondary ? [e.primary, e.secondary!, e.login] : [e.primary, e.login]) {
+      i32.set(a, at >> 2);
+      at += a.byteLength;
+    }
+  });
+  return out;
+}
+
+/**
+ * The ids as written, or null when the data is not what encodeLedgerIds writes (another version,
+ * cut short). The arrays are views of the data (or of a copy, when unaligned): the caller's to rewrite. Ids are not
+ * checked here (KeyInterner.restore checks them against the sets).
+ */
+export function decodeLedgerIds(stored: Uint8Array): LedgerIds | null {
+  if (stored.byteLength < HEADER || stored.byteLength % 4 !== 0) return null;
+  // aligned, and ours: a value that is a whole buffer of its own (as drivers give a large one) as it is, else a copy
+  const own = stored.byteOffset === 0 && stored.byteLength === stored.buffer.byteLength && stored.buffer instanceof ArrayBuffer;
+  const data = own ? new Uint8Array(stored.buffer, 0, stored.byteLength) : new Uint8Array(stored);
+  const u32 = new Uint32Array(data.buffer);
+  const [magic, version, flags, emailIds, loginIds, count] = u32 as unknown as number[];
+  if (magic !== MAGIC || version !== VERSION || (flags !== 0 && flags !== 1)) return null;
+  const withSecondary = flags === 1;
+  const dec = new TextDecoder();
+  const entries: LedgerIdsEntry[] = [];
+  let at = HEADER;
+  const ints = (n: number): Int32Array | null => {
+    if (n < 0 || at + 4 * n > data.length) return null;
+    const a = new Int32Array(data.buffer, at, n);
+    at += 4 * n;
+    return a;
+  };
+  for (let i = 0; i < count!; i++) {
+    if (at + ENTRY_HEADER > data.length) return null;
+    const [serverBytes, shaBytes, n, keyCount, primaries] = u32.subarray(at >> 2, (at >> 2) + 5) as unknown as number[];
+    at += ENTRY_HEADER;
+    if (at + pad4(serverBytes!) + pad4(shaBytes!) > data.length || primaries! > keyCount!) return null;
+    const serverId = dec.decode(data.subarray(at, at + serverBytes!));
+    at += pad4(serverBytes!);
+    const contentSha256 = dec.decode(data.subarray(at, at + shaBytes!));
+    at += pad4(shaBytes!);
+    const primary = ints(primaries!);
+    const secondary = withSecondary ? ints(keyCount! - primaries!) : null;
+    const login = ints(n!);
+    if (!primary || (withSecondary && !secondary) || !login) return null;
+    entries.push({ serverId, contentSha256, count: n!, keyCount: keyCount!, primary, secondary, login });
+  }
+  if (at !== data.length) return null;
+  return { withSecondary, emailIds: emailIds!, loginIds: loginIds!, entries };
+}

@@ -1,0 +1,247 @@
+// A ledger's ids as stored (ledger-ids.ts) and restored (KeyInterner.restore): counting over a restored
+// interner must give what counting over strings gives, whatever changed since the snapshot was written,
+// and a snapshot whose ids do not fit the sets must be refused, never used.
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { AccountSet, instanceWithSet, keyFromBytes } from "../../src/domain/account-set.js";
+import { countUsage, matchAccountSets, matchGhes, type GhesMatching } from "../../src/domain/count.js";
+import { countEnterprise } from "../../src/domain/enterprise.js";
+import { KeyInterner } from "../../src/domain/key-ids.js";
+import { decodeLedgerIds, encodeLedgerIds, type LedgerIds } from "../../src/domain/ledger-ids.js";
+import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js";
+import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
+
+// keys of the hasher's form (16 bytes), a few so that instances share them
+const hashed = Array.from({ length: 10 }, (_, k) => keyFromBytes(Uint8Array.from({ length: 16 }, (_, i) => (k * 37 + i * 11) & 255), 0));
+// logins the ASCII fast path trims and lower-cases, others trim().toLowerCase() changes in length, empty ones
+const loginArb = fc.constantFrom("ann", "Ann", " ann ", "\tANN\n", "bob", "Bob", "cy", "", "  ", "Zoë", "ZOË", " zoë\u00a0", "\u00a0ann", "İ", "i\u0307", "dan");
+const accountsArb = (keys: fc.Arbitrary<string>) =>
+  fc.array(fc.record({ userId: fc.integer({ min: 1, max: 60 }), login: loginArb, primary: fc.array(keys, { maxLength: 2 }), secondary: fc.array(keys, { maxLength: 2 }) }), {
+    maxLength: 8,
+  });
+const byteKeyArb = fc.constantFrom(...hashed);
+// a set holding one key that is not 16 bytes keeps its keys as text (not in the snapshot)
+const textKeyArb = fc.constantFrom(...hashed.slice(0, 4), "a@x");
+const uniqueIds = (accounts: IdentifiedAccount[]) => {
+  const ids = new Set<number>();
+  return accounts.filter((a) => !ids.has(a.userId) && ids.add(a.userId));
+};
+const instancesArb = fc
+  .array(fc.tuple(fc.boolean(), accountsArb(byteKeyArb), accountsArb(textKeyArb)), { minLength: 1, maxLength: 6 })
+  .map((list) =>
+    list.map(([texts, bytes, other], k): InstanceAccounts => ({
+      instance: { serverId: `s${k}`, hostName: `h${k}.example` },
+      accounts: uniqueIds(texts && k === 1 ? [...other, { userId: 99, login: "t", primary: ["a@x"], secondary: [] }] : bytes),
+    })),
+  );
+const optionsArb = fc.record({ allEmails: fc.boolean(), logins: fc.boolean() });
+const membersArb = fc.array(
+  fc.record({
+    login: loginArb,
+    keys: fc.array(fc.constantFrom(...hashed.slice(0, 5), "a@x"), { maxLength: 2 }),
+    links: fc.array(fc.record({ host: fc.constantFrom("h0.example", "h1.example"), userId: fc.integer({ min: 0, max: 60 }) }), { maxLength: 2 }),
+    visualStudio: fc.boolean(),
+  }),
+  { maxLength: 5 },
+);
+const cloudOf = (members: CloudMember[]): CloudReport => ({ file: "c.csv", format: "csv", members, reportedSeats: null, linkedHosts: ["h0.example"], rows: members.length, warnings: [] });
+
+function decisions(g: GhesMatching) {
+  const smallest = new Map<number, number>();
+  const person: number[] = [];
+  for (let i = 0; i < g.n; i++) {
+    const r = g.persons.find(i);
+    if (!smallest.has(r)) smallest.set(r, i);
+    person.push(smallest.get(r)!);
+  }
+  return { person, sharedLogins: [...g.sharedLogins], sharedLoginKeys: [...g.sharedLoginIds].map((id) => g.sharedLoginKey(id)), unmatched: g.unmatched };
+}
+
+interface Ledger {
+  instances: InstanceAccounts[];
+  sets: AccountSet[];
+  sha: string[];
+}
+const ledgerOf = (instances: InstanceAccounts[], sha: (k: number) => string = (k) => `sha${k}`): Ledger => ({
+  instances,
+  sets: instances.map((i) => AccountSet.fromAccounts(i.accounts)),
+  sha: instances.map((_, k) => sha(k)),
+});
+const heldOf = (l: Ledger) => new Map(l.instances.map((i, k) => [i.instance.serverId, { set: l.sets[k]!, contentSha256: l.sha[k]! }]));
+
+/** Counts the ledger with the interner and over strings: the same decisions and reports. */
+function sameCounts(l: Ledger, options: MatchOptions, interner: KeyInterner, cloud: CloudReport): void {
+  const held = l.instances.map((i, k) => instanceWithSet(i.instance, l.sets[k]!));
+  const sorted = l.instances.map((i, k) => ({ instance: i.instance, accounts: l.sets[k]!.toAccounts() }));
+  const compact = matchAccountSets(held, l.sets, options, interner);
+  const plain = matchGhes(sorted, options);
+  expect(decisions(compact)).toEqual(decisions(plain));
+  expect(countUsage(held, options, compact)).toEqual(countUsage(sorted, options));
+  expect(countEnterprise(held, cloud, options, compact)).toEqual(countEnterprise(sorted, cloud, options));
+}
+
+/** The ledger counted (all sets interned), then its snapshot written and read back. */
+function written(l: Ledger, options: MatchOptions, cloud: CloudReport, interner = new KeyInterner(4)): LedgerIds {
+  sameCounts(l, options, interner, cloud);
+  const ids = interner.snapshot(l.instances.map((i, k) => ({ serverId: i.instance.serverId, contentSha256: l.sha[k]!, set: l.sets[k]! })));
+  const bytes = encodeLedgerIds(ids);
+  const back = decodeLedgerIds(bytes)!;
+  expect(back).not.toBeNull();
+  expect(encodeLedgerIds(back)).toEqual(bytes);
+  return back;
+}
+
+describe("a ledger's ids, stored and restored", () => {
+  it("counts after a restore as over strings: every set restored, or some changed since (stale entries skipped, ids renumbered)", () => {
+    fc.assert(
+      fc.property(instancesArb, instancesArb, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), optionsArb, optionsArb, membersArb, (first, other, changed, o1, o2, members) => {
+        const cloud = cloudOf(members);
+        const before = ledgerOf(first);
+        const snapshot = written(before, o1, cloud);
+        // the ledger now: some instances replaced (new content hash), one maybe gone, one maybe new
+        const now: InstanceAccounts[] = first.map((i, k) => (changed[k] && other[k] ? { instance: i.instance, accounts: other[k]!.accounts } : i));
+        if (changed[5] && now.length > 1) now.splice(0, 1);
+        if (other.length > first.length) now.push({ instance: { serverId: "new", hostName: "new.example" }, accounts: other.at(-1)!.accounts });
+        const after = ledgerOf(now, (k) => {
+          const serverId = now[k]!.instance.serverId;
+          const was = first.findIndex((i) => i.instance.serverId === serverId);
+          return was >= 0 && first[was]!.accounts === now[k]!.accounts ? `sha${was}` : `new${k}`;
+        });
+        // the unchanged sets as read back after a restart: other objects, same content
+        after.sets = after.sets.map((s) => AccountSet.fromAccounts(s.toAccounts()));
+        const restored = KeyInterner.restore(snapshot, heldOf(after));
+        const usable = after.sets.some((s, k) => s.keyWords && after.sha[k]!.startsWith("sha"));
+        expect(restored !== null).toBe(usable);
+        const interner = restored ?? new KeyInterner();
+        const known = interner.emailCount;
+        sameCounts(after, o2, interner, cloud);
+        // nothing new to intern when every set was restored (with its secondary keys, when a count wants them)
+        const all = after.sets.every((s, k) => s.keyWords && after.sha[k]!.startsWith("sha"));
+        if (restored && all && (snapshot.withSecondary || !o2.allEmails)) expect(interner.emailCount).toBe(known);
+        // and a later count of the same ledger, with the ledger changed again, stays right
+        sameCounts(ledgerOf(first), o1, interner, cloud);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("writes only the ids the sets use, from 0 (keys of instances replaced since left out)", () => {
+    const cloud = cloudOf([]);
+    const options = { allEmails: true, logins: true };
+    const interner = new KeyInterner(4);
+    const a = ledgerOf([{ instance: { serverId: "s0", hostName: "h0" }, accounts: [{ userId: 1, login: "x", primary: [hashed[0]!, hashed[1]!], secondary: [hashed[2]!] }] }]);
+    sameCounts(a, options, interner, cloud);
+    const b = ledgerOf([{ instance: { serverId: "s0", hostName: "h0" }, accounts: [{ userId: 1, login: "y", primary: [hashed[3]!], secondary: [hashed[1]!] }] }]);
+    const ids = written(b, options, cloud, interner);
+    expect(interner.emailCount).toBe(4);
+    expect(ids).toMatchObject({ withSecondary: true, emailIds: 2, loginIds: 1 });
+    expect([...ids.entries[0]!.primary, ...ids.entries[0]!.secondary!, ...ids.entries[0]!.login]).toEqual([0, 1, 0]);
+  });
+
+  describe("refuses ids that do not fit the sets (the count then interns as usual)", () => {
+    const options = { allEmails: true, logins: true };
+    const accounts: IdentifiedAccount[] = [
+      { userId: 1, login: "Anna", primary: [hashed[0]!], secondary: [hashed[1]!] },
+      { userId: 2, login: "bob", primary: [hashed[1]!, hashed[2]!], secondary: [] },
+      { userId: 3, login: "Zoë", primary: [hashed[3]!], secondary: [hashed[0]!] },
+      { userId: 4, login: "", primary: [], secondary: [] },
+    ];
+    const ledger = () => ledgerOf([
+      { instance: { serverId: "s0", hostName: "h0" }, accounts },
+      { instance: { serverId: "s1", hostName: "h1" }, accounts: accounts.map((a) => ({ ...a, login: ` ${a.login.toUpperCase()}` })) },
+    ]);
+    const fresh = () => {
+      const l = ledger();
+      return { l, ids: written(l, options, cloudOf([])) };
+    };
+
+    it("restores the untouched snapshot", () => {
+      const { l, ids } = fresh();
+      const interner = KeyInterner.restore(ids, heldOf(l))!;
+      expect(interner).not.toBeNull();
+      expect([interner.emailCount, interner.loginCount]).toEqual([4, 3]);
+      sameCounts(l, options, interner, cloudOf([]));
+      expect([interner.emailCount, interner.loginCount]).toEqual([4, 3]);
+    });
+
+    const tampered: [string, (ids: LedgerIds) => LedgerIds | void][] = [
+      ["two different keys' ids swapped", (ids) => {
+        const p = ids.entries[1]!.primary; // keys 0, 1, 2, 3
+        [p[0], p[1]] = [p[1]!, p[0]!];
+      }],
+      ["one key given another key's id", (ids) => {
+        ids.entries[1]!.secondary![0] = ids.entries[1]!.primary[3]!;
+      }],
+      ["one key given two ids (the second one new, used consistently)", (ids) => {
+        ids.entries[1]!.primary[0] = ids.emailIds; // hashed[0]; its secondary occurrence keeps the old id
+        return { ...ids, emailIds: ids.emailIds + 1 };
+      }],
+      ["two keys sharing an id", (ids) => {
+        const p = ids.entries[0]!.primary; // keys 0, 1, 2, 3: 3 takes 2's id
+        p[3] = p[2]!;
+      }],
+      ["a login id pointing at another login of another length", (ids) => {
+        ids.entries[1]!.login[1] = ids.entries[1]!.login[0]!; // bob -> anna
+      }],
+      ["a login id pointing at another login of the same length", (ids) => {
+        ids.entries[1]!.login[1] = ids.entries[1]!.login[2]!; // bob -> zoë
+      }],
+      ["two logins sharing an id in its first entry", (ids) => {
+        ids.entries[0]!.login[2] = ids.entries[0]!.login[1]!; // zoë -> bob
+      }],
+      ["an empty login given an id", (ids) => {
+        ids.entries[1]!.login[3] = 0;
+      }],
+      ["a login given none", (ids) => {
+        ids.entries[0]!.login[0] = -1;
+      }],
+      ["an id out of range", (ids) => {
+        ids.entries[0]!.primary[0] = ids.emailIds;
+      }],
+    ];
+    it.each(tampered)("%s", (_, tamper) => {
+      const { l, ids } = fresh();
+      expect(KeyInterner.restore(tamper(ids) ?? ids, heldOf(l))).toBeNull();
+      sameCounts(l, options, new KeyInterner(), cloudOf([]));
+    });
+
+    it("two ids for one key, each entry consistent on its own", () => {
+      const { l, ids } = fresh();
+      const e = ids.entries[1]!;
+      const id0 = e.primary[0]!;
+      const remap = (x: number) => (x === id0 ? ids.emailIds : x);
+      e.primary.set(e.primary.map(remap));
+      e.secondary!.set(e.secondary!.map(remap));
+      expect(KeyInterner.restore({ ...ids, emailIds: ids.emailIds + 1 }, heldOf(l))).toBeNull();
+    });
+
+    it("two ids for one login, each entry consistent on its own", () => {
+      const { l, ids } = fresh();
+      const login = ids.entries[1]!.login;
+      login[0] = ids.loginIds;
+      expect(KeyInterner.restore({ ...ids, loginIds: ids.loginIds + 1 }, heldOf(l))).toBeNull();
+    });
+
+    it("damaged data does not decode", () => {
+      const { ids } = fresh();
+      const bytes = encodeLedgerIds(ids);
+      expect(decodeLedgerIds(bytes.subarray(0, bytes.length - 4))).toBeNull();
+      const version = bytes.slice();
+      version[4] = 9;
+      expect(decodeLedgerIds(version)).toBeNull();
+      expect(decodeLedgerIds(new Uint8Array(3))).toBeNull();
+      // unaligned, as a slice of a driver's buffer: read the same
+      const odd = new Uint8Array(bytes.length + 1);
+      odd.set(bytes, 1);
+      expect(encodeLedgerIds(decodeLedgerIds(odd.subarray(1))!)).toEqual(bytes);
+    });
+
+    it("uses no entry for a set changed in size or content hash", () => {
+      const { l, ids } = fresh();
+      const held = heldOf(l);
+      held.set("s0", { set: l.sets[0]!, contentSha256: "other" });
+      held.set("s1", { set: AccountSet.fromAccounts(accounts.slice(1)), contentSha256: "sha1" });
+      expect(KeyInterner.restore(ids, held)).toBeNull();
+    });
+  });
+});
