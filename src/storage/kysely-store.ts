@@ -270,6 +270,11 @@ class Reader implements LedgerReader {
     return row?.counted_state != null && row.counted_seats != null ? { state: row.counted_state, seats: Number(row.counted_seats) } : undefined;
   }
 
+  async ledgerIds(): Promise<Uint8Array | null> {
+    const row = await this.tx.selectFrom("ledger_ids").select("data").where("ledger_id", "=", this.repoId).executeTakeFirst();
+    return row ? row.data : null;
+  }
+
   async cloudFetch(): Promise<CloudFetchState | undefined> {
     const row = await this.tx.selectFrom("cloud_fetches").select("state").where("ledger_id", "=", this.repoId).executeTakeFirst();
     return row && decodeCloudFetch(row.state);
@@ -406,6 +411,15 @@ class Writer extends Reader implements LedgerWriter {
 
   async saveCountedSeats(state: string, seats: number): Promise<void> {
     await this.tx.updateTable("ledgers").set({ counted_state: state, counted_seats: seats }).where("repo_id", "=", this.repoId).execute();
+  }
+
+  async saveLedgerIds(data: Uint8Array): Promise<void> {
+    const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    await this.tx
+      .insertInto("ledger_ids")
+      .values({ ledger_id: this.repoId, data: value })
+      .onConflict((oc) => oc.column("ledger_id").doUpdateSet({ data: value }))
+      .execute();
   }
 
   async saveCloudFetch(state: CloudFetchState): Promise<void> {

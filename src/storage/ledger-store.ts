@@ -45,6 +45,8 @@ export interface LedgerReader {
   cloudFetch(): Promise<CloudFetchState | undefined>;
   /** The GHES seats stored with the state they were counted for (an opaque digest), if any. */
   countedSeats(): Promise<{ state: string; seats: number } | undefined>;
+  /** The ledger's interned ids as last saved (domain/ledger-ids.ts), if any: derived data, checked before use. */
+  ledgerIds(): Promise<Uint8Array | null>;
 }
 
 /** Write access, only inside `LedgerStore.write`, which holds the ledger's lock. */
@@ -63,6 +65,8 @@ export interface LedgerWriter extends LedgerReader {
   saveCloudFetch(state: CloudFetchState): Promise<void>;
   /** Remembers the GHES seats of the ledger's state after this write. */
   saveCountedSeats(state: string, seats: number): Promise<void>;
+  /** Replaces the ledger's interned ids. */
+  saveLedgerIds(data: Uint8Array): Promise<void>;
 }
 
 /**

@@ -220,6 +220,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         if (pg) await sql`alter table account_sets alter column logins set storage external`.execute(db);
       },
     },
+    // A ledger's interned ids (domain/ledger-ids.ts), written by a push of a big ledger so that a
+    // restart need not intern every key and login again. Derived data: checked before use, never
+    // needed. Stored uncompressed on PostgreSQL (EXTERNAL), as the account sets: ~16 MB at 20 x 100,000
+    // written inside a push, where compressing it would cost more than it saves.
+    "0010_ledger_ids": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("ledger_ids")
+          .addColumn("ledger_id", big, (c) => c.primaryKey().references("ledgers.repo_id").onDelete("cascade"))
+          .addColumn("data", pg ? sql`bytea` : sql`blob`, (c) => c.notNull())
+          .execute();
+        if (pg) await sql`alter table ledger_ids alter column data set storage external`.execute(db);
+      },
+    },
   };
 }
 

@@ -40,6 +40,13 @@ export interface AccountSetsTable {
   data: Uint8Array;
 }
 
+/** A ledger's interned ids (see domain/ledger-ids.ts; migration 0010): derived data, checked before use. */
+export interface LedgerIdsTable {
+  ledger_id: Int;
+  /** SQLite BLOB, PostgreSQL bytea. */
+  data: Uint8Array;
+}
+
 export interface UploadsTable {
   id: Generated<Int>;
   ledger_id: Int;
@@ -126,6 +133,7 @@ export interface Database {
   ledgers: LedgersTable;
   instances: InstancesTable;
   account_sets: AccountSetsTable;
+  ledger_ids: LedgerIdsTable;
   uploads: UploadsTable;
   meta: MetaTable;
   cloud_fetches: CloudFetchesTable;

@@ -249,6 +249,29 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     expect([...(await store.read(ledger, (tx) => tx.accountSets("srv-none"))).keys()]).toEqual([]);
   });
 
+  it("keeps a ledger's interned ids as bytes, replaced by the next save, per ledger, not seen by a write rolled back", async () => {
+    const store = await freshStore();
+    const a = newLedger();
+    const b = newLedger();
+    const big = Uint8Array.from({ length: 3_000_000 }, (_, i) => (i * 7919) & 255);
+    expect(await store.read(a, (tx) => tx.ledgerIds())).toBeNull();
+    await store.write(a, (tx) => tx.saveLedgerIds(big));
+    await store.write(b, (tx) => tx.saveLedgerIds(Uint8Array.of(1, 2, 3, 4)));
+    expect(Buffer.from((await store.read(a, (tx) => tx.ledgerIds()))!).equals(Buffer.from(big))).toBe(true);
+    // a view into a larger buffer is stored as its own bytes
+    const other = new Uint8Array(16).fill(9);
+    await store.write(a, (tx) => tx.saveLedgerIds(other.subarray(4, 12)));
+    expect([...(await store.read(a, (tx) => tx.ledgerIds()))!]).toEqual([9, 9, 9, 9, 9, 9, 9, 9]);
+    await expect(
+      store.write(a, async (tx) => {
+        await tx.saveLedgerIds(Uint8Array.of(5));
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    expect([...(await store.read(a, (tx) => tx.ledgerIds()))!]).toEqual([9, 9, 9, 9, 9, 9, 9, 9]);
+    expect([...(await store.read(b, (tx) => tx.ledgerIds()))!]).toEqual([1, 2, 3, 4]);
+  });
+
   it("keeps ledgers isolated, and a rename keeps the ledger", async () => {
     const store = await freshStore();
     const service = new LedgerService(store, hasher, LIMITS);

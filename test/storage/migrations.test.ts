@@ -102,6 +102,28 @@ describe.each(cases)("migrations on $name", ({ make }) => {
     await store.close();
   });
 
+  it("0010 adds the ledgers' interned ids (none at first), kept as written, and keeps what was there", async () => {
+    const loc = adapter.fresh();
+    const old = await adapter.open({ ...loc, options: { ...loc.options, migrateUpTo: "0009_account_sets_logins_uncompressed" } });
+    const ledger = { repoId: 11, fullName: "acme/usage" };
+    const accounts = [{ userId: 1, login: "mona", primary: ["q83vEjRWeJCrze8SNFZ4kA"], secondary: [] }];
+    await old.write(ledger, (tx) => tx.replaceAccounts("srv-a", accounts));
+    await old.close();
+
+    const store = await adapter.open(loc);
+    expect(await store.read(ledger, (tx) => tx.ledgerIds())).toBeNull();
+    // compressible, as a ledger's ids are somewhat: stored as written on PostgreSQL all the same
+    const ids = new Uint8Array(400_000).map((_, i) => i & 3);
+    await store.write(ledger, (tx) => tx.saveLedgerIds(ids));
+    expect(Buffer.from((await store.read(ledger, (tx) => tx.ledgerIds()))!).equals(Buffer.from(ids))).toBe(true);
+    expect((await store.read(ledger, (tx) => tx.accounts("srv-a"))).get("srv-a")).toEqual(accounts);
+    if (store.dialect === "postgres") {
+      const size = await sql<{ stored: number; length: number }>`select pg_column_size(data) as stored, octet_length(data) as length from ledger_ids where ledger_id = 11`.execute(store.db);
+      expect(size.rows[0]!.stored).toBe(size.rows[0]!.length);
+    }
+    await store.close();
+  });
+
   // 0008 and 0009: a column PostgreSQL compressed by default stores new values as they are
   it.each([
     { migration: "0008", before: "0007_account_sets_binary", column: "data", primary: ["q83vEjRWeJCrze8SNFZ4kA"] },
