@@ -9,6 +9,7 @@ import { readExportSet, readPlainExportSet, type KeyWriter } from "../domain/fas
 import { accountChanges, AccountSet, instanceWithSet } from "../domain/account-set.js";
 import { countUsage, matchAccountSets } from "../domain/count.js";
 import { KeyInterner } from "../domain/key-ids.js";
+import { decodeLedgerIds, encodeLedgerIds } from "../domain/ledger-ids.js";
 import { countEnterprise } from "../domain/enterprise.js";
 import { formatFinding } from "../domain/findings.js";
 import type {
@@ -43,6 +44,8 @@ export interface LedgerServiceOptions {
   maxInstances?: number;
   /** Leases on reply targets (tests shorten them). */
   replyClaims?: ReplyClaimOptions;
+  /** Accounts from which a ledger's interned ids are stored (default LEDGER_IDS_MIN_ACCOUNTS; tests lower it). */
+  idsMinAccounts?: number;
 }
 
 export const DEFAULT_MAX_INSTANCES = 1000;
@@ -54,6 +57,8 @@ interface Written {
   /** The instance and accounts written, to cache once the transaction has committed. */
   record?: InstanceRecord;
   accounts?: AccountSet;
+  /** The uploads the ledger's ids saved by the write cover, to remember once it has committed. */
+  idsCover?: Set<string>;
 }
 
 /** A file read and reduced to identity keys, or its refusal ("cloud": a GHEC license report). */
@@ -159,6 +164,16 @@ function seatsFingerprint(instances: InstanceRecord[], options: MatchOptions): s
 /** The fingerprint as stored with the ledger (a digest: a ledger may hold a thousand instances). */
 /** Ledgers whose interned keys are kept (each holds tables the size of its accounts). */
 const INTERNERS_KEPT = 8;
+
+/**
+ * A ledger's interned ids are stored (ledger_ids) once it holds this many accounts: interning them
+ * again after a restart costs ~0.4 s per million accounts, while writing them costs every such push
+ * ~16 MB per 2 million accounts; below it a restart's interning is a small share of a push.
+ */
+export const LEDGER_IDS_MIN_ACCOUNTS = 500_000;
+/** Ledgers whose stored ids' coverage is remembered (a forgotten one is written again at its next push). */
+const IDS_COVER_KEPT = 256;
+const uploadKey = (r: Pick<InstanceRecord, "serverId" | "contentSha256">) => `${r.serverId}\n${r.contentSha256}`;
 
 const storedPrint = (fingerprint: string) => createHash("sha256").update(fingerprint).digest("base64url");
 
@@ -293,8 +308,18 @@ export class LedgerService implements Ledger {
   /** Per ledger: its keys as integers, so a count of a big ledger matches integers, not strings. */
   private readonly interners = new Map<number, KeyInterner>();
 
-  /** The ledger's interner; a new one once it holds far more keys than the ledger (replaced instances' keys). */
-  private internerFor(ledger: LedgerKey, accounts: Map<string, AccountSet>, incoming?: AccountSet): KeyInterner {
+  /**
+   * Per ledger: the uploads (server id and content hash) its stored ids cover, as this process last
+   * saved or restored them; last used last.
+   */
+  private readonly idsCover = new Map<number, Set<string>>();
+
+  /**
+   * The ledger's interner; a new one once it holds far more keys than the ledger (replaced instances'
+   * keys). None kept (after a restart): restored from the ledger's stored ids when `stored` is given
+   * and they serve, else empty.
+   */
+  private internerFor(ledger: LedgerKey, accounts: Map<string, AccountSet>, incoming?: AccountSet, stored?: { data: Uint8Array; instances: InstanceRecord[] }): KeyInterner {
     let live = incoming?.count ?? 0;
     let keys = incoming?.keyCount ?? 0;
     for (const set of accounts.values()) {
@@ -302,6 +327,13 @@ export class LedgerService implements Ledger {
       keys += set.keyCount;
     }
     let interner = this.interners.get(ledger.repoId);
+    if (!interner && stored) {
+      const snapshot = decodeLedgerIds(stored.data);
+      const held = new Map(stored.instances.map((r) => [r.serverId, { set: accounts.get(r.serverId) ?? NO_ACCOUNTS, contentSha256: r.contentSha256 }]));
+      interner = (snapshot && KeyInterner.restore(snapshot, held, live, keys)) ?? undefined;
+      // what the stored ids cover (nothing, if unusable: the next push of a big ledger saves them again)
+      this.rememberCover(ledger, interner && snapshot ? new Set(snapshot.entries.map(uploadKey)) : new Set());
+    }
     // sized for the ledger with the upload being recorded, so a fresh ledger's tables need not grow
     if (!interner || interner.emailCount > 3 * live + 10_000) interner = new KeyInterner(live, undefined, keys);
     // The ledgers counted lately keep theirs (last used last); an idle ledger's tables are let go.
@@ -312,6 +344,39 @@ export class LedgerService implements Ledger {
       this.interners.delete(repoId);
     }
     return interner;
+  }
+
+  private rememberCover(ledger: LedgerKey, cover: Set<string>): void {
+    this.idsCover.delete(ledger.repoId);
+    this.idsCover.set(ledger.repoId, cover);
+    for (const repoId of this.idsCover.keys()) {
+      if (this.idsCover.size <= IDS_COVER_KEPT) break;
+      this.idsCover.delete(repoId);
+    }
+  }
+
+  /**
+   * The ledger's ids to save with a write that counted it (every set interned), when it is big (see
+   * LEDGER_IDS_MIN_ACCOUNTS) and its stored ids cover less than 3/4 of its accounts: a replaced
+   * instance of many does not rewrite them, and a restart never interns more than about a quarter.
+   */
+  private idsToSave(ledger: LedgerKey, state: LedgerState): { data: Uint8Array; cover: Set<string> } | null {
+    if (!state.interner) return null;
+    const known = this.idsCover.get(ledger.repoId);
+    let total = 0;
+    let covered = 0;
+    const entries: { serverId: string; contentSha256: string; set: AccountSet }[] = [];
+    for (const r of state.instances) {
+      const set = state.accounts.get(r.serverId);
+      // a set of keys as texts is not stored (tests' keys; not the hasher's)
+      if (!set?.keyWords) continue;
+      total += set.count;
+      if (known?.has(uploadKey(r))) covered += set.count;
+      entries.push({ serverId: r.serverId, contentSha256: r.contentSha256, set });
+    }
+    if (total < (this.limits.idsMinAccounts ?? LEDGER_IDS_MIN_ACCOUNTS) || 4 * covered >= 3 * total) return null;
+    const ids = state.interner.snapshot(entries);
+    return { data: encodeLedgerIds(ids), cover: new Set(ids.entries.map(uploadKey)) };
   }
 
   /** The identity hasher's 16-byte keys written straight into account sets, when it can (ledger/hmac.ts). */
@@ -350,6 +415,9 @@ export class LedgerService implements Ledger {
       accounts.set(r.serverId, set);
       this.cache.set(accountsKey(ledger, r), set);
     }
+    // After a restart (no interner kept, most sets read from the database): the ledger's stored ids, in the same read.
+    const restore = !this.interners.has(ledger.repoId) && missing.length > 0 && 2 * missing.length >= instances.length;
+    const stored = restore ? await tx.ledgerIds() : null;
     const record = await tx.cloudReport();
     let cloud: StoredCloud | null = null;
     if (record) {
@@ -360,7 +428,7 @@ export class LedgerService implements Ledger {
       }
       cloud = { record, members };
     }
-    return { instances, accounts, cloud, interner: this.internerFor(ledger, accounts, incoming) };
+    return { instances, accounts, cloud, interner: this.internerFor(ledger, accounts, incoming, stored ? { data: stored, instances } : undefined) };
   }
 
   /** `save`: the write that changed the ledger; it stores the seats for the next push (after a restart, or on another replica). */
@@ -550,6 +618,8 @@ export class LedgerService implements Ledger {
       const afterPrint = seatsFingerprint(state.instances, ctx.options);
       this.seatsMemo.set(afterPrint, after.report.seats);
       await tx.saveCountedSeats(storedPrint(afterPrint), after.report.seats);
+      const ids = this.idsToSave(ctx.ledger, state);
+      if (ids) await tx.saveLedgerIds(ids.data);
       let added: number | null = null;
       let removed: number | null = null;
       if (previous) ({ added, removed } = accountChanges(previous, accounts));
@@ -580,9 +650,11 @@ export class LedgerService implements Ledger {
         summary: after,
         record,
         accounts,
+        ...(ids ? { idsCover: ids.cover } : {}),
       };
-    }).then(({ record, accounts: written, ...out }) => {
+    }).then(({ record, accounts: written, idsCover, ...out }) => {
       if (record && written) this.cache.set(accountsKey(ctx.ledger, record), written);
+      if (idsCover) this.rememberCover(ctx.ledger, idsCover);
       return out;
     });
   }

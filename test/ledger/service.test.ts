@@ -1,12 +1,15 @@
 // LedgerService behaviour that does not depend on the adapter (the contract suite in test/storage
 // covers both adapters); run on in-memory SQLite.
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { gzipSync } from "node:zlib";
+import { KeyInterner } from "../../src/domain/key-ids.js";
+import { decodeLedgerIds, encodeLedgerIds } from "../../src/domain/ledger-ids.js";
 import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
-import type { UploadContext } from "../../src/ledger/types.js";
+import type { LedgerSummary, RecordOutcome, UploadContext } from "../../src/ledger/types.js";
 import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
+import type { LedgerKey, LedgerReader, LedgerStore, LedgerWriter } from "../../src/storage/ledger-store.js";
 import { openStore } from "../../src/storage/open-store.js";
 import { exportJson, people } from "../storage/support.js";
 
@@ -216,5 +219,158 @@ describe("seat deltas when the ledger is counted once per push", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("a big ledger's interned ids, stored with it", () => {
+  const hasher = createIdentityHasher("k");
+  const upload = (id: string, users: Parameters<typeof exportJson>[2]) => ({ file: `${id}.json`, bytes: exportJson(id, `${id}.example`, users), source });
+  // instances sharing people and logins (non-ASCII, cased) under other addresses
+  const usersOf = (k: number, shift = 0) => [
+    ...people(10 * k + shift, 30),
+    { id: 900, login: k % 2 ? "Zoë" : "ZOË", email: `zoe${k % 3}@x.example`, others: [`zoe@${k}.example`] },
+    { id: 901, login: "Straße", email: "strasse@x.example" },
+    { id: 902, login: k % 2 ? "İlker" : "i̇lker", email: `ilker${k}@x.example` },
+  ];
+  const untimed = (summary: LedgerSummary) => ({
+    ...summary,
+    generatedAt: 0,
+    instances: summary.instances.map((r) => ({ ...r, firstUploadAt: 0, lastUploadAt: 0 })),
+  });
+  const untimedResults = (out: RecordOutcome) => ({ results: out.results, summary: untimed(out.summary) });
+
+  /** The store, its transactions' ledgerIds and saveLedgerIds counted; `hide`: as if none were stored. */
+  function watched(inner: LedgerStore, hide = false) {
+    const seen = { reads: 0, saves: 0 };
+    const wrap = <T extends LedgerReader>(tx: T): T =>
+      new Proxy(tx, {
+        get(target, p) {
+          if (p === "ledgerIds") {
+            return async () => {
+              seen.reads++;
+              return hide ? null : target.ledgerIds();
+            };
+          }
+          if (p === "saveLedgerIds") {
+            return async (data: Uint8Array) => {
+              seen.saves++;
+              return (target as unknown as LedgerWriter).saveLedgerIds(data);
+            };
+          }
+          const v = Reflect.get(target, p) as unknown;
+          return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    const store = new Proxy(inner, {
+      get(target, p) {
+        if (p === "read") return <R>(l: LedgerKey, fn: (tx: LedgerReader) => Promise<R>) => target.read(l, (tx) => fn(wrap(tx)));
+        if (p === "write") return <R>(l: LedgerKey, fn: (tx: LedgerWriter) => Promise<R>) => target.write(l, (tx) => fn(wrap(tx)));
+        const v = Reflect.get(target, p) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return { store, seen };
+  }
+
+  it.each([DEFAULT_MATCH_OPTIONS, { allEmails: true, logins: true }])("after a restart counts from them as a service without them does: summary and a push (%j)", async (options) => {
+    const other = await openStore("sqlite::memory:");
+    const restore = jest.spyOn(KeyInterner, "restore");
+    try {
+      const a = watched(store);
+      const b = watched(other);
+      const withIds = (s: LedgerStore) => new LedgerService(s, hasher, { maxBytes: 64 * 1024, idsMinAccounts: 1 });
+      const without = (s: LedgerStore) => new LedgerService(s, hasher, { maxBytes: 64 * 1024, idsMinAccounts: Infinity });
+      const seedA = withIds(a.store);
+      const seedB = without(b.store);
+      for (let k = 0; k < 5; k++) {
+        const files = [upload(`srv-${k}`, usersOf(k))];
+        await seedA.recordUploads(ctx(options), files);
+        await seedB.recordUploads(ctx(options), files);
+      }
+      expect(a.seen.saves).toBeGreaterThan(0);
+      expect(b.seen.saves).toBe(0);
+
+      // restarts: nothing in memory
+      restore.mockClear();
+      const summaryA = await withIds(a.store).summary(ledger, options);
+      expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
+      expect(untimed(summaryA)).toStrictEqual(untimed(await without(b.store).summary(ledger, options)));
+
+      restore.mockClear();
+      const reads = a.seen.reads;
+      const push = [upload("srv-1", usersOf(1, 7))];
+      const pushedA = await withIds(a.store).recordUploads(ctx(options), push);
+      expect(a.seen.reads).toBe(reads + 1);
+      expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
+      const pushedB = await without(b.store).recordUploads(ctx(options), push);
+      expect(pushedA.results[0]).toMatchObject({ status: "recorded" });
+      expect(untimedResults(pushedA)).toStrictEqual(untimedResults(pushedB));
+      // and the restored interner's next counts, against a fresh service's
+      const again = [upload("srv-5", usersOf(5)), upload("srv-0", usersOf(0, 3))];
+      expect(untimedResults(await withIds(a.store).recordUploads(ctx(options), again))).toStrictEqual(untimedResults(await without(b.store).recordUploads(ctx(options), again)));
+    } finally {
+      restore.mockRestore();
+      await other.close();
+    }
+  });
+
+  it("are saved only for a big ledger, and again only when they cover less than 3/4 of its accounts", async () => {
+    const small = watched(store);
+    const defaults = new LedgerService(small.store, hasher, { maxBytes: 64 * 1024 });
+    for (let k = 0; k < 4; k++) await defaults.recordUploads(ctx(), [upload(`srv-${k}`, people(10 * k, 40))]);
+    expect(small.seen.saves).toBe(0);
+    expect(await store.read(ledger, (tx) => tx.ledgerIds())).toBeNull();
+
+    const big = { repoId: 43, fullName: "acme/big" };
+    const service = new LedgerService(small.store, hasher, { maxBytes: 64 * 1024, idsMinAccounts: 100 });
+    const saves: number[] = [];
+    const push = async (server: number, from: number, s = service) => {
+      const before = small.seen.saves;
+      await s.recordUploads({ ...ctx(), ledger: big }, [upload(`srv-${server}`, people(from, 40))]);
+      saves.push(small.seen.saves - before);
+    };
+    await push(0, 0); // 40 accounts: not yet big
+    await push(1, 10); // 80
+    await push(2, 20); // 120, none covered: saved (srv-0..2)
+    await push(3, 30); // 160, 120 covered (3/4)
+    await push(0, 100); // 80 of 160 covered: saved (srv-0..3)
+    await push(1, 110); // 120 of 160
+    expect(saves).toEqual([0, 0, 1, 0, 1, 0]);
+    // a restart: what the stored ids cover is what was restored (srv-1 is stale there)
+    const restarted = new LedgerService(small.store, hasher, { maxBytes: 64 * 1024, idsMinAccounts: 100 });
+    await push(2, 120, restarted); // 80 of 160 covered: saved
+    await push(3, 130, restarted); // 120 of 160
+    expect(saves.slice(6)).toEqual([1, 0]);
+    expect(decodeLedgerIds((await store.read(big, (tx) => tx.ledgerIds()))!)!.entries.map((e) => e.contentSha256)).toHaveLength(4);
+  });
+
+  it("damaged or stale, are not used: counted as before, and saved again at the next push", async () => {
+    const w = watched(store);
+    const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
+    const seed = new LedgerService(w.store, hasher, opts);
+    for (let k = 0; k < 3; k++) await seed.recordUploads(ctx(), [upload(`srv-${k}`, usersOf(k))]);
+    const expected = untimed(await new LedgerService(store, hasher, { maxBytes: 64 * 1024 }).summary(ledger, DEFAULT_MATCH_OPTIONS));
+    const stored = (await store.read(ledger, (tx) => tx.ledgerIds()))!;
+    const restore = jest.spyOn(KeyInterner, "restore");
+    try {
+      // a login id moved to another login
+      const ids = decodeLedgerIds(stored)!;
+      const login = ids.entries[1]!.login;
+      [login[0], login[1]] = [login[1]!, login[0]!];
+      await store.write(ledger, (tx) => tx.saveLedgerIds(encodeLedgerIds(ids)));
+      expect(untimed(await new LedgerService(w.store, hasher, opts).summary(ledger, DEFAULT_MATCH_OPTIONS))).toStrictEqual(expected);
+      expect(restore.mock.results.map((r) => r.value)).toEqual([null]);
+      // cut short: not even decoded
+      await store.write(ledger, (tx) => tx.saveLedgerIds(stored.subarray(0, stored.length - 8)));
+      const restarted = new LedgerService(w.store, hasher, opts);
+      expect(untimed(await restarted.summary(ledger, DEFAULT_MATCH_OPTIONS))).toStrictEqual(expected);
+      expect(restore).toHaveBeenCalledTimes(1);
+      const saves = w.seen.saves;
+      await restarted.recordUploads(ctx(), [upload("srv-3", usersOf(3))]);
+      expect(w.seen.saves).toBe(saves + 1);
+      expect(decodeLedgerIds((await store.read(ledger, (tx) => tx.ledgerIds()))!)!.entries.map((e) => e.serverId).sort()).toEqual(["srv-0", "srv-1", "srv-2", "srv-3"]);
+    } finally {
+      restore.mockRestore();
+    }
   });
 });
