@@ -156,14 +156,34 @@ class WordsTable {
     else this.words = words;
     const { slots, mask } = this;
     const w = this.words;
-    for (let id = 0, a = 0; id < count; id++, a += 4) {
-      let s = this.hash(w, a) & mask;
+    // put in range by range, as getOrAddMany: each range's slots stay in cache (a table of millions
+    // of slots missed the cache on nearly every key)
+    const shift = Math.min(rangeShift, 31 - Math.clz32(mask + 1));
+    const ranges = ((mask + 1) >>> shift) + 1;
+    const start = new Int32Array(ranges + 1);
+    const hashes = new Int32Array(count);
+    for (let id = 0; id < count; id++) {
+      const h = this.hash(w, 4 * id);
+      hashes[id] = h;
+      start[((h & mask) >>> shift) + 1]!++;
+    }
+    for (let r = 0; r < ranges; r++) start[r + 1]! += start[r]!;
+    const order = new Int32Array(2 * count); // id, hash
+    for (let id = 0; id < count; id++) {
+      const h = hashes[id]!;
+      const g = 2 * start[(h & mask) >>> shift]!++;
+      order[g] = id;
+      order[g + 1] = h;
+    }
+    for (let g = 0; g < 2 * count; g += 2) {
+      const a = 4 * order[g]!;
+      let s = order[g + 1]! & mask;
       for (; ; s = (s + 1) & mask) {
         const o = 4 * (slots[s]! - 1);
         if (o < 0) break;
         if (w[o] === w[a] && w[o + 1] === w[a + 1] && w[o + 2] === w[a + 2] && w[o + 3] === w[a + 3]) return false;
       }
-      slots[s] = id + 1;
+      slots[s] = order[g]! + 1;
     }
     this.count = count;
     return true;
@@ -207,6 +227,33 @@ function renumberSlots(slots: Int32Array, first: number, perm: Int32Array): void
   for (let s = 0; s < slots.length; s++) {
     const r = slots[s]! - 1 - first;
     if (r >= 0) slots[s] = perm[r]! + 1;
+  }
+}
+
+/**
+ * Stored ids 0..stored-1 -> dense ids in order of first appearance (restore). Ids stored whole are
+ * in that order already: then no table is needed, nor its cache misses, until an id comes out of
+ * order (an entry left out before it).
+ */
+class Renumbering {
+  /** Dense ids given so far. */
+  next = 0;
+  private perm: Int32Array | null = null;
+  constructor(private readonly stored: number) {}
+
+  /** The dense id of stored id x (0 <= x < stored); a new one when next grew. */
+  map(x: number): number {
+    const perm = this.perm;
+    if (perm === null) {
+      if (x < this.next) return x;
+      if (x === this.next) return this.next++;
+      const table = (this.perm = new Int32Array(this.stored).fill(-1));
+      for (let k = 0; k < this.next; k++) table[k] = k;
+      return this.map(x);
+    }
+    let to = perm[x]!;
+    if (to === -1) perm[x] = to = this.next++;
+    return to;
   }
 }
 
@@ -466,15 +513,79 @@ class LoginTable {
     return id !== -1 ? id : this.add(key, h);
   }
 
-  /** Ids 0.. for these login keys (trimmed, lower-cased, not empty), into an empty table; false when two are equal. */
-  adopt(keys: readonly string[]): boolean {
+  /**
+   * KeyInterner.restore's logins, into an empty table: each set's stored login ids (0..stored-1; -1
+   * empty) renumbered from 0 in order of first appearance (rewritten), each id's key taken from its
+   * first occurrence. False when they cannot be a numbering of the logins: an id whose logins differ
+   * in key length or hash (the table's), an empty login with an id or the other way round, two ids
+   * with one key. One pass over the logins' text, as idOrAddMany's; no string but one per id.
+   */
+  adoptIds(runs: readonly { set: AccountSet; login: Int32Array }[], stored: number): boolean {
     if (this.texts.length !== 0) throw new Error("adopt: the table is not empty");
-    while (keys.length * 2 > this.slots.length) this.rehash();
-    for (const key of keys) {
-      const h = this.fallback ? 0 : this.hashText(key, 0, key.length, false);
-      const seen = this.fallback ? (this.fallback.get(key) ?? -1) : this.find(key, 0, key.length, false, h);
-      if (seen !== -1) return false;
-      this.add(key, h);
+    let total = 0;
+    for (const r of runs) total += r.login.length;
+    const ids = new Renumbering(stored);
+    // per id: hash and key length, side by side (one cache line for both)
+    const seen = new Int32Array(2 * Math.min(stored, total));
+    const { texts, seed } = this;
+    for (const { set, login } of runs) {
+      const { loginText: text, loginStart: ls } = set;
+      for (let i = 0; i < login.length; i++) {
+        let s = ls[i]!;
+        let e = ls[i + 1]!;
+        while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
+        while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
+        let h = FNV_BASIS ^ seed;
+        let bits = 0;
+        for (let c = s; c < e; c++) {
+          const code = text.charCodeAt(c);
+          bits |= code;
+          h = Math.imul(h ^ lowerIf(code, true), FNV_PRIME);
+        }
+        let key: string | null = null;
+        let length = e - s;
+        if (bits >= 128) {
+          key = text.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
+          length = key.length;
+          h = this.hashText(key, 0, length, false);
+        } else h = avalanche(h);
+        const x = login[i]!;
+        if (x === -1) {
+          if (length !== 0) return false;
+          continue;
+        }
+        if (!(x >= 0 && x < stored) || length === 0) return false;
+        const to = ids.map(x);
+        if (to === texts.length) {
+          texts.push(key ?? text.slice(s, e).toLowerCase());
+          seen[2 * to] = h;
+          seen[2 * to + 1] = length;
+        } else if (seen[2 * to] !== h || seen[2 * to + 1] !== length) return false;
+        login[i] = to;
+      }
+    }
+    const hashes = new Int32Array(Math.max(16, texts.length));
+    for (let id = 0; id < texts.length; id++) hashes[id] = seen[2 * id]!;
+    this.hashes = hashes;
+    while (texts.length * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      this.mask = this.slots.length - 1;
+    }
+    const { slots, mask } = this;
+    for (let id = 0; id < texts.length; id++) {
+      const h = hashes[id]!;
+      let probes = 0;
+      let at = h & mask;
+      for (; slots[at] !== 0; at = (at + 1) & mask) {
+        const other = slots[at]! - 1;
+        if (hashes[other] === h && texts[other] === texts[id]) return false;
+        if (++probes > MAX_PROBE) {
+          // as find does: a run this long moves the table into a Map
+          this.toMap();
+          return this.fallback!.size === texts.length;
+        }
+      }
+      slots[at] = id + 1;
     }
     return true;
   }
@@ -555,33 +666,6 @@ function charsText(b: Uint8Array, c: number, length: number): string {
 // String.prototype.trim's white space, in ASCII.
 const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 const lowerIf = (c: number, lower: boolean): number => (lower && c >= 65 && c <= 90 ? c + 32 : c);
-
-/** The login key of text[start..end) as LoginTable.idOrAdd makes it ("" for an empty login). */
-function loginKeyOf(text: string, start: number, end: number): string {
-  for (let i = start; i < end; i++) if (text.charCodeAt(i) >= 128) return text.slice(start, end).trim().toLowerCase();
-  let s = start;
-  let e = end;
-  while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
-  while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
-  return text.slice(s, e).toLowerCase();
-}
-
-/** Whether text[start..end)'s login key is `key`; an ASCII login (nearly all) is compared in place, no string made. */
-function isLoginKey(text: string, start: number, end: number, key: string): boolean {
-  let s = start;
-  let e = end;
-  while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
-  while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
-  if (e - s === key.length) {
-    let i = 0;
-    while (i < key.length && text.charCodeAt(s + i) < 128 && lowerIf(text.charCodeAt(s + i), true) === key.charCodeAt(i)) i++;
-    if (i === key.length) {
-      // all ASCII in the trimmed range; what was trimmed off is ASCII too: equal
-      return true;
-    }
-  }
-  return loginKeyOf(text, start, end) === key;
-}
 
 export class KeyInterner {
   // Seeded open-addressing tables, as the string matching uses (about twice a Map's speed here),
@@ -741,13 +825,14 @@ export class KeyInterner {
    * the ids of those used are renumbered from 0 (the snapshot's arrays are rewritten and taken over).
    * Checked in full: each key id stands for one key (the set's words, first occurrence) and no two
    * ids for one; each login id likewise for one login key. Other sets are interned later, as usual.
-   * `expectedAccounts`, `expectedKeys`: as the constructor's, for the ledger as a whole.
+   * `expectedAccounts`, `expectedKeys`: as the constructor's, for the ledger as a whole; `loginSeed`: for tests.
    */
   static restore(
     snapshot: LedgerIds,
     sets: ReadonlyMap<string, { set: AccountSet; contentSha256: string }>,
     expectedAccounts = 0,
     expectedKeys = expectedAccounts,
+    loginSeed?: number,
   ): KeyInterner | null {
     const used: { entry: LedgerIdsEntry; set: AccountSet }[] = [];
     const taken = new Set<AccountSet>();
@@ -774,13 +859,12 @@ export class KeyInterner {
     }
     // a compacted snapshot's ids are fewer than its arrays' entries (and a damaged header asks for no huge table)
     if (used.length === 0 || snapshot.emailIds > ids || snapshot.loginIds > ids) return null;
-    const interner = new KeyInterner(Math.max(expectedAccounts, accounts), undefined, Math.max(expectedKeys, keys));
+    const interner = new KeyInterner(Math.max(expectedAccounts, accounts), loginSeed, Math.max(expectedKeys, keys));
 
     // keys: each stored id -> a dense one, in order of first appearance; its words from there
     const D = snapshot.emailIds;
-    const emails = new Int32Array(D).fill(-1);
+    const emails = new Renumbering(D);
     const words = new Int32Array(4 * Math.min(D, keys));
-    let nextEmail = 0;
     for (const { entry, set } of used) {
       const kw = set.keyWords!;
       const runs: [Int32Array | null, number][] = [
@@ -792,9 +876,9 @@ export class KeyInterner {
         for (let j = 0, o = 4 * from; j < list.length; j++, o += 4) {
           const x = list[j]!;
           if (!(x >= 0 && x < D)) return null;
-          let to = emails[x]!;
-          if (to === -1) {
-            emails[x] = to = nextEmail++;
+          const known = emails.next;
+          const to = emails.map(x);
+          if (to === known) {
             const w = 4 * to;
             words[w] = kw[o]!;
             words[w + 1] = kw[o + 1]!;
@@ -808,33 +892,10 @@ export class KeyInterner {
         }
       }
     }
-    if (!interner.words.adopt(words, nextEmail)) return null;
+    if (!interner.words.adopt(words, emails.next)) return null;
 
     // logins: likewise, each id's key from its first occurrence, normalized as LoginTable does
-    const L = snapshot.loginIds;
-    const loginIds = new Int32Array(L).fill(-1);
-    const texts: string[] = [];
-    for (const { entry, set } of used) {
-      const { loginText: text, loginStart: ls } = set;
-      const login = entry.login;
-      for (let i = 0; i < login.length; i++) {
-        const x = login[i]!;
-        if (x === -1) {
-          if (!isLoginKey(text, ls[i]!, ls[i + 1]!, "")) return null;
-          continue;
-        }
-        if (!(x >= 0 && x < L)) return null;
-        let to = loginIds[x]!;
-        if (to === -1) {
-          const key = loginKeyOf(text, ls[i]!, ls[i + 1]!);
-          if (key === "") return null;
-          loginIds[x] = to = texts.length;
-          texts.push(key);
-        } else if (!isLoginKey(text, ls[i]!, ls[i + 1]!, texts[to]!)) return null;
-        login[i] = to;
-      }
-    }
-    if (!interner.logins.adopt(texts)) return null;
+    if (!interner.logins.adoptIds(used.map(({ entry, set }) => ({ set, login: entry.login })), snapshot.loginIds)) return null;
 
     const fromZero = (st: Int32Array): Int32Array => {
       const base = st[0]!;

@@ -9,6 +9,7 @@ import { countEnterprise } from "../../src/domain/enterprise.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
 import { decodeLedgerIds, encodeLedgerIds, type LedgerIds } from "../../src/domain/ledger-ids.js";
 import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js";
+import { fnvCollisions } from "../helpers/fnv-collisions.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
 
 // keys of the hasher's form (16 bytes), a few so that instances share them
@@ -136,6 +137,27 @@ describe("a ledger's ids, stored and restored", () => {
     expect(interner.emailCount).toBe(4);
     expect(ids).toMatchObject({ withSecondary: true, emailIds: 2, loginIds: 1 });
     expect([...ids.entries[0]!.primary, ...ids.entries[0]!.secondary!, ...ids.entries[0]!.login]).toEqual([0, 1, 0]);
+  });
+
+  it("restores logins that collide (the login table moves into a Map), and refuses two ids for one login there", () => {
+    // with seed 0 the table hashes as plain FNV-1a, which these strings collide under
+    const colliding = fnvCollisions(9);
+    const l = ledgerOf(
+      [0, 1].map((k) => ({
+        instance: { serverId: `s${k}`, hostName: `h${k}` },
+        accounts: colliding.map((login, i) => ({ userId: i + 1, login: k === 0 ? login : ` ${login.toUpperCase()} `, primary: [hashed[i % 10]!], secondary: [] })),
+      })),
+    );
+    const options = { allEmails: false, logins: true };
+    const ids = written(l, options, cloudOf([]), new KeyInterner(16, 0));
+    const restored = KeyInterner.restore(ids, heldOf(l), 0, 0, 0)!;
+    expect(restored).not.toBeNull();
+    expect(restored.loginCount).toBe(colliding.length);
+    sameCounts(l, options, restored, cloudOf([]));
+    expect(restored.loginCount).toBe(colliding.length);
+    const again = written(l, options, cloudOf([]), new KeyInterner(16, 0));
+    again.entries[1]!.login[0] = again.loginIds;
+    expect(KeyInterner.restore({ ...again, loginIds: again.loginIds + 1 }, heldOf(l), 0, 0, 0)).toBeNull();
   });
 
   describe("refuses ids that do not fit the sets (the count then interns as usual)", () => {
