@@ -36,6 +36,8 @@ export interface DialectOps {
   insertCloudMembers(tx: Kysely<Database>, repoId: number, members: CloudMember[]): Promise<void>;
   /** The ledger's stored account sets (only serverId's, if given), by server id; a plain select when absent. */
   accountSets?(tx: Kysely<Database>, repoId: number, serverId?: string): Promise<StoredAccountSet[]>;
+  /** The ledger's stored interned ids, likewise. */
+  ledgerIds?(tx: Kysely<Database>, repoId: number): Promise<Uint8Array | null>;
 }
 
 export type StoredAccountSet = Pick<AccountSetsTable, "server_id" | "logins" | "data">;
@@ -271,6 +273,7 @@ class Reader implements LedgerReader {
   }
 
   async ledgerIds(): Promise<Uint8Array | null> {
+    if (this.ops.ledgerIds) return this.ops.ledgerIds(this.tx, this.repoId);
     const row = await this.tx.selectFrom("ledger_ids").select("data").where("ledger_id", "=", this.repoId).executeTakeFirst();
     return row ? row.data : null;
   }

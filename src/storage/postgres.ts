@@ -91,6 +91,14 @@ function postgresOpsFor(pool: pg.Pool): DialectOps {
         return { server_id: r[0]!.toString("utf8"), logins: r[1]!.toString("utf8"), data: r[2]! };
       });
     },
+    // The same for a ledger's interned ids (~16 MB at 20 x 100,000).
+    async ledgerIds(tx, repoId) {
+      const client = clientOf.get(tx);
+      if (!client) throw new Error("ledgerIds: not in a transaction of this store");
+      if (!Number.isSafeInteger(repoId)) throw new Error("ledgerIds: the ledger id is not an integer");
+      const rows = await copyOutBinary(client, `copy (select data from ledger_ids where ledger_id = ${repoId}) to stdout (format binary)`);
+      return rows[0]?.[0] ?? null;
+    },
   };
 }
 
