@@ -516,39 +516,37 @@ class LoginTable {
   /**
    * KeyInterner.restore's logins, into an empty table: each set's stored login ids (0..stored-1; -1
    * empty) renumbered from 0 in order of first appearance (rewritten), each id's key taken from its
-   * first occurrence. False when they cannot be a numbering of the logins: an id whose logins differ
-   * in key length or hash (the table's), an empty login with an id or the other way round, two ids
-   * with one key. One pass over the logins' text, as idOrAddMany's; no string but one per id.
+   * first occurrence. False when they cannot be a numbering of the logins: an id whose logins' keys
+   * differ in length or in their first or last character, an empty login with an id or the other way
+   * round, two ids with one key. Checking more (hashing every login) cost ~0.1 s at 2 million logins;
+   * the ids are the app's own, written from a count, and this is a check against damage.
    */
   adoptIds(runs: readonly { set: AccountSet; login: Int32Array }[], stored: number): boolean {
     if (this.texts.length !== 0) throw new Error("adopt: the table is not empty");
     let total = 0;
     for (const r of runs) total += r.login.length;
     const ids = new Renumbering(stored);
-    // per id: hash and key length, side by side (one cache line for both)
+    // per id: its key's length, and its first and last characters (16 bits each)
     const seen = new Int32Array(2 * Math.min(stored, total));
-    const { texts, seed } = this;
+    const texts = this.texts;
+    const hashes = new Int32Array(Math.max(16, Math.min(stored, total)));
     for (const { set, login } of runs) {
       const { loginText: text, loginStart: ls } = set;
+      // a set of ASCII logins (GHES logins are) is looked at only around each login's ends
+      const ascii = Buffer.byteLength(text, "utf8") === text.length; // native, several times a regular expression's speed
       for (let i = 0; i < login.length; i++) {
         let s = ls[i]!;
         let e = ls[i + 1]!;
         while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
         while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
-        let h = FNV_BASIS ^ seed;
-        let bits = 0;
-        for (let c = s; c < e; c++) {
-          const code = text.charCodeAt(c);
-          bits |= code;
-          h = Math.imul(h ^ lowerIf(code, true), FNV_PRIME);
-        }
         let key: string | null = null;
         let length = e - s;
-        if (bits >= 128) {
+        let ends = length === 0 ? 0 : (lowerIf(text.charCodeAt(s), true) << 16) | lowerIf(text.charCodeAt(e - 1), true);
+        if (!ascii && !isAscii(text, s, e)) {
           key = text.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
           length = key.length;
-          h = this.hashText(key, 0, length, false);
-        } else h = avalanche(h);
+          ends = length === 0 ? 0 : (key.charCodeAt(0) << 16) | key.charCodeAt(length - 1);
+        }
         const x = login[i]!;
         if (x === -1) {
           if (length !== 0) return false;
@@ -557,15 +555,15 @@ class LoginTable {
         if (!(x >= 0 && x < stored) || length === 0) return false;
         const to = ids.map(x);
         if (to === texts.length) {
-          texts.push(key ?? text.slice(s, e).toLowerCase());
-          seen[2 * to] = h;
-          seen[2 * to + 1] = length;
-        } else if (seen[2 * to] !== h || seen[2 * to + 1] !== length) return false;
+          key ??= text.slice(s, e).toLowerCase();
+          texts.push(key);
+          hashes[to] = this.hashText(key, 0, length, false);
+          seen[2 * to] = length;
+          seen[2 * to + 1] = ends;
+        } else if (seen[2 * to] !== length || seen[2 * to + 1] !== ends) return false;
         login[i] = to;
       }
     }
-    const hashes = new Int32Array(Math.max(16, texts.length));
-    for (let id = 0; id < texts.length; id++) hashes[id] = seen[2 * id]!;
     this.hashes = hashes;
     while (texts.length * 2 > this.slots.length) {
       this.slots = new Int32Array(this.slots.length * 2);
@@ -573,12 +571,12 @@ class LoginTable {
     }
     const { slots, mask } = this;
     for (let id = 0; id < texts.length; id++) {
-      const h = hashes[id]!;
+      const h = this.hashes[id]!;
       let probes = 0;
       let at = h & mask;
       for (; slots[at] !== 0; at = (at + 1) & mask) {
         const other = slots[at]! - 1;
-        if (hashes[other] === h && texts[other] === texts[id]) return false;
+        if (this.hashes[other] === h && texts[other] === texts[id]) return false;
         if (++probes > MAX_PROBE) {
           // as find does: a run this long moves the table into a Map
           this.toMap();
@@ -655,6 +653,12 @@ class LoginTable {
 }
 
 const NOT_ASCII = -1;
+
+/** Whether text[s..e) is all ASCII. */
+function isAscii(text: string, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (text.charCodeAt(i) >= 128) return false;
+  return true;
+}
 
 /** The text of the one-byte characters b[c..c+length). */
 function charsText(b: Uint8Array, c: number, length: number): string {
