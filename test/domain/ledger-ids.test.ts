@@ -160,13 +160,17 @@ describe("a ledger's ids, stored and restored", () => {
     expect(KeyInterner.restore({ ...again, loginIds: again.loginIds + 1 }, heldOf(l), 0, 0, 0)).toBeNull();
   });
 
-  describe("refuses ids that do not fit the sets (the count then interns as usual)", () => {
+  describe.each([
+    ["a non-ASCII login among them", "Zoë"],
+    ["ASCII logins only", "Zed"],
+  ])("refuses ids that do not fit the sets (%s; the count then interns as usual)", (_, third) => {
     const options = { allEmails: true, logins: true };
     const accounts: IdentifiedAccount[] = [
       { userId: 1, login: "Anna", primary: [hashed[0]!], secondary: [hashed[1]!] },
       { userId: 2, login: "bob", primary: [hashed[1]!, hashed[2]!], secondary: [] },
-      { userId: 3, login: "Zoë", primary: [hashed[3]!], secondary: [hashed[0]!] },
+      { userId: 3, login: third, primary: [hashed[3]!], secondary: [hashed[0]!] },
       { userId: 4, login: "", primary: [], secondary: [] },
+      { userId: 5, login: "Ada", primary: [], secondary: [] },
     ];
     const ledger = () => ledgerOf([
       { instance: { serverId: "s0", hostName: "h0" }, accounts },
@@ -181,9 +185,9 @@ describe("a ledger's ids, stored and restored", () => {
       const { l, ids } = fresh();
       const interner = KeyInterner.restore(ids, heldOf(l))!;
       expect(interner).not.toBeNull();
-      expect([interner.emailCount, interner.loginCount]).toEqual([4, 3]);
+      expect([interner.emailCount, interner.loginCount]).toEqual([4, 4]);
       sameCounts(l, options, interner, cloudOf([]));
-      expect([interner.emailCount, interner.loginCount]).toEqual([4, 3]);
+      expect([interner.emailCount, interner.loginCount]).toEqual([4, 4]);
     });
 
     const tampered: [string, (ids: LedgerIds) => LedgerIds | void][] = [
@@ -208,6 +212,9 @@ describe("a ledger's ids, stored and restored", () => {
       ["a login id pointing at another login of the same length", (ids) => {
         ids.entries[1]!.login[1] = ids.entries[1]!.login[2]!; // bob -> zoë
       }],
+      ["a login id pointing at another login of the same first and last characters", (ids) => {
+        ids.entries[1]!.login[4] = ids.entries[1]!.login[0]!; // ada -> anna
+      }],
       ["two logins sharing an id in its first entry", (ids) => {
         ids.entries[0]!.login[2] = ids.entries[0]!.login[1]!; // zoë -> bob
       }],
@@ -221,7 +228,7 @@ describe("a ledger's ids, stored and restored", () => {
         ids.entries[0]!.primary[0] = ids.emailIds;
       }],
     ];
-    it.each(tampered)("%s", (_, tamper) => {
+    it.each(tampered)("%s", (_name, tamper) => {
       const { l, ids } = fresh();
       expect(KeyInterner.restore(tamper(ids) ?? ids, heldOf(l))).toBeNull();
       sameCounts(l, options, new KeyInterner(), cloudOf([]));
