@@ -827,8 +827,8 @@ export class KeyInterner {
    * again after a restart; null when it serves none of them or cannot be trusted (the caller interns
    * as usual). An entry serves only the set it was written for (same server, content hash and sizes);
    * the ids of those used are renumbered from 0 (the snapshot's arrays are rewritten and taken over).
-   * Checked in full: each key id stands for one key (the set's words, first occurrence) and no two
-   * ids for one; each login id likewise for one login key. Other sets are interned later, as usual.
+   * Keys are checked in full: each key id stands for one key (the set's words, first occurrence) and
+   * no two ids for one; logins as LoginTable.adoptIds says. Other sets are interned later, as usual.
    * `expectedAccounts`, `expectedKeys`: as the constructor's, for the ledger as a whole; `loginSeed`: for tests.
    */
   static restore(
