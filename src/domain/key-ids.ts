@@ -141,32 +141,62 @@ class WordsTable {
   }
 
   /**
-   * Ids 0..count-1 for the keys words[4 id..4 id+4), into an empty table (KeyInterner.restore); the
-   * array is taken over. False when two of them are equal: the ids are then not a numbering of keys.
+   * KeyInterner.restore's keys, into an empty table: each run's stored ids (0..stored-1) of the keys
+   * src[4 (from + j)..] renumbered from 0 in order of first appearance (rewritten), each id's words
+   * from its first occurrence. False when they cannot be a numbering of the keys: an id whose keys
+   * differ (every occurrence compared in full), two ids for one key.
    */
-  adopt(words: Int32Array, count: number): boolean {
+  adoptIds(runs: readonly { src: Int32Array; from: number; ids: Int32Array }[], stored: number): boolean {
     if (this.count !== 0) throw new Error("adopt: the table is not empty");
+    let total = 0;
+    for (const r of runs) total += r.ids.length;
+    const most = Math.min(stored, total);
+    if (4 * most > this.words.length) this.words = new Int32Array(4 * most);
+    const w = this.words;
+    const hashes = new Int32Array(most);
+    // stored ids come in order of first appearance (written so) unless an entry was left out: no
+    // table of them until one comes out of order
+    let perm: Int32Array | null = null;
+    let next = 0;
+    for (const { src, from, ids } of runs) {
+      for (let j = 0, o = 4 * from; j < ids.length; j++, o += 4) {
+        const x = ids[j]!;
+        if (!(x >= 0 && x < stored)) return false;
+        let to = x;
+        if (perm !== null || x > next) {
+          if (perm === null) {
+            perm = new Int32Array(stored).fill(-1);
+            for (let k = 0; k < next; k++) perm[k] = k;
+          }
+          to = perm[x]!;
+          if (to === -1) perm[x] = to = next;
+        }
+        const a = 4 * to;
+        if (to === next) {
+          w[a] = src[o]!;
+          w[a + 1] = src[o + 1]!;
+          w[a + 2] = src[o + 2]!;
+          w[a + 3] = src[o + 3]!;
+          hashes[to] = this.hash(w, a);
+          next++;
+        } else if (w[a] !== src[o] || w[a + 1] !== src[o + 1] || w[a + 2] !== src[o + 2] || w[a + 3] !== src[o + 3]) return false;
+        ids[j] = to;
+      }
+    }
+    const count = next;
     let capacity = this.slots.length;
     while (count * 2 > capacity) capacity *= 2;
     if (capacity !== this.slots.length) {
       this.slots = new Int32Array(capacity);
       this.mask = capacity - 1;
     }
-    if (words.length < this.words.length) this.words.set(words.subarray(0, 4 * count));
-    else this.words = words;
     const { slots, mask } = this;
-    const w = this.words;
     // put in range by range, as getOrAddMany: each range's slots stay in cache (a table of millions
     // of slots missed the cache on nearly every key)
     const shift = Math.min(rangeShift, 31 - Math.clz32(mask + 1));
     const ranges = ((mask + 1) >>> shift) + 1;
     const start = new Int32Array(ranges + 1);
-    const hashes = new Int32Array(count);
-    for (let id = 0; id < count; id++) {
-      const h = this.hash(w, 4 * id);
-      hashes[id] = h;
-      start[((h & mask) >>> shift) + 1]!++;
-    }
+    for (let id = 0; id < count; id++) start[((hashes[id]! & mask) >>> shift) + 1]!++;
     for (let r = 0; r < ranges; r++) start[r + 1]! += start[r]!;
     const order = new Int32Array(2 * count); // id, hash
     for (let id = 0; id < count; id++) {
@@ -866,37 +896,11 @@ export class KeyInterner {
     const interner = new KeyInterner(Math.max(expectedAccounts, accounts), loginSeed, Math.max(expectedKeys, keys));
 
     // keys: each stored id -> a dense one, in order of first appearance; its words from there
-    const D = snapshot.emailIds;
-    const emails = new Renumbering(D);
-    const words = new Int32Array(4 * Math.min(D, keys));
-    for (const { entry, set } of used) {
-      const kw = set.keyWords!;
-      const runs: [Int32Array | null, number][] = [
-        [entry.primary, set.primaryStart[0]!],
-        [snapshot.withSecondary ? entry.secondary : null, set.secondaryStart[0]!],
-      ];
-      for (const [list, from] of runs) {
-        if (!list) continue;
-        for (let j = 0, o = 4 * from; j < list.length; j++, o += 4) {
-          const x = list[j]!;
-          if (!(x >= 0 && x < D)) return null;
-          const known = emails.next;
-          const to = emails.map(x);
-          if (to === known) {
-            const w = 4 * to;
-            words[w] = kw[o]!;
-            words[w + 1] = kw[o + 1]!;
-            words[w + 2] = kw[o + 2]!;
-            words[w + 3] = kw[o + 3]!;
-          } else {
-            const w = 4 * to;
-            if (words[w] !== kw[o] || words[w + 1] !== kw[o + 1] || words[w + 2] !== kw[o + 2] || words[w + 3] !== kw[o + 3]) return null;
-          }
-          list[j] = to;
-        }
-      }
-    }
-    if (!interner.words.adopt(words, emails.next)) return null;
+    const keyRuns = used.flatMap(({ entry, set }) => {
+      const primary = { src: set.keyWords!, from: set.primaryStart[0]!, ids: entry.primary };
+      return snapshot.withSecondary ? [primary, { src: set.keyWords!, from: set.secondaryStart[0]!, ids: entry.secondary! }] : [primary];
+    });
+    if (!interner.words.adoptIds(keyRuns, snapshot.emailIds)) return null;
 
     // logins: likewise, each id's key from its first occurrence, normalized as LoginTable does
     if (!interner.logins.adoptIds(used.map(({ entry, set }) => ({ set, login: entry.login })), snapshot.loginIds)) return null;
