@@ -907,7 +907,11 @@ export class KeyInterner {
 
     const fromZero = (st: Int32Array): Int32Array => {
       const base = st[0]!;
-      return base === 0 ? st : st.map((x) => x - base);
+      if (base === 0) return st;
+      // a loop, not map(): a callback per account cost ~20 ms at 2 million
+      const out = new Int32Array(st.length);
+      for (let i = 0; i < st.length; i++) out[i] = st[i]! - base;
+      return out;
     };
     for (const { entry, set } of used) {
       const secondary = snapshot.withSecondary ? entry.secondary : null;
