@@ -37,7 +37,8 @@ const ENTRY_HEADER = 20;
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("ledger ids are stored little-endian: this platform is not");
 
-const pad4 = (n: number) => (n + 3) & ~3;
+// arithmetic, not bit operations: a damaged length near 2^32 must not wrap to a small one
+const pad4 = (n: number) => 4 * Math.ceil(n / 4);
 
 export function encodeLedgerIds(ids: LedgerIds): Uint8Array {
   const enc = new TextEncoder();

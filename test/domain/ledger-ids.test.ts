@@ -259,6 +259,10 @@ describe("a ledger's ids, stored and restored", () => {
       version[4] = 9;
       expect(decodeLedgerIds(version)).toBeNull();
       expect(decodeLedgerIds(new Uint8Array(3))).toBeNull();
+      // an entry's server id length damaged to nearly 2^32
+      const length = bytes.slice();
+      new DataView(length.buffer).setUint32(24, 0xfffffffd, true);
+      expect(decodeLedgerIds(length)).toBeNull();
       // unaligned, as a slice of a driver's buffer: read the same
       const odd = new Uint8Array(bytes.length + 1);
       odd.set(bytes, 1);
