@@ -1,16 +1,29 @@
-// A worker thread of `license-sync report`: reads cloud CSV reports (readCsvUpload) while the main
-// thread reads the exports, and posts each read back with its columns' buffers transferred.
+// A worker thread of `license-sync report`: reads cloud CSV reports (the file, then readCsvUpload)
+// while the main thread reads the exports, and posts each read back with its columns' buffers
+// transferred; null when the file cannot be read here (the main thread then reads it and says why).
+import { readFileSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { cloudReadToMessage, readCsvUpload } from "../domain/cloud-report.js";
 
 export interface CloudWorkRequest {
-  bytes: Uint8Array;
+  /** Checked by the main thread: a regular file within maxBytes. */
   file: string;
   maxBytes: number;
 }
 
 const port = parentPort;
-port?.on("message", ({ bytes, file, maxBytes }: CloudWorkRequest) => {
+port?.on("message", ({ file, maxBytes }: CloudWorkRequest) => {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    port.postMessage(null);
+    return;
+  }
+  if (bytes.length > maxBytes) {
+    port.postMessage(null);
+    return;
+  }
   const { read, transfer } = cloudReadToMessage(readCsvUpload(bytes, file, { maxBytes }));
   port.postMessage(read, transfer);
 });

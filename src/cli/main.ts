@@ -136,24 +136,18 @@ class EarlyCloudReads {
   private async readOne(file: string, maxBytes: number, io: CliIo): Promise<{ messages: string[]; read: InternedUploadRead | null }> {
     const messages: string[] = [];
     const quiet = { ...io, stderr: (text: string) => void messages.push(text) };
-    let bytes = await loadBytes(file, maxBytes, quiet);
-    if (bytes === null) return { messages, read: null };
-    // The bytes are moved to the worker, not copied (a 300,000-row CSV is 50 MB), and come back
-    // moved within its answer (the report's columns point into them).
-    const sent = bytes;
-    const movable = sent.byteLength > 0 && sent.byteOffset === 0 && sent.byteLength === sent.buffer.byteLength && sent.buffer instanceof ArrayBuffer;
+    // Checked here (its messages as loadBytes words them), read by the worker from the file itself:
+    // the main thread, busy reading the exports, would fetch a 50 MB CSV only between two of them.
+    if (!(await fileWithin(file, maxBytes, quiet))) return { messages, read: null };
     const answer = this.worker === null ? null : await new Promise<CloudReadMessage["read"] | null>((resolve) => {
       this.waiting.push(resolve);
-      const request: CloudWorkRequest = { bytes: sent, file, maxBytes };
-      this.worker!.postMessage(request, movable ? [sent.buffer as ArrayBuffer] : []);
+      const request: CloudWorkRequest = { file, maxBytes };
+      this.worker!.postMessage(request);
     });
-    if (answer === null && movable && sent.byteLength === 0) {
-      // the worker failed holding them: read the file again
-      bytes = await loadBytes(file, maxBytes, quiet);
-      if (bytes === null) return { messages, read: null };
-    }
-    const result = answer === null ? readCsvUpload(bytes, file, { maxBytes }) : cloudReadFromMessage(answer);
-    return { messages, read: { kind: "cloud", result } };
+    if (answer !== null) return { messages, read: { kind: "cloud", result: cloudReadFromMessage(answer) } };
+    // no worker, or it could not read the file (gone, grown, failed): read here, as in turn
+    const bytes = await loadBytes(file, maxBytes, quiet);
+    return { messages, read: bytes === null ? null : { kind: "cloud", result: readCsvUpload(bytes, file, { maxBytes }) } };
   }
 
   /** Stops the worker (what it was still asked is read in turn). */
@@ -170,17 +164,27 @@ class EarlyCloudReads {
 }
 
 async function loadBytes(file: string, maxBytes: number, io: CliIo): Promise<Uint8Array | null> {
-  let bytes: Uint8Array;
+  if (!(await fileWithin(file, maxBytes, io))) return null;
   try {
-    const s = await io.stat(file);
-    if (!s.isFile) return fail(io, `${file}: is not a regular file (a directory?), not an export file`);
-    // Compressed data is never much larger than what it inflates to: a file over the cap is over it.
-    if (s.size > maxBytes) return fail(io, `${file}: is larger than the size limit of ${maxBytes} bytes (--max-bytes); it was not read`);
-    bytes = await io.readFile(file);
+    return await io.readFile(file);
   } catch (e) {
     return fail(io, describeFsError(file, e));
   }
-  return bytes;
+}
+
+/** Whether the file is a regular file within the size limit; if not, says why. */
+async function fileWithin(file: string, maxBytes: number, io: CliIo): Promise<boolean> {
+  let problem: string | null = null;
+  try {
+    const s = await io.stat(file);
+    if (!s.isFile) problem = `${file}: is not a regular file (a directory?), not an export file`;
+    // Compressed data is never much larger than what it inflates to: a file over the cap is over it.
+    else if (s.size > maxBytes) problem = `${file}: is larger than the size limit of ${maxBytes} bytes (--max-bytes); it was not read`;
+  } catch (e) {
+    problem = describeFsError(file, e);
+  }
+  if (problem !== null) fail(io, problem);
+  return problem === null;
 }
 
 /**
