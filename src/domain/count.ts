@@ -14,6 +14,7 @@ import { KeyTable, processSeed } from "./key-table.js";
 import type { AccountSet } from "./account-set.js";
 import type { InternedAccounts, KeyInterner } from "./key-ids.js";
 import { rootsInOrder, unionFind, type UnionFind } from "./union-find.js";
+import { ints, Slot, type CountScratch } from "./scratch.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
 export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts[] {
@@ -62,6 +63,8 @@ export interface GhesMatching {
   /** Each account's user_id and login as written, when the matching has them without making its lists (the offline report's); else the enterprise count reads lists. */
   readonly userIds?: ArrayLike<number>;
   readonly loginOf?: (account: number) => string;
+  /** Where the matching's arrays and its count's came from (see CountScratch): the matching is valid until the next count made with it. */
+  readonly scratch?: CountScratch;
 }
 
 export interface KeyLookup {
@@ -172,8 +175,19 @@ const loginTextIn = (tables: IdTables) => (id: number): string => tables.loginTe
  * every account: no JS array of a million numbers, no string per pair).
  */
 class SharedLogins {
-  private readonly pairBuf = new Ints(64);
-  private readonly loginBuf = new Ints(32);
+  private readonly pairBuf: Ints;
+  private readonly loginBuf: Ints;
+
+  /** `scratch`: room for a pair per account of n (each account is the other of one pair at most), from it. */
+  constructor(scratch?: CountScratch, n = 0) {
+    if (scratch) {
+      this.pairBuf = intsIn(scratch.ints(Slot.Pairs, 2 * n));
+      this.loginBuf = intsIn(scratch.ints(Slot.PairLogins, n));
+    } else {
+      this.pairBuf = new Ints(64);
+      this.loginBuf = new Ints(32);
+    }
+  }
 
   push(first: number, other: number, login: number): void {
     this.pairBuf.push(first);
@@ -188,6 +202,13 @@ class SharedLogins {
   logins(): Int32Array {
     return this.loginBuf.view();
   }
+}
+
+/** An Ints appending to `a` from its start. */
+function intsIn(a: Int32Array): Ints {
+  const b = new Ints(0);
+  b.a = a;
+  return b;
 }
 
 /**
@@ -214,14 +235,20 @@ function matchInterned(
  * matchInterned does, from the sets' keys, with no account object made; the matching's `lists` are
  * made from the sets only if something asks for them (the enterprise count).
  */
-export function matchAccountSets(instances: readonly InstanceAccounts[], sets: readonly AccountSet[], options: MatchOptions, interner: KeyInterner): GhesMatching {
+export function matchAccountSets(
+  instances: readonly InstanceAccounts[],
+  sets: readonly AccountSet[],
+  options: MatchOptions,
+  interner: KeyInterner,
+  scratch?: CountScratch,
+): GhesMatching {
   const order = instances.map((_, i) => i).sort((a, b) => compareText(instances[a]!.instance.serverId, instances[b]!.instance.serverId));
   const merged = order.map((i) => instances[i]!);
   // the sets not interned yet (all of them after a restart) interned together
   const ids = interner.ofSets(order.map((i) => sets[i]!), options.allEmails);
   const counts = order.map((i) => sets[i]!.count);
   const n = counts.reduce((s, c) => s + c, 0);
-  const matching = matchIds(instances, options, merged, counts, n, ids, interner);
+  const matching = matchIds(instances, options, merged, counts, n, ids, interner, scratch);
   const sorted = order.map((i) => sets[i]!);
   const first = new Int32Array(counts.length + 1);
   for (let i = 0; i < counts.length; i++) first[i + 1] = first[i]! + counts[i]!;
@@ -301,14 +328,16 @@ export function matchIds(
   n: number,
   ids: readonly InternedAccounts[],
   interner: IdTables,
+  scratch?: CountScratch,
 ): Omit<GhesMatching, "lists"> {
   const m = merged.length;
-  const persons = unionFind(n);
+  const persons = unionFind(n, undefined, scratch?.ints(Slot.Parent, n));
   const { union } = persons;
-  const emailOwnerById = new Int32Array(interner.emailCount).fill(-1);
-  const loginOwnerById = new Int32Array(interner.loginCount).fill(-1);
-  const shared = new SharedLogins();
-  const instanceOf = new Int32Array(n);
+  const emailOwnerById = ints(scratch, Slot.EmailOwner, interner.emailCount, -1);
+  const loginOwnerById = ints(scratch, Slot.LoginOwner, interner.loginCount, -1);
+  const shared = new SharedLogins(scratch, n);
+  // every account's is written below
+  const instanceOf = ints(scratch, Slot.InstanceOf, n);
   const unmatched = new Array<number>(m).fill(0);
   const email = (id: number, idx: number): void => {
     const owner = emailOwnerById[id]!;
@@ -361,6 +390,7 @@ export function matchIds(
     sharedLoginKey: loginTextIn(interner),
     ...(interner.loginBytes ? { sharedLoginBytes: interner.loginBytes } : {}),
     unmatched,
+    ...(scratch ? { scratch } : {}),
   };
 }
 
@@ -377,11 +407,13 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
   const sizes = new Int32Array(m);
   for (let a = 0; a < n; a++) sizes[instanceOf[a]!]!++;
 
-  const root = new Int32Array(n);
+  const { scratch } = matched;
+  // every account's is written by rootsInOrder
+  const root = ints(scratch, Slot.Root, n);
   rootsInOrder(matched.persons, root);
   const tally =
     m <= 30
-      ? groupByMask(n, m, parent, root, instanceOf)
+      ? groupByMask(n, m, parent, root, instanceOf, scratch)
       : m <= 32 * MASK_WORDS
         ? groupByWords(n, m, parent, root, instanceOf)
         : groupByList(n, m, parent, root, instanceOf);
@@ -533,8 +565,8 @@ export function overlapsAmong(report: UsageReport, serverIds: string[]): Map<str
 }
 
 /** Up to 30 instances: a person's instances fit in a bit mask; persons are grouped by mask. */
-function groupByMask(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array): Tally {
-  const mask = new Int32Array(n);
+function groupByMask(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array, scratch?: CountScratch): Tally {
+  const mask = ints(scratch, Slot.Mask, n, 0);
   for (let a = 0; a < n; a++) mask[root[a]!]! |= 1 << instanceOf[a]!;
   const exclusive = new Array<number>(m).fill(0);
   let seats = 0;
@@ -813,7 +845,7 @@ interface FoundSavings {
 }
 
 function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings {
-  const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, sharedLoginBytes, instanceOf } = matched;
+  const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, sharedLoginBytes, instanceOf, scratch } = matched;
   const pairs = loginIds.length;
   const foundIds = new Ints(pairs === 0 ? 0 : 1024);
   const foundSeats = new Ints(pairs === 0 ? 0 : 1024);
@@ -824,12 +856,13 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
   // others[start[g] .. start[g + 1]) in pair order. Pairs come in account order, so their carriers'
   // roots are read in order here, not scattered per login below; lastInstance[g]: the instance of
   // g's last carrier (its last pair's, met first here).
-  const start = new Int32Array(logins + 1);
+  const start = ints(scratch, Slot.SavingsStart, logins + 1, 0);
   for (let p = 0; p < pairs; p++) start[loginIds[p]!]!++;
   for (let g = 0; g < logins; g++) start[g + 1]! += start[g]!;
-  const others = new Int32Array(pairs);
-  const firstOf = new Int32Array(logins);
-  const lastInstance = new Int32Array(logins).fill(-1);
+  // others: every one written below; firstOf: of every login with a pair (the only ones read)
+  const others = ints(scratch, Slot.SavingsOthers, pairs);
+  const firstOf = ints(scratch, Slot.SavingsFirst, logins);
+  const lastInstance = ints(scratch, Slot.SavingsLast, logins, -1);
   for (let p = pairs - 1; p >= 0; p--) {
     const g = loginIds[p]!;
     const other = shared[2 * p + 1]!;
@@ -872,7 +905,7 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
         few[persons++] = r;
         continue;
       }
-      seen ??= new Int32Array(root.length);
+      seen ??= ints(scratch, Slot.SavingsSeen, root.length, 0);
       for (let k = 0; k < FEW; k++) seen[few[k]!] = stamp;
       seen[r] = stamp;
       persons++;

@@ -14,9 +14,12 @@ export interface UnionFind {
   union: (a: number, b: number) => void;
 }
 
-/** n singletons; or, with `from`, its sets over its first nodes and singletons after them. */
-export function unionFind(n: number, from?: UnionFind): UnionFind {
-  const parent = new Int32Array(n);
+/**
+ * n singletons; or, with `from`, its sets over its first nodes and singletons after them. `into`:
+ * n ints to keep the parents in (a count's scratch) instead of a new array; overwritten.
+ */
+export function unionFind(n: number, from?: UnionFind, into?: Int32Array): UnionFind {
+  const parent = into ?? new Int32Array(n);
   const kept = from ? Math.min(n, from.parent.length) : 0;
   if (from) parent.set(from.parent.subarray(0, kept));
   for (let i = kept; i < n; i++) parent[i] = i;

@@ -86,6 +86,28 @@ describe("LedgerService", () => {
     }
   });
 
+  it("counts ledgers of other sizes in turn, with its working arrays kept between counts, as a service that never counted (#13)", async () => {
+    // Logins carried by many persons on several instances (possible savings, past eight persons too), sizes up and down.
+    const users = (server: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: i + 1, login: `l${i % (3 + server)}`, email: `p${(i * (server + 1)) % (n + 5)}@corp.example`, others: [] }));
+    const sizes = [[40, 30, 25], [6, 3], [55, 12, 60, 8], [2, 9]];
+    const ledgers = sizes.map((_, i) => ({ repoId: 2000 + i, fullName: `acme/s${i}` }));
+    const read = (summary: LedgerSummary) => ({ totals: summary.totals, report: JSON.parse(JSON.stringify(summary.report)) });
+    for (const round of [0, 1]) {
+      for (const [k, l] of ledgers.entries()) {
+        const files = sizes[k]!.map((n, server) => ({ file: `s${server}.json`, bytes: exportJson(`srv-${server}`, `h${server}.example`, users(server, n + round)), source }));
+        const got = await service.recordUploads({ ...ctx(), ledger: l }, files);
+        const fresh = await new LedgerService(store, createIdentityHasher("k"), { maxBytes: 64 * 1024 }).summary(l, DEFAULT_MATCH_OPTIONS);
+        expect(read(got.summary)).toEqual(read(fresh));
+        expect(got.summary.report.possibleSavings.length).toBeGreaterThan(0);
+      }
+    }
+    // the first ledger's report, read after the others' counts
+    const first = await service.summary(ledgers[0]!, DEFAULT_MATCH_OPTIONS);
+    for (const l of ledgers.slice(1)) await service.summary(l, DEFAULT_MATCH_OPTIONS);
+    expect(read(first)).toEqual(read(await new LedgerService(store, createIdentityHasher("k"), { maxBytes: 64 * 1024 }).summary(ledgers[0]!, DEFAULT_MATCH_OPTIONS)));
+  });
+
   it("records an export read straight to its account set as it records the same export read as account objects", async () => {
     // A hasher without textInto/lowerAsciiInto takes the objects' path (as every export did before).
     const hasher = createIdentityHasher("k");
