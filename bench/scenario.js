@@ -2,12 +2,12 @@
 // Prints one JSON line: { name, ms: [..runs], peakRssDelta, baseRss }. Run by bench/run.js:
 // node --expose-gc bench/scenario.js NAME RUNS FILE... ; RUNS=1 in a fresh process gives the peak
 // memory of one cold run (Linux's VmHWM: the high-water mark of this process's resident memory).
-import { readFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { main as cli } from "../dist/cli/main.js";
+import { main as cli, processIo } from "../dist/cli/main.js";
 import { readExportFast } from "../dist/domain/fast-read.js";
 import { createIdentityHasher } from "../dist/ledger/identity-key.js";
 import { identifyAccounts } from "../dist/domain/identity.js";
@@ -24,13 +24,8 @@ const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5
 
 const options = { allEmails: false, logins: false };
 const hasher = createIdentityHasher("benchmark identity key");
-const cliIo = {
-  stdout: () => {},
-  stderr: () => {},
-  readFile: async (f) => readFileSync(f),
-  // the files' sizes, as the command sees them (it checks them against --max-bytes and sizes its tables by them)
-  stat: async (f) => ({ size: statSync(f).size, isFile: true }),
-};
+// The installed command's own file system access, its output discarded.
+const cliIo = { ...processIo, stdout: () => {}, stderr: () => {} };
 
 let cleanup = async () => {};
 /** Figures a scenario reports besides its runs' (the big ledger's seed: its push through the app). */

@@ -1,6 +1,6 @@
 // `license-sync validate|report FILE...`: the offline CLI. Every user mistake becomes a message
 // naming its file and an exit code; no stack trace ever reaches the terminal.
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -39,7 +39,9 @@ export interface CliIo {
 export const processIo: CliIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
-  readFile: (file) => readFile(file),
+  // Whole and synchronously: a file is parsed as soon as it is read (nothing to overlap), and
+  // fs.promises reads in 512 KB pieces, an event-loop turn each (5-10% of a 10-file report).
+  readFile: async (file) => readFileSync(file),
   stat: async (file) => {
     const s = await stat(file);
     return { size: s.size, isFile: s.isFile() };
