@@ -395,4 +395,68 @@ describe("a big ledger's interned ids, stored with it", () => {
       restore.mockRestore();
     }
   });
+
+  it("restored, count as a service without them across other match options: saved without secondary keys, counted with all_emails, and the other way", async () => {
+    const restore = jest.spyOn(KeyInterner, "restore");
+    const all = { allEmails: true, logins: true };
+    // a person on each instance whose secondary address is the next instance's person's primary: one seat with all_emails, several without
+    const linked = (k: number, shift = 0) => [...usersOf(k, shift), { id: 903, login: `chain${k}`, email: `chain${k}@x.example`, others: [`chain${k + 1}@x.example`] }];
+    try {
+      for (const [saved, counted] of [[DEFAULT_MATCH_OPTIONS, all], [all, DEFAULT_MATCH_OPTIONS]] as const) {
+        const a = await openStore("sqlite::memory:");
+        const b = await openStore("sqlite::memory:");
+        try {
+          const withIds = () => new LedgerService(a, hasher, { maxBytes: 64 * 1024, idsMinAccounts: 1 });
+          const without = () => new LedgerService(b, hasher, { maxBytes: 64 * 1024, idsMinAccounts: Infinity });
+          const seedA = withIds();
+          const seedB = without();
+          for (let k = 0; k < 4; k++) {
+            const files = [upload(`srv-${k}`, linked(k))];
+            await seedA.recordUploads(ctx(saved), files);
+            await seedB.recordUploads(ctx(saved), files);
+          }
+          expect(decodeLedgerIds((await a.read(ledger, (tx) => tx.ledgerIds()))!)!.withSecondary).toBe(saved === all);
+          restore.mockClear();
+          const restartedA = withIds();
+          const restartedB = without();
+          expect(untimed(await restartedA.summary(ledger, counted))).toStrictEqual(untimed(await restartedB.summary(ledger, counted)));
+          expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
+          // and the restored interner's next counts, with either options
+          for (const [i, options] of [counted, saved].entries()) {
+            const push = [upload("srv-1", linked(1, 5 + i)), upload(`srv-${4 + i}`, linked(4 + i))];
+            expect(untimedResults(await restartedA.recordUploads(ctx(options), push))).toStrictEqual(untimedResults(await restartedB.recordUploads(ctx(options), push)));
+          }
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      }
+    } finally {
+      restore.mockRestore();
+    }
+  });
+
+  it("restored after instances were forgotten (the first numbered among them) or pushed by a service that did not save: counts as a service without them", async () => {
+    const restore = jest.spyOn(KeyInterner, "restore");
+    try {
+      const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
+      const seed = new LedgerService(store, hasher, opts);
+      for (let k = 0; k < 5; k++) await seed.recordUploads(ctx(), [upload(`srv-${k}`, usersOf(k))]);
+      const how = { kind: "command", issueNumber: 1 } as const;
+      await seed.forget(ctx(), "srv-0", how);
+      await seed.forget(ctx(), "srv-3", how);
+      // pushed by a replica that saves nothing (its ids are not in the stored ones)
+      await new LedgerService(store, hasher, { maxBytes: 64 * 1024, idsMinAccounts: Infinity }).recordUploads(ctx(), [upload("srv-7", usersOf(7, 2)), upload("srv-2", usersOf(2, 4))]);
+      for (const options of [DEFAULT_MATCH_OPTIONS, { allEmails: true, logins: true }]) {
+        restore.mockClear();
+        const restarted = new LedgerService(store, hasher, opts);
+        const got = untimed(await restarted.summary(ledger, options));
+        expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
+        expect(got).toStrictEqual(untimed(await new LedgerService(watched(store, true).store, hasher, opts).summary(ledger, options)));
+        expect(got.totals.instances).toBe(4);
+      }
+    } finally {
+      restore.mockRestore();
+    }
+  });
 });
