@@ -1,8 +1,10 @@
 // One contract suite, run against both adapters: SQLite always, PostgreSQL when reachable (and
 // always when REQUIRE_POSTGRES=1, as in CI).
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { sql } from "kysely";
 import { AccountSet } from "../../src/domain/account-set.js";
+import { KeyInterner } from "../../src/domain/key-ids.js";
+import { decodeLedgerIds } from "../../src/domain/ledger-ids.js";
 import { encodeAccountSet } from "../../src/storage/account-set-codec.js";
 import { DEFAULT_MATCH_OPTIONS, type IdentifiedAccount } from "../../src/domain/types.js";
 import { createIdentityHasher, keyFingerprint } from "../../src/ledger/identity-key.js";
@@ -612,6 +614,45 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     // The scan itself can see an '@' when there is one.
     await store.write(ledger, (tx) => tx.replaceAccounts("srv-9", [{ userId: 1, login: "probe@x", primary: [], secondary: [] }]));
     expect((await scanTextColumns(store, "@")).filter((s) => s.hits > 0).map((s) => s.column)).toEqual(["account_sets.logins"]);
+  });
+
+  it("a ledger's interned ids, saved by two replicas' pushes, read back after a restart: restored, counted as without them", async () => {
+    const loc = adapter.fresh();
+    const storeA = await adapter.open(loc);
+    const storeB = adapter.name === "postgres" ? await adapter.open(loc) : storeA;
+    const opts = { ...LIMITS, idsMinAccounts: 1 };
+    const replicas = [new LedgerService(storeA, hasher, opts), new LedgerService(storeB, hasher, opts)];
+    const ledger = newLedger();
+    // instance i: people 300i..300i+1999, plus one linked to the next instance's by a secondary address
+    const file = (i: number, from = i * 300) =>
+      commit(`f${i}.json`, exportJson(`srv-${i}`, `ghes-${i}.corp`, [...people(from, 2000), { id: 9000, login: `Chain${i}`, email: `c${i}@corp.example`, others: [`c${i + 1}@corp.example`] }]));
+    for (let i = 0; i < 8; i++) await replicas[i % 2]!.recordUploads(ctxFor(ledger, `d${i}`), [file(i)]);
+    // replaced since (their stored ids stale), by either replica
+    await replicas[1]!.recordUploads(ctxFor(ledger, "r1"), [file(2, 10_000)]);
+    await replicas[0]!.recordUploads(ctxFor(ledger, "r2"), [file(5, 20_000)]);
+    const stored = decodeLedgerIds((await storeA.read(ledger, (tx) => tx.ledgerIds()))!)!;
+    expect(stored.entries.length).toBeGreaterThanOrEqual(7);
+    const restore = jest.spyOn(KeyInterner, "restore");
+    try {
+      const all = { allEmails: true, logins: true };
+      const restored = [];
+      for (const options of [DEFAULT_MATCH_OPTIONS, all]) {
+        restore.mockClear();
+        restored.push(await new LedgerService(storeA, hasher, opts).summary(ledger, options));
+        expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
+      }
+      await sql`delete from ledger_ids`.execute(storeA.db);
+      expect(await storeA.read(ledger, (tx) => tx.ledgerIds())).toBeNull();
+      for (const [k, options] of [DEFAULT_MATCH_OPTIONS, all].entries()) {
+        const fresh = await new LedgerService(storeA, hasher, opts).summary(ledger, options);
+        expect({ ...restored[k]!, generatedAt: 0 }).toEqual({ ...fresh, generatedAt: 0 });
+      }
+      // the chain of 8 (a secondary address each) counted once with all_emails
+      expect(restored[0]!.totals.accounts).toBe(8 * 2001);
+      expect(restored[1]!.totals.seats).toBe(restored[0]!.totals.seats - 7);
+    } finally {
+      restore.mockRestore();
+    }
   });
 
   it("serialises concurrent uploads to one ledger: totals as worked out by hand", async () => {
