@@ -56,10 +56,18 @@ export interface GhesMatching {
   readonly sharedLoginIds: Int32Array;
   readonly sharedLoginCount: number;
   readonly sharedLoginKey: (id: number) => string;
+  /**
+   * Per login id g, where the matching counted them while pairing (matchIds): [3g] its first carrier,
+   * [3g + 1] its pairs - 1, [3g + 2] the instance of its last pair's other carrier (set only with a
+   * pair). possibleSavings then needs no pass of its own over the pairs for them.
+   */
+  readonly sharedLoginStats?: Int32Array;
   /** The logins' bytes, where the tables keep them (the report's): sorted and written without a string each. */
   readonly sharedLoginBytes?: LoginBytes;
   /** Per instance, accounts matched by no key. */
   readonly unmatched: number[];
+  /** Per instance, its accounts, where the matching knows them without a pass over instanceOf (matchIds). */
+  readonly counts?: readonly number[];
   /** Each account's user_id and login as written, when the matching has them without making its lists (the offline report's); else the enterprise count reads lists. */
   readonly userIds?: ArrayLike<number>;
   readonly loginOf?: (account: number) => string;
@@ -299,14 +307,15 @@ export interface IdTables {
   loginIdsOfBytes?(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void;
 }
 
-/** key -> owner through its id; by bytes too when the tables can. */
+/** key -> owner through its id (owners[stride * id]); by bytes too when the tables can. */
 function lookup(
   owners: Int32Array,
+  stride: number,
   idOf: (key: string) => number,
   idOfBytes?: (b: Uint8Array, from: number, to: number, fold: boolean) => number,
   idsOfBytes?: (b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array) => void,
 ): KeyLookup {
-  const owner = (id: number): number => (id === -1 || id >= owners.length ? -1 : owners[id]!);
+  const owner = (id: number): number => (id === -1 || stride * id >= owners.length ? -1 : owners[stride * id]!);
   const get = (key: string): number => owner(idOf(key));
   if (!idOfBytes) return { get };
   const found: KeyLookup = { get, getBytes: (b, from, to, fold) => owner(idOfBytes(b, from, to, fold)) };
@@ -334,7 +343,9 @@ export function matchIds(
   const persons = unionFind(n, undefined, scratch?.ints(Slot.Parent, n));
   const { union } = persons;
   const emailOwnerById = ints(scratch, Slot.EmailOwner, interner.emailCount, -1);
-  const loginOwnerById = ints(scratch, Slot.LoginOwner, interner.loginCount, -1);
+  // per login: its first carrier, its pairs - 1, its last pair's instance (see sharedLoginStats), side
+  // by side: a pair costs no cache miss more than the owner's look-up. All -1: no carrier, no pair.
+  const loginStats = ints(scratch, Slot.LoginOwner, 3 * interner.loginCount, -1);
   const shared = new SharedLogins(scratch, n);
   // every account's is written below
   const instanceOf = ints(scratch, Slot.InstanceOf, n);
@@ -362,10 +373,15 @@ export function matchIds(
       }
       const l = login[j]!;
       if (l !== -1) {
-        const owner = loginOwnerById[l]!;
-        if (owner === -1) loginOwnerById[l] = idx;
+        const o = 3 * l;
+        const owner = loginStats[o]!;
+        if (owner === -1) loginStats[o] = idx;
         else if (options.logins) union(idx, owner);
-        else shared.push(owner, idx, l);
+        else {
+          shared.push(owner, idx, l);
+          loginStats[o + 1]!++;
+          loginStats[o + 2] = i;
+        }
         if (options.logins) identified = true;
       }
       if (!identified) unmatched[i]!++;
@@ -381,15 +397,17 @@ export function matchIds(
     n,
     instanceOf,
     persons,
-    emailOwner: lookup(emailOwnerById, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner), interner.emailIdsOfBytes?.bind(interner)),
-    loginOwner: lookup(loginOwnerById, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner), interner.loginIdsOfBytes?.bind(interner)),
+    emailOwner: lookup(emailOwnerById, 1, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner), interner.emailIdsOfBytes?.bind(interner)),
+    loginOwner: lookup(loginStats, 3, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner), interner.loginIdsOfBytes?.bind(interner)),
     sharedLogins: shared.pairs(),
     sharedLoginIds: shared.logins(),
     sharedLoginCount: loginCount,
     // the login's text only for the logins a count lists (possibleSavings)
     sharedLoginKey: loginTextIn(interner),
+    ...(options.logins ? {} : { sharedLoginStats: loginStats }),
     ...(interner.loginBytes ? { sharedLoginBytes: interner.loginBytes } : {}),
     unmatched,
+    counts,
     ...(scratch ? { scratch } : {}),
   };
 }
@@ -404,8 +422,13 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
   const { merged, n, instanceOf, unmatched } = matched;
   const { parent } = matched.persons;
   const m = merged.length;
-  const sizes = new Int32Array(m);
-  for (let a = 0; a < n; a++) sizes[instanceOf[a]!]!++;
+  // a pass over 2 million accounts (run once per count, so hardly optimized) when the matching does not know them
+  let sizes = matched.counts;
+  if (!sizes) {
+    const counted = new Int32Array(m);
+    for (let a = 0; a < n; a++) counted[instanceOf[a]!]!++;
+    sizes = Array.from(counted);
+  }
 
   const { scratch } = matched;
   // every account's is written by rootsInOrder
@@ -845,7 +868,7 @@ interface FoundSavings {
 }
 
 function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings {
-  const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, sharedLoginBytes, instanceOf, scratch } = matched;
+  const { sharedLogins: shared, sharedLoginIds: loginIds, sharedLoginCount: logins, sharedLoginKey, sharedLoginBytes, instanceOf, scratch, sharedLoginStats: stats } = matched;
   const pairs = loginIds.length;
   const foundIds = new Ints(pairs === 0 ? 0 : 1024);
   const foundSeats = new Ints(pairs === 0 ? 0 : 1024);
@@ -856,19 +879,29 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
   // others[start[g] .. start[g + 1]) in pair order. Pairs come in account order, so their carriers'
   // roots are read in order here, not scattered per login below; lastInstance[g]: the instance of
   // g's last carrier (its last pair's, met first here).
-  const start = ints(scratch, Slot.SavingsStart, logins + 1, 0);
-  for (let p = 0; p < pairs; p++) start[loginIds[p]!]!++;
-  for (let g = 0; g < logins; g++) start[g + 1]! += start[g]!;
+  const start = ints(scratch, Slot.SavingsStart, logins + 1, stats ? undefined : 0);
   // others: every one written below; firstOf: of every login with a pair (the only ones read)
   const others = ints(scratch, Slot.SavingsOthers, pairs);
-  const firstOf = ints(scratch, Slot.SavingsFirst, logins);
-  const lastInstance = ints(scratch, Slot.SavingsLast, logins, -1);
-  for (let p = pairs - 1; p >= 0; p--) {
-    const g = loginIds[p]!;
-    const other = shared[2 * p + 1]!;
-    others[--start[g]!] = root[other]!;
-    firstOf[g] = shared[2 * p]!;
-    if (lastInstance[g] === -1) lastInstance[g] = instanceOf[other]!;
+  let firstOf: Int32Array | undefined;
+  let lastInstance: Int32Array | undefined;
+  if (stats) {
+    // the matching counted each login's pairs: start[g] is where g's end, as the count below makes it
+    let end = 0;
+    for (let g = 0; g < logins; g++) start[g] = end += stats[3 * g + 1]! + 1;
+    start[logins] = end;
+    for (let p = pairs - 1; p >= 0; p--) others[--start[loginIds[p]!]!] = root[shared[2 * p + 1]!]!;
+  } else {
+    for (let p = 0; p < pairs; p++) start[loginIds[p]!]!++;
+    for (let g = 0; g < logins; g++) start[g + 1]! += start[g]!;
+    firstOf = ints(scratch, Slot.SavingsFirst, logins);
+    lastInstance = ints(scratch, Slot.SavingsLast, logins, -1);
+    for (let p = pairs - 1; p >= 0; p--) {
+      const g = loginIds[p]!;
+      const other = shared[2 * p + 1]!;
+      others[--start[g]!] = root[other]!;
+      firstOf[g] = shared[2 * p]!;
+      if (lastInstance[g] === -1) lastInstance[g] = instanceOf[other]!;
+    }
   }
   // persons of a login: the first FEW in `few`, then marked in `seen` with a stamp of the login's own (g + 1)
   const few = new Int32Array(FEW);
@@ -877,9 +910,9 @@ function possibleSavings(matched: GhesMatching, root: Int32Array): FoundSavings 
     const from = start[g]!;
     const to = start[g + 1]!;
     if (from === to) continue;
-    const first = firstOf[g]!;
+    const first = stats ? stats[3 * g]! : firstOf![g]!;
     // accounts are visited instance by instance: the last carrier is on another instance or none is
-    if (lastInstance[g] === instanceOf[first]) continue;
+    if ((stats ? stats[3 * g + 2]! : lastInstance![g]!) === instanceOf[first]) continue;
     const r0 = root[first]!;
     let q = from;
     while (q < to && others[q] === r0) q++;
