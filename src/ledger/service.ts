@@ -343,8 +343,10 @@ export class LedgerService implements Ledger {
       // what the stored ids cover (nothing, if unusable: the next push of a big ledger saves them again)
       this.rememberCover(ledger, interner && snapshot ? new Set(snapshot.entries.map(uploadKey)) : new Set());
     }
-    // sized for the ledger with the upload being recorded, so a fresh ledger's tables need not grow
-    if (!interner || interner.emailCount > 3 * live + 10_000) interner = new KeyInterner(live, undefined, keys);
+    // sized for the ledger with the upload being recorded, so a fresh ledger's tables need not grow;
+    // garbage (replaced instances' keys) measured against the ledger's keys, not its accounts: with
+    // all_emails an account may hold many
+    if (!interner || interner.emailCount > 3 * keys + 10_000) interner = new KeyInterner(live, undefined, keys);
     // The ledgers counted lately keep theirs (last used last); an idle ledger's tables are let go.
     this.interners.delete(ledger.repoId);
     this.interners.set(ledger.repoId, interner);

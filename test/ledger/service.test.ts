@@ -197,6 +197,27 @@ describe("LedgerService", () => {
   });
 });
 
+describe("the ledger's interner", () => {
+  it("is kept between counts of a ledger whose accounts hold many addresses (all_emails), not rebuilt each time", async () => {
+    const many = new LedgerService(store, createIdentityHasher("k"), { maxBytes: 8 * 1024 * 1024 });
+    // 12,000 accounts of 6 addresses: more distinct keys than 3 per account, none of them garbage
+    const users = Array.from({ length: 12_000 }, (_, i) => ({
+      id: i + 1,
+      login: `u${i}`,
+      email: `u${i}@corp.example`,
+      others: [1, 2, 3, 4, 5].map((k) => `u${i}.${k}@other.example`),
+    }));
+    const allEmails = { ...DEFAULT_MATCH_OPTIONS, allEmails: true };
+    await many.recordUploads(ctx(allEmails), [{ file: "a.json", bytes: exportJson("srv-a", "a.example", users), source }]);
+    const interners = (many as unknown as { interners: Map<number, KeyInterner> }).interners;
+    const first = interners.get(ledger.repoId);
+    expect(first?.emailCount).toBeGreaterThan(3 * users.length + 10_000);
+    const summary = await many.summary(ledger, allEmails);
+    expect(summary.totals.seats).toBe(12_000);
+    expect(interners.get(ledger.repoId)).toBe(first);
+  });
+});
+
 describe("seat deltas when the ledger is counted once per push", () => {
   // Two replicas on one database, each remembering the seats of states it counted; a fresh service
   // (nothing remembered) says what the seats really were before and after every push.
