@@ -1,10 +1,11 @@
 // The enterprise-wide count (shared/ghec-license-report.md): GHES accounts and GHEC cloud members
 // joined into persons by identity keys, logins (option) and GitHub's own host:id links.
 // Union-find over accounts and members: near-linear, like countUsage.
-import { columnKey, columnLoginKey, memberColumns, normalizeHost, type CloudReport } from "./cloud-report.js";
+import { columnKey, columnLoginKey, memberColumns, normalizeHost, type CloudMemberColumns, type CloudReport } from "./cloud-report.js";
 import { loginKey, matchingFor, type GhesMatching } from "./count.js";
+import { ByteKeys } from "./byte-keys.js";
 import { KeyTable } from "./key-table.js";
-import { unionFind } from "./union-find.js";
+import { rootsInOrder, unionFind } from "./union-find.js";
 import type { InstanceAccounts, MatchOptions } from "./types.js";
 
 export interface CrossSaving {
@@ -55,10 +56,11 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const total = n + count;
 
   // GHES accounts keep their persons (a copy: the matching stays as it was); members join them.
-  const { parent, find, union } = unionFind(total, ghes.persons);
+  const sets = unionFind(total, ghes.persons);
+  const { parent, union } = sets;
 
   // Keys and logins first met on the cloud side; those of GHES accounts are in the matching's tables.
-  const memberKeys = new KeyTable(count);
+  const memberKeys = ghes.emailOwner.getBytesMany ? null : new KeyTable(count);
   const memberLogins = options.logins ? new KeyTable(count) : null;
   // A key or login kept as bytes is looked up as bytes where the GHES tables can (the offline
   // report's); a string is made only for other tables and for one first met on the cloud side.
@@ -66,7 +68,11 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const { bytes, keyFrom, keyTo, loginFrom, loginTo } = members;
   // Where the tables can, the byte ranges are looked up all at once (in the tables' order, not the report's).
   const keyOwners = emailOwner.getBytesMany ? new Int32Array(keyFrom.length) : null;
-  if (keyOwners) emailOwner.getBytesMany!(bytes, keyFrom, keyTo, true, keyOwners);
+  if (keyOwners) {
+    emailOwner.getBytesMany!(bytes, keyFrom, keyTo, true, keyOwners);
+    // the keys kept as text (not plain ASCII ranges), one by one
+    for (let k = 0; k < keyFrom.length; k++) if (keyFrom[k]! < 0) keyOwners[k] = emailOwner.get(columnKey(members, k));
+  }
   let loginOwners: Int32Array | null | undefined;
   const ghesKeyOwner = (k: number): number => {
     const from = keyFrom[k]!;
@@ -87,9 +93,23 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     const l = columnLoginKey(members, j);
     return l === "" ? -1 : loginOwner.get(l);
   };
+  // Keys met only on the cloud side, where the GHES tables were asked by bytes: interned by their
+  // bytes too (a dense id each, no string each), and each id's first member kept.
+  const cloudKeyId = keyOwners ? cloudOnlyIds(members, keyOwners) : null;
+  const firstOfKey = cloudKeyId ? new Int32Array(cloudKeyId.size).fill(-1) : null;
   const key = (k: number, node: number): void => {
-    let owner = ghesKeyOwner(k);
-    if (owner === -1) owner = memberKeys.getOrAdd(columnKey(members, k), node);
+    let owner: number;
+    if (cloudKeyId) {
+      owner = keyOwners![k]!;
+      if (owner === -1) {
+        const id = cloudKeyId.ids[k]!;
+        owner = firstOfKey![id]!;
+        if (owner === -1) firstOfKey![id] = node;
+      }
+    } else {
+      owner = ghesKeyOwner(k);
+      if (owner === -1) owner = memberKeys!.getOrAdd(columnKey(members, k), node);
+    }
     if (owner !== -1) union(node, owner);
   };
   const login = (j: number, node: number): void => {
@@ -157,9 +177,13 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     }
   }
 
+  // Every node pointed straight at its root in one pass in node order (parent[x] <= x: parent[x]'s
+  // root is known by then), instead of a find per node; parent is this count's copy.
+  rootsInOrder(sets, parent);
   const flags = new Uint8Array(total);
-  for (let x = 0; x < n; x++) flags[find(x)]! |= SERVER;
-  for (let j = 0; j < count; j++) flags[find(n + j)]! |= members.visualStudio[j] ? CLOUD | VISUAL_STUDIO : CLOUD;
+  for (let x = 0; x < n; x++) flags[parent[x]!]! |= SERVER;
+  const vs = members.visualStudio;
+  for (let j = 0; j < count; j++) flags[parent[n + j]!]! |= vs[j] ? CLOUD | VISUAL_STUDIO : CLOUD;
   let persons = 0;
   let both = 0;
   let cloudOnly = 0;
@@ -178,7 +202,7 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   // In account order, so equal sort keys (one instance, logins equal but for case) keep the order they had.
   const crossSavings: CrossSaving[] = [];
   for (let x = 0; x < candidate.length; x++) {
-    if (!candidate[x] || flags[find(x)]! & CLOUD) continue;
+    if (!candidate[x] || flags[parent[x]!]! & CLOUD) continue;
     const i = ghes.instanceOf[x]!;
     const inst = merged[i]!.instance;
     const login = ghes.loginOf ? ghes.loginOf(x) : ghes.lists[i]![x - firstNode[i]!]!.login;
@@ -203,6 +227,34 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     hostsUnknownToGithub: unknown,
     crossSavings,
   };
+}
+
+/**
+ * For each key k of the members with keyOwners[k] === -1 (no GHES account has it): ids[k], the same
+ * for equal keys (as columnKey's strings compare), dense below size; other keys' ids are -1.
+ */
+function cloudOnlyIds(members: CloudMemberColumns, keyOwners: Int32Array): { ids: Int32Array; size: number } {
+  const { bytes, keyFrom, keyTo } = members;
+  let missing = 0;
+  for (let k = 0; k < keyOwners.length; k++) if (keyOwners[k] === -1) missing++;
+  const ids = new Int32Array(keyOwners.length).fill(-1);
+  if (missing === 0) return { ids, size: 0 };
+  const table = new ByteKeys(missing);
+  // recorded, then interned all at once (see ByteKeys.defer): tickets are given in call order
+  table.defer();
+  const keyOfTicket = new Int32Array(missing);
+  let t = 0;
+  for (let k = 0; k < keyOwners.length; k++) {
+    if (keyOwners[k] !== -1) continue;
+    const from = keyFrom[k]!;
+    keyOfTicket[t++] = k;
+    // a range is printable ASCII, lower-cased by columnKey where keyUpper: folding is the same
+    if (from >= 0) table.idOfBytes(bytes, from, keyTo[k]!, true);
+    else table.idOf(columnKey(members, k));
+  }
+  const idOfTicket = table.resolve();
+  for (let i = 0; i < missing; i++) ids[keyOfTicket[i]!] = idOfTicket[i]!;
+  return { ids, size: table.size };
 }
 
 /** user_id -> node of one instance's accounts (nodes first .. end - 1): a typed array for dense ids (the norm), else a Map. */

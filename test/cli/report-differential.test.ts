@@ -191,6 +191,24 @@ describe("report over ids: the string path's output, exactly", () => {
     expect(new Set(savings.map((p) => p.seats)).size).toBeGreaterThan(2);
   });
 
+  it("with keys met only on the cloud side: as a text (not plain ASCII) and as bytes, equal once normalized, of members joined by nothing else", async () => {
+    // the Kelvin sign's address is kept as a text, lower-cased to the ASCII key of the members after it
+    const emails = ["\u212aate@only.example", "kate@only.example", "KATE@only.example", "\u00a0ann@only.example", "ann@only.example", "Ann@Only.example", "zo\u00eb@only.example", "Zo\u00cb@only.example", "b@only.example", "B@ONLY.example"];
+    const rows = emails.map((email, k) => ({ login: `m${k}`, email, links: [] as ["h0.example" | "h1.example", number][], vs: false }));
+    const users = [{ user_id: 1, login: "g", emails: [{ email: "g@x.example", primary: true }] }];
+    const files = new Map([
+      ["f.json", new TextEncoder().encode(JSON.stringify({ version: 1, instance: { server_id: "s", host_name: "h0.example" }, users }))],
+      ["cloud.csv", csv(rows)],
+    ]);
+    const out = { stdout: "", stderr: "" };
+    const ref = { stdout: "", stderr: "" };
+    const readFile = async (f: string) => files.get(f)!;
+    await main(["report", "--json", ...files.keys()], { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), readFile, stat: async () => ({ size: 1, isFile: true }) });
+    await referenceReport([...files.keys()], { json: true, allEmails: false, logins: false, maxBytes: 1 << 24 }, { stdout: (t) => void (ref.stdout += t), stderr: (t) => void (ref.stderr += t), readFile });
+    expect(out).toStrictEqual(ref);
+    expect(JSON.parse(out.stdout).enterprise.cloud_only).toBe(4);
+  });
+
   it.each([-1, 3])("on a fleet large enough to grow the tables, with many shared and case-folded keys (hash mask %i)", async (mask) => {
     maskHashesForTests(mask);
     const users = (i: number) =>
