@@ -3,7 +3,7 @@
 // transferred; null when the file cannot be read here (the main thread then reads it and says why).
 import { readFileSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
-import { cloudReadToMessage, readCsvUpload } from "../domain/cloud-report.js";
+import { cloudReadToMessage, equalKeys, readCsvUpload } from "../domain/cloud-report.js";
 
 export interface CloudWorkRequest {
   /** Checked by the main thread: a regular file within maxBytes. */
@@ -24,6 +24,10 @@ port?.on("message", ({ file, maxBytes }: CloudWorkRequest) => {
     port.postMessage(null);
     return;
   }
-  const { read, transfer } = cloudReadToMessage(readCsvUpload(bytes, file, { maxBytes }));
+  const result = readCsvUpload(bytes, file, { maxBytes });
+  // which keys are equal, worked out here (this thread waits for the exports anyway), not on the main thread
+  const columns = result.ok ? result.report.columns : undefined;
+  if (columns) columns.keyFirst = equalKeys(columns);
+  const { read, transfer } = cloudReadToMessage(result);
   port.postMessage(read, transfer);
 });

@@ -3,6 +3,7 @@
 // pages). Read into cloud members and their identity keys; plain domain, no I/O.
 import { Buffer } from "node:buffer";
 import { gunzipSync } from "node:zlib";
+import { ByteKeys } from "./byte-keys.js";
 import { checkExportBytes, decodeExport, type ReadLimits } from "./decode.js";
 import { readExportFast, readExportIdentified } from "./fast-read.js";
 import { loginKey } from "./count.js";
@@ -575,6 +576,38 @@ export interface CloudMemberColumns {
   readonly linkUserId: Float64Array;
   readonly hosts: string[];
   readonly visualStudio: Uint8Array;
+  /**
+   * Optional (set by the report's worker thread, see equalKeys): keyFirst[k], the first key equal
+   * to key k (as columnKey's strings compare); keyFirst[k] === k for a key's first occurrence.
+   */
+  keyFirst?: Int32Array;
+}
+
+/**
+ * keyFirst of the columns (see CloudMemberColumns.keyFirst): the keys interned by their bytes
+ * (folded as columnKey lower-cases a range; a text by its string), no string per range.
+ */
+export function equalKeys(c: CloudMemberColumns): Int32Array {
+  const { bytes, keyFrom, keyTo } = c;
+  const n = keyFrom.length;
+  const table = new ByteKeys(n);
+  // recorded, then interned all at once (see ByteKeys.defer): ticket k is key k
+  table.defer();
+  for (let k = 0; k < n; k++) {
+    const from = keyFrom[k]!;
+    // a range is printable ASCII, lower-cased by columnKey where keyUpper: folding is the same
+    if (from >= 0) table.idOfBytes(bytes, from, keyTo[k]!, true);
+    else table.idOf(columnKey(c, k));
+  }
+  const ids = table.resolve();
+  const first = new Int32Array(table.size).fill(-1);
+  const keyFirst = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const id = ids[k]!;
+    if (first[id] === -1) first[id] = k;
+    keyFirst[k] = first[id]!;
+  }
+  return keyFirst;
 }
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };

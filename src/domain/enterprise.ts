@@ -68,10 +68,16 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const { bytes, keyFrom, keyTo, loginFrom, loginTo } = members;
   // Where the tables can, the byte ranges are looked up all at once (in the tables' order, not the report's).
   const keyOwners = emailOwner.getBytesMany ? new Int32Array(keyFrom.length) : null;
+  const keyFirst = members.keyFirst;
   if (keyOwners) {
-    emailOwner.getBytesMany!(bytes, keyFrom, keyTo, true, keyOwners);
+    // with keyFirst, each distinct key once (a range not a key's first occurrence: skipped as -1)
+    const from = keyFirst ? keyFrom.map((f, k) => (keyFirst[k] === k ? f : -1)) : keyFrom;
+    emailOwner.getBytesMany!(bytes, from, keyTo, true, keyOwners);
     // the keys kept as text (not plain ASCII ranges), one by one
-    for (let k = 0; k < keyFrom.length; k++) if (keyFrom[k]! < 0) keyOwners[k] = emailOwner.get(columnKey(members, k));
+    for (let k = 0; k < keyFrom.length; k++) {
+      if (keyFirst && keyFirst[k] !== k) keyOwners[k] = keyOwners[keyFirst[k]!]!;
+      else if (keyFrom[k]! < 0) keyOwners[k] = emailOwner.get(columnKey(members, k));
+    }
   }
   let loginOwners: Int32Array | null | undefined;
   const ghesKeyOwner = (k: number): number => {
@@ -95,7 +101,7 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   };
   // Keys met only on the cloud side, where the GHES tables were asked by bytes: interned by their
   // bytes too (a dense id each, no string each), and each id's first member kept.
-  const cloudKeyId = keyOwners ? cloudOnlyIds(members, keyOwners) : null;
+  const cloudKeyId = keyOwners ? (keyFirst ? { ids: keyFirst, size: keyFirst.length } : cloudOnlyIds(members, keyOwners)) : null;
   const firstOfKey = cloudKeyId ? new Int32Array(cloudKeyId.size).fill(-1) : null;
   const key = (k: number, node: number): void => {
     let owner: number;

@@ -70,6 +70,15 @@ describe("bin/license-sync.js", () => {
       [gz, ...exports],
       ["test/fixtures/cloud/report.csv", ...exports, "test/fixtures/cloud/ragged.csv"],
     ];
+    // keys met on several members: as folded ASCII ranges and as texts (the Kelvin sign lower-cases to
+    // ASCII), some of them GHES accounts' too; the worker works out which are equal (keyFirst)
+    const emails = ["\u212aate@only.example", "kate@only.example", "KATE@only.example", "zo\u00eb@only.example", "Zo\u00cb@only.example", "b@only.example", "B@ONLY.example", "\u212aate2@x.example", "Kate2@X.example", "c@x.example"];
+    const keys = join(dir, "keys.csv");
+    writeFileSync(keys, ["github_com_login,github_com_user,github_com_verified_domain_emails,license_type", ...emails.map((e, k) => `m${k},true,"${e}",Enterprise`)].join("\n") + "\n");
+    const users = ["b@only.example", "kate2@x.example", "C@x.example"].map((email, k) => ({ user_id: k + 1, login: `g${k}`, emails: [{ email, primary: true }] }));
+    const ghes = join(dir, "ghes.json");
+    writeFileSync(ghes, JSON.stringify({ version: 1, instance: { server_id: "s", host_name: "h.example" }, users }));
+    cases.push([ghes, keys]);
     for (const files of cases) {
       for (const json of [["--json"], []]) {
         const args = ["report", ...json, ...files];
@@ -77,6 +86,7 @@ describe("bin/license-sync.js", () => {
         const code = await main(args, { ...processIo, stdout: (t) => void (inTurn.stdout += t), stderr: (t) => void (inTurn.stderr += t) });
         const r = cli(...args);
         expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toStrictEqual({ status: code, ...inTurn });
+        if (files[1] === keys && json.length > 0) expect(JSON.parse(r.stdout).enterprise).toMatchObject({ both: 3, cloud_only: 2 });
       }
     }
   });
