@@ -3,12 +3,13 @@
 // before (another count of the ledger, an instance since replaced).
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js";
+import type { CloudReport } from "../../src/domain/cloud-report.js";
 import { AccountSet, instanceWithSet, keyFromBytes, keyToBytes } from "../../src/domain/account-set.js";
-import { countUsage, matchAccountSets, matchGhes, type GhesMatching } from "../../src/domain/count.js";
+import { countUsage, matchAccountSets, matchGhes } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
 import { KeyInterner, setBatchingForTests } from "../../src/domain/key-ids.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
+import { cloudOf, decisions } from "../helpers/matching.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
 
 const keyArb = fc.constantFrom("a@x", "b@x", "c@x", "d@x", "e@x", "");
@@ -40,20 +41,7 @@ const membersArb = fc.array(
   }),
   { maxLength: 5 },
 );
-const cloudOf = (members: CloudMember[]): CloudReport => ({ file: "c.csv", format: "csv", members, reportedSeats: null, linkedHosts: ["h0.example"], rows: members.length, warnings: [] });
 
-/** What a matching decides: each account's person (by its smallest account), shared logins, unmatched. */
-function decisions(g: GhesMatching) {
-  const smallest = new Map<number, number>();
-  const person: number[] = [];
-  for (let i = 0; i < g.n; i++) {
-    const r = g.persons.find(i);
-    if (!smallest.has(r)) smallest.set(r, i);
-    person.push(smallest.get(r)!);
-  }
-  const sharedLoginKeys = [...g.sharedLoginIds].map((id) => g.sharedLoginKey(id));
-  return { person, sharedLogins: [...g.sharedLogins], sharedLoginKeys, unmatched: g.unmatched, instanceOf: [...g.instanceOf] };
-}
 
 function same(instances: InstanceAccounts[], options: MatchOptions, interner: KeyInterner, cloud: CloudReport): void {
   const plain = matchGhes(instances, options);

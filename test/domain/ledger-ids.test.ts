@@ -4,12 +4,13 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { AccountSet, instanceWithSet, keyFromBytes } from "../../src/domain/account-set.js";
-import { countUsage, matchAccountSets, matchGhes, type GhesMatching } from "../../src/domain/count.js";
+import { countUsage, matchAccountSets, matchGhes } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
 import { decodeLedgerIds, encodeLedgerIds, type LedgerIds } from "../../src/domain/ledger-ids.js";
-import type { CloudMember, CloudReport } from "../../src/domain/cloud-report.js";
+import type { CloudReport } from "../../src/domain/cloud-report.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
+import { cloudOf, decisions } from "../helpers/matching.js";
 import type { IdentifiedAccount, InstanceAccounts, MatchOptions } from "../../src/domain/types.js";
 
 // keys of the hasher's form (16 bytes), a few so that instances share them
@@ -45,18 +46,7 @@ const membersArb = fc.array(
   }),
   { maxLength: 5 },
 );
-const cloudOf = (members: CloudMember[]): CloudReport => ({ file: "c.csv", format: "csv", members, reportedSeats: null, linkedHosts: ["h0.example"], rows: members.length, warnings: [] });
 
-function decisions(g: GhesMatching) {
-  const smallest = new Map<number, number>();
-  const person: number[] = [];
-  for (let i = 0; i < g.n; i++) {
-    const r = g.persons.find(i);
-    if (!smallest.has(r)) smallest.set(r, i);
-    person.push(smallest.get(r)!);
-  }
-  return { person, sharedLogins: [...g.sharedLogins], sharedLoginKeys: [...g.sharedLoginIds].map((id) => g.sharedLoginKey(id)), unmatched: g.unmatched };
-}
 
 interface Ledger {
   instances: InstanceAccounts[];
