@@ -117,6 +117,16 @@ const fleetArb = fc.record({
   logins: fc.boolean(),
 });
 
+/** `report --json` of the files (default options), by the command and by the reference: their outputs. */
+async function jsonReports(files: Map<string, Uint8Array>) {
+  const out = { stdout: "", stderr: "" };
+  const ref = { stdout: "", stderr: "" };
+  const readFile = async (f: string) => files.get(f)!;
+  await main(["report", "--json", ...files.keys()], { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), readFile, stat: async () => ({ size: 1, isFile: true }) });
+  await referenceReport([...files.keys()], { json: true, allEmails: false, logins: false, maxBytes: 1 << 24 }, { stdout: (t) => void (ref.stdout += t), stderr: (t) => void (ref.stderr += t), readFile });
+  return { out, ref };
+}
+
 let counted = 0;
 let crossSavings = 0;
 async function both(fleet: typeof fleetArb extends fc.Arbitrary<infer T> ? T : never): Promise<void> {
@@ -180,11 +190,7 @@ describe("report over ids: the string path's output, exactly", () => {
         return [`f${i}.json`, new TextEncoder().encode(JSON.stringify({ version: 1, instance: { server_id: `s${i}`, host_name: `h${i}` }, users }))];
       }),
     );
-    const out = { stdout: "", stderr: "" };
-    const ref = { stdout: "", stderr: "" };
-    const readFile = async (f: string) => files.get(f)!;
-    await main(["report", "--json", ...files.keys()], { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), readFile, stat: async () => ({ size: 1, isFile: true }) });
-    await referenceReport([...files.keys()], { json: true, allEmails: false, logins: false, maxBytes: 1 << 24 }, { stdout: (t) => void (ref.stdout += t), stderr: (t) => void (ref.stderr += t), readFile });
+    const { out, ref } = await jsonReports(files);
     expect(out).toStrictEqual(ref);
     const savings = JSON.parse(out.stdout).possible_savings as { seats: number }[];
     expect(savings.length).toBeGreaterThan(1000);
@@ -200,11 +206,7 @@ describe("report over ids: the string path's output, exactly", () => {
       ["f.json", new TextEncoder().encode(JSON.stringify({ version: 1, instance: { server_id: "s", host_name: "h0.example" }, users }))],
       ["cloud.csv", csv(rows)],
     ]);
-    const out = { stdout: "", stderr: "" };
-    const ref = { stdout: "", stderr: "" };
-    const readFile = async (f: string) => files.get(f)!;
-    await main(["report", "--json", ...files.keys()], { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), readFile, stat: async () => ({ size: 1, isFile: true }) });
-    await referenceReport([...files.keys()], { json: true, allEmails: false, logins: false, maxBytes: 1 << 24 }, { stdout: (t) => void (ref.stdout += t), stderr: (t) => void (ref.stderr += t), readFile });
+    const { out, ref } = await jsonReports(files);
     expect(out).toStrictEqual(ref);
     expect(JSON.parse(out.stdout).enterprise.cloud_only).toBe(4);
   });
