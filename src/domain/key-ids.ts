@@ -154,23 +154,13 @@ class WordsTable {
     if (4 * most > this.words.length) this.words = new Int32Array(4 * most);
     const w = this.words;
     const hashes = new Int32Array(most);
-    // stored ids come in order of first appearance (written so) unless an entry was left out: no
-    // table of them until one comes out of order
-    let perm: Int32Array | null = null;
+    const dense = new Renumbering(stored);
     let next = 0;
     for (const { src, from, ids } of runs) {
       for (let j = 0, o = 4 * from; j < ids.length; j++, o += 4) {
         const x = ids[j]!;
         if (!(x >= 0 && x < stored)) return false;
-        let to = x;
-        if (perm !== null || x > next) {
-          if (perm === null) {
-            perm = new Int32Array(stored).fill(-1);
-            for (let k = 0; k < next; k++) perm[k] = k;
-          }
-          to = perm[x]!;
-          if (to === -1) perm[x] = to = next;
-        }
+        const to = dense.map(x);
         const a = 4 * to;
         if (to === next) {
           w[a] = src[o]!;
@@ -266,6 +256,8 @@ function renumberSlots(slots: Int32Array, first: number, perm: Int32Array): void
  * order (an entry left out before it).
  */
 class Renumbering {
+  // Stored ids come in order of first appearance (written so) unless an entry was left out: no
+  // table of them until one comes out of order.
   /** Dense ids given so far. */
   next = 0;
   private perm: Int32Array | null = null;
