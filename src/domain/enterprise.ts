@@ -80,9 +80,9 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     }
   }
   let loginOwners: Int32Array | null | undefined;
+  // one key at a time, where the tables cannot take them all at once (keyOwners is null)
   const ghesKeyOwner = (k: number): number => {
     const from = keyFrom[k]!;
-    if (from >= 0 && keyOwners) return keyOwners[k]!;
     return from >= 0 && emailOwner.getBytes ? emailOwner.getBytes(bytes, from, keyTo[k]!, true) : emailOwner.get(columnKey(members, k));
   };
   const ghesLoginOwner = (j: number): number => {
