@@ -3,6 +3,7 @@
 import type { Context } from "probot";
 import { matchesExportPath } from "../domain/repo-config.js";
 import type { FileResult } from "../domain/types.js";
+import { rawFetch } from "./raw-fetch.js";
 
 type Octokit = Context["octokit"];
 
@@ -98,7 +99,8 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
     ...repo,
     file_sha: blobSha,
     headers: { accept: "application/vnd.github.raw+json" },
-    request: { parseSuccessResponseBody: false },
+    // Over node:http unless the client was given a fetch of its own (see raw-fetch.ts).
+    request: { parseSuccessResponseBody: false, fetch: octokit.request.endpoint.DEFAULTS.request?.fetch ?? rawFetch },
   });
   const type = String(response.headers["content-type"] ?? "").toLowerCase();
   const json = type.startsWith("application/json");
