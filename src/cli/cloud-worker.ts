@@ -3,16 +3,18 @@
 // transferred; null when the file cannot be read here (the main thread then reads it and says why).
 import { readFileSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
-import { cloudReadToMessage, equalKeys, readCsvUpload } from "../domain/cloud-report.js";
+import { cloudReadToMessage, prepareLookups, readCsvUpload, type LookupSeeds } from "../domain/cloud-report.js";
 
 export interface CloudWorkRequest {
   /** Checked by the main thread: a regular file within maxBytes. */
   file: string;
   maxBytes: number;
+  /** The report's key tables' seeds: the members' keys and logins are hashed here for them. */
+  seeds?: LookupSeeds;
 }
 
 const port = parentPort;
-port?.on("message", ({ file, maxBytes }: CloudWorkRequest) => {
+port?.on("message", ({ file, maxBytes, seeds }: CloudWorkRequest) => {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -25,9 +27,9 @@ port?.on("message", ({ file, maxBytes }: CloudWorkRequest) => {
     return;
   }
   const result = readCsvUpload(bytes, file, { maxBytes });
-  // which keys are equal, worked out here (this thread waits for the exports anyway), not on the main thread
+  // which keys are equal, and their hashes, worked out here (this thread waits for the exports anyway), not on the main thread
   const columns = result.ok ? result.report.columns : undefined;
-  if (columns) columns.keyFirst = equalKeys(columns);
+  if (columns) prepareLookups(columns, seeds);
   const { read, transfer } = cloudReadToMessage(result);
   port.postMessage(read, transfer);
 });

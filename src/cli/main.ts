@@ -14,6 +14,7 @@ import {
   type CloudReadMessage,
   type CloudReadResult,
   type CloudReport,
+  type LookupSeeds,
   type UploadRead,
 } from "../domain/cloud-report.js";
 import type { CloudWorkRequest } from "./cloud-worker.js";
@@ -107,7 +108,7 @@ class EarlyCloudReads {
   private worker: Worker | null = null;
   private waiting: ((read: CloudReadMessage["read"] | null) => void)[] = [];
 
-  constructor(files: readonly string[], maxBytes: number, io: CliIo) {
+  constructor(files: readonly string[], maxBytes: number, io: CliIo, private readonly seeds: LookupSeeds) {
     const indexes = files.map((f, i) => (isCsvName(f) ? i : -1)).filter((i) => i !== -1);
     const script = new URL("./cloud-worker.js", import.meta.url);
     if (indexes.length === 0 || !existsSync(fileURLToPath(script))) return;
@@ -143,7 +144,7 @@ class EarlyCloudReads {
     if (!(await fileWithin(file, maxBytes, quiet))) return { messages, read: null };
     const answer = this.worker === null ? null : await new Promise<CloudReadMessage["read"] | null>((resolve) => {
       this.waiting.push(resolve);
-      const request: CloudWorkRequest = { file, maxBytes };
+      const request: CloudWorkRequest = { file, maxBytes, seeds: this.seeds };
       this.worker!.postMessage(request);
     });
     if (answer !== null) return { messages, read: { kind: "cloud", result: cloudReadFromMessage(answer) } };
@@ -286,7 +287,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       // Only one cloud report counts: the last given, as a later one replaces the earlier.
       let cloud: CloudReport | null = null;
       const notes: string[] = [];
-      const early = new EarlyCloudReads(command.files, command.maxBytes, io);
+      const early = new EarlyCloudReads(command.files, command.maxBytes, io, { emails: keys.emails.hashSeed, logins: keys.logins.hashSeed });
       // a failure midway must not leave the worker keeping the process alive
       try {
         for (const [i, file] of command.files.entries()) {

@@ -32,6 +32,19 @@ export function hasherForTests(seed: number): (key: string) => number {
   return (key) => keys.hash(codeUnits(key), 0, key.length, false);
 }
 
+/**
+ * Keys hashed for a ByteKeys' getHashedMany (see ByteKeys.hashRanges): record r is the caller's key
+ * key[r], of length[r] bytes, whose folded words are words[at[r]..], hashed with `seed` to hash[r].
+ */
+export interface HashedKeys {
+  seed: number;
+  key: Int32Array;
+  hash: Int32Array;
+  length: Int32Array;
+  at: Int32Array;
+  words: Int32Array;
+}
+
 export class ByteKeys {
   private seed: number;
   private mask: number;
@@ -388,6 +401,98 @@ export class ByteKeys {
     }
     const ids = this.sweep(pending, false);
     for (let t = 0; t < pending.tickets; t++) out[of[t]!] = ids[t]!;
+  }
+
+  /** The seed this table hashes with now (it changes should the table re-seed): hashRanges' seed for getHashedMany. */
+  get hashSeed(): number {
+    return this.seed;
+  }
+
+  /**
+   * getBytesMany of keys hashed beforehand (ByteKeys.hashRanges, where that costs less: the
+   * report's worker thread): out[keys.key[r]] = the id of record r's key, or -1. Only probes, in the
+   * records' (hash) order; a key is hashed again should this table's seed differ from theirs.
+   */
+  getHashedMany(keys: HashedKeys, out: Int32Array): void {
+    const { key, hash, length, at, words } = keys;
+    const same = keys.seed === this.seed;
+    for (let r = 0; r < key.length; r++) {
+      const len = length[r]!;
+      const a = at[r]!;
+      // a lookup never re-seeds: `same` holds throughout
+      if (this.fallback !== null) out[key[r]!] = this.findFallback(wordsText(words, a, len), false);
+      else out[key[r]!] = this.probe(same ? hash[r]! : this.rehash(words, a, len), len, words, a, false);
+    }
+  }
+
+  /**
+   * This table's ASCII keys (interned, not deferred) as HashedKeys for getHashedMany of a table
+   * seeded alike: no key hashed again; record key keyOf[id]; in slot order (the hash's top bits).
+   * Null once the table keeps its keys in a Map. Its words are this table's: it is not to be used after.
+   */
+  hashedKeys(keyOf: Int32Array): HashedKeys | null {
+    if (this.fallback !== null || this.pending !== null) return null;
+    const n = this.count - this.wide.size;
+    const out: HashedKeys = { seed: this.seed, key: new Int32Array(n), hash: new Int32Array(n), length: new Int32Array(n), at: new Int32Array(n), words: this.arena.subarray(0, this.used) };
+    const { key, hash, length, at } = out;
+    const table = this.table;
+    for (let s = 0, d = 0; s < table.length; s += SLOT) {
+      const v = table[s + 1]!;
+      if (v === 0) continue;
+      key[d] = keyOf[v - 1]!;
+      hash[d] = table[s]!;
+      at[d] = table[s + 2]!;
+      length[d++] = table[s + 3]!;
+    }
+    return out;
+  }
+
+  /**
+   * The ASCII keys b[from[k]..to[k]) (each byte below 0x80, A-Z folded when `fold`; k with
+   * from[k] < 0 skipped) hashed as a ByteKeys seeded with `seed` hashes them, each with its words,
+   * for getHashedMany of such a table. Ordered by the hash's top 16 bits: any table's slot order.
+   */
+  static hashRanges(seed: number, b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean): HashedKeys {
+    const hasher = new ByteKeys(4, seed);
+    let count = 0;
+    let total = 0;
+    for (let k = 0; k < from.length; k++) {
+      if (from[k]! < 0) continue;
+      count++;
+      total += (to[k]! - from[k]! + 3) >> 2;
+    }
+    // hashed in key order, then the records (not their words) counting-sorted by the hash's top 16 bits
+    const keys = new Int32Array(count);
+    const hashes = new Int32Array(count);
+    const lengths = new Int32Array(count);
+    const starts = new Int32Array(count);
+    const words = new Int32Array(total);
+    const buckets = new Int32Array((1 << 16) + 1);
+    for (let k = 0, r = 0, w = 0; k < from.length; k++) {
+      const f = from[k]!;
+      if (f < 0) continue;
+      const len = to[k]! - f;
+      const h = hasher.hash(b, f, f + len, fold);
+      keys[r] = k;
+      hashes[r] = h;
+      lengths[r] = len;
+      starts[r++] = w;
+      const own = hasher.words;
+      for (let i = 0, n = (len + 3) >> 2; i < n; i++) words[w++] = own[i]!;
+      buckets[(h >>> 16) + 1]!++;
+    }
+    for (let d = 1; d < buckets.length; d++) buckets[d]! += buckets[d - 1]!;
+    const out: HashedKeys = { seed: hasher.seed, key: new Int32Array(count), hash: new Int32Array(count), length: new Int32Array(count), at: new Int32Array(count), words };
+    const { key, hash, length, at } = out;
+    for (let r = 0; r < count; r++) {
+      const h = hashes[r]!;
+      const d = buckets[h >>> 16]!++;
+      key[d] = keys[r]!;
+      hash[d] = h;
+      length[d] = lengths[r]!;
+      at[d] = starts[r]!;
+    }
+    return out;
   }
 
   private groupBits(): number {

@@ -3,7 +3,7 @@
 // pages). Read into cloud members and their identity keys; plain domain, no I/O.
 import { Buffer } from "node:buffer";
 import { gunzipSync } from "node:zlib";
-import { ByteKeys } from "./byte-keys.js";
+import { ByteKeys, type HashedKeys } from "./byte-keys.js";
 import { checkExportBytes, decodeExport, type ReadLimits } from "./decode.js";
 import { readExportFast, readExportIdentified } from "./fast-read.js";
 import { loginKey } from "./count.js";
@@ -581,6 +581,37 @@ export interface CloudMemberColumns {
    * to key k (as columnKey's strings compare); keyFirst[k] === k for a key's first occurrence.
    */
   keyFirst?: Int32Array;
+  /**
+   * Optional (set with keyFirst, see prepareLookups): the distinct keys (record key: the first k of
+   * each; every range's key among them), and the members' logins that are non-empty ranges (record
+   * key: j), hashed for the report's key tables (see ByteKeys.getHashedMany).
+   */
+  keyHashes?: HashedKeys;
+  loginHashes?: HashedKeys;
+}
+
+/** The seeds of the tables the members' keys and logins are looked up in (ReportKeys' hashSeed). */
+export interface LookupSeeds {
+  emails: number;
+  logins: number;
+}
+
+/**
+ * What the enterprise count needs of the members before it looks them up, worked out where it costs
+ * the main thread nothing (the report's worker thread): keyFirst (see equalKeys) and, with `seeds`,
+ * keyHashes and loginHashes, so the count only probes the tables. The count's answers are the same.
+ */
+export function prepareLookups(c: CloudMemberColumns, seeds?: LookupSeeds): void {
+  // the keys' own table, seeded as the report's: its hashes are the ones the count needs
+  const { keyFirst, table, firstOfId } = internKeys(c, seeds?.emails);
+  c.keyFirst = keyFirst;
+  if (seeds === undefined) return;
+  const hashed = table.hashedKeys(firstOfId);
+  if (hashed === null) return; // a table given up for a Map (hostile keys): looked up as they are
+  c.keyHashes = hashed;
+  const { bytes, loginFrom, loginTo } = c;
+  // a text or no login: none to hash (the count looks a text up by its string)
+  c.loginHashes = ByteKeys.hashRanges(seeds.logins, bytes, loginFrom.map((f, j) => (f >= 0 && f < loginTo[j]! ? f : -1)), loginTo, true);
 }
 
 /**
@@ -588,9 +619,14 @@ export interface CloudMemberColumns {
  * (folded as columnKey lower-cases a range; a text by its string), no string per range.
  */
 export function equalKeys(c: CloudMemberColumns): Int32Array {
+  return internKeys(c).keyFirst;
+}
+
+/** equalKeys, with the table of the keys (seeded with `seed` when given) and each id's first key. */
+function internKeys(c: CloudMemberColumns, seed?: number): { keyFirst: Int32Array; table: ByteKeys; firstOfId: Int32Array } {
   const { bytes, keyFrom, keyTo } = c;
   const n = keyFrom.length;
-  const table = new ByteKeys(n);
+  const table = seed === undefined ? new ByteKeys(n) : new ByteKeys(n, seed);
   // recorded, then interned all at once (see ByteKeys.defer): ticket k is key k
   table.defer();
   for (let k = 0; k < n; k++) {
@@ -607,7 +643,7 @@ export function equalKeys(c: CloudMemberColumns): Int32Array {
     if (first[id] === -1) first[id] = k;
     keyFirst[k] = first[id]!;
   }
-  return keyFirst;
+  return { keyFirst, table, firstOfId: first };
 }
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
@@ -756,7 +792,8 @@ export function cloudReadToMessage(read: CloudReadResult): CloudReadMessage {
   if (!read.ok || columns === undefined) return { read, transfer: [] };
   const { file, reportedSeats, linkedHosts, rows, warnings } = read.report;
   const transfer = new Set<ArrayBuffer>();
-  for (const v of Object.values(columns)) {
+  const views = [...Object.values(columns), ...Object.values(columns.keyHashes ?? {}), ...Object.values(columns.loginHashes ?? {})];
+  for (const v of views) {
     // Node's small Buffers share a pool, which cannot be transferred: those are copied
     if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && !(Buffer.isBuffer(v) && v.byteLength < 4096)) transfer.add(v.buffer);
   }

@@ -9,6 +9,7 @@ import type {
   PossibleSaving,
   UsageReport,
 } from "./types.js";
+import type { HashedKeys } from "./byte-keys.js";
 import { Ints } from "./growable.js";
 import { KeyTable, processSeed } from "./key-table.js";
 import type { AccountSet } from "./account-set.js";
@@ -81,6 +82,8 @@ export interface KeyLookup {
   getBytes?(b: Uint8Array, from: number, to: number, fold: boolean): number;
   /** getBytes of many ranges at once (in an order kinder to the caches): out[k] for each k with from[k] >= 0, others left as they are. */
   getBytesMany?(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void;
+  /** get of keys hashed beforehand for these tables (see ByteKeys.getHashedMany): out[keys.key[r]] for each record r. */
+  getHashedMany?(keys: HashedKeys, out: Int32Array): void;
 }
 
 /** The matching for `instances` and `options`: `given` when it was made from exactly those, else a new one. */
@@ -305,6 +308,9 @@ export interface IdTables {
   /** Of many ranges at once (see KeyLookup.getBytesMany). */
   emailIdsOfBytes?(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void;
   loginIdsOfBytes?(b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array): void;
+  /** Of keys hashed beforehand (see KeyLookup.getHashedMany). */
+  emailIdsOfHashed?(keys: HashedKeys, out: Int32Array): void;
+  loginIdsOfHashed?(keys: HashedKeys, out: Int32Array): void;
 }
 
 /** key -> owner through its id (owners[stride * id]); by bytes too when the tables can. */
@@ -314,6 +320,7 @@ function lookup(
   idOf: (key: string) => number,
   idOfBytes?: (b: Uint8Array, from: number, to: number, fold: boolean) => number,
   idsOfBytes?: (b: Uint8Array, from: Int32Array, to: Int32Array, fold: boolean, out: Int32Array) => void,
+  idsOfHashed?: (keys: HashedKeys, out: Int32Array) => void,
 ): KeyLookup {
   const owner = (id: number): number => (id === -1 || stride * id >= owners.length ? -1 : owners[stride * id]!);
   const get = (key: string): number => owner(idOf(key));
@@ -323,6 +330,12 @@ function lookup(
     found.getBytesMany = (b, from, to, fold, out) => {
       idsOfBytes(b, from, to, fold, out);
       for (let k = 0; k < from.length; k++) if (from[k]! >= 0) out[k] = owner(out[k]!);
+    };
+  }
+  if (idsOfHashed) {
+    found.getHashedMany = (keys, out) => {
+      idsOfHashed(keys, out);
+      for (const k of keys.key) out[k] = owner(out[k]!);
     };
   }
   return found;
@@ -397,8 +410,8 @@ export function matchIds(
     n,
     instanceOf,
     persons,
-    emailOwner: lookup(emailOwnerById, 1, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner), interner.emailIdsOfBytes?.bind(interner)),
-    loginOwner: lookup(loginStats, 3, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner), interner.loginIdsOfBytes?.bind(interner)),
+    emailOwner: lookup(emailOwnerById, 1, (key) => interner.emailId(key), interner.emailIdOfBytes?.bind(interner), interner.emailIdsOfBytes?.bind(interner), interner.emailIdsOfHashed?.bind(interner)),
+    loginOwner: lookup(loginStats, 3, (key) => interner.loginId(key), interner.loginIdOfBytes?.bind(interner), interner.loginIdsOfBytes?.bind(interner), interner.loginIdsOfHashed?.bind(interner)),
     sharedLogins: shared.pairs(),
     sharedLoginIds: shared.logins(),
     sharedLoginCount: loginCount,

@@ -70,9 +70,10 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   const keyOwners = emailOwner.getBytesMany ? new Int32Array(keyFrom.length) : null;
   const keyFirst = members.keyFirst;
   if (keyOwners) {
-    // with keyFirst, each distinct key once (a range not a key's first occurrence: skipped as -1)
-    const from = keyFirst ? keyFrom.map((f, k) => (keyFirst[k] === k ? f : -1)) : keyFrom;
-    emailOwner.getBytesMany!(bytes, from, keyTo, true, keyOwners);
+    // hashed beforehand (the same ranges: see prepareLookups), or with keyFirst, each distinct key
+    // once (a range not a key's first occurrence: skipped as -1)
+    if (keyFirst && members.keyHashes && emailOwner.getHashedMany) emailOwner.getHashedMany(members.keyHashes, keyOwners);
+    else emailOwner.getBytesMany!(bytes, keyFirst ? keyFrom.map((f, k) => (keyFirst[k] === k ? f : -1)) : keyFrom, keyTo, true, keyOwners);
     // the keys kept as text (not plain ASCII ranges), one by one
     for (let k = 0; k < keyFrom.length; k++) {
       if (keyFirst && keyFirst[k] !== k) keyOwners[k] = keyOwners[keyFirst[k]!]!;
@@ -90,8 +91,11 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
     if (from >= 0) {
       if (from === loginTo[j]) return -1; // no login
       if (loginOwners === undefined) {
-        loginOwners = loginOwner.getBytesMany ? new Int32Array(count) : null;
-        if (loginOwners) loginOwner.getBytesMany!(bytes, loginFrom, loginTo, true, loginOwners);
+        const hashed = members.loginHashes && loginOwner.getHashedMany ? members.loginHashes : null;
+        loginOwners = hashed || loginOwner.getBytesMany ? new Int32Array(count) : null;
+        // hashed beforehand: every range of a login (see prepareLookups)
+        if (hashed) loginOwner.getHashedMany!(hashed, loginOwners!);
+        else if (loginOwners) loginOwner.getBytesMany!(bytes, loginFrom, loginTo, true, loginOwners);
       }
       if (loginOwners) return loginOwners[j]!;
       if (loginOwner.getBytes) return loginOwner.getBytes(bytes, from, loginTo[j]!, true);

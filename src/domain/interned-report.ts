@@ -141,6 +141,8 @@ export function matchInternedExports(exports: InternedExport[], keys: ReportKeys
     loginIdOfBytes: (b, from, to, fold) => keys.logins.getBytes(b, from, to, fold),
     emailIdsOfBytes: (b, from, to, fold, out) => keys.emails.getBytesMany(b, from, to, fold, out),
     loginIdsOfBytes: (b, from, to, fold, out) => keys.logins.getBytesMany(b, from, to, fold, out),
+    emailIdsOfHashed: (hashed, out) => keys.emails.getHashedMany(hashed, out),
+    loginIdsOfHashed: (hashed, out) => keys.logins.getHashedMany(hashed, out),
     loginText: (id) => keys.logins.text(id),
     loginBytes: keys.logins,
   };

@@ -114,6 +114,91 @@ describe("ByteKeys", () => {
     );
   });
 
+  it.each([-1, 0, 3])("getHashedMany of hashRanges gives getBytes's answer for each range, with the table's seed or another, also once the table is a Map (hash mask %i)", (mask) => {
+    maskHashesForTests(mask);
+    const unit = fc.constantFrom(..."aAbBzZ@. x");
+    let found = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit, maxLength: 13 }), { minLength: 1, maxLength: 200 }),
+        fc.array(fc.tuple(fc.string({ unit, maxLength: 13 }), fc.boolean(), fc.option(fc.tuple(fc.nat(), fc.boolean()))), { maxLength: 200 }),
+        fc.boolean(),
+        fc.boolean(),
+        (stored, drawn, sameSeed, degrade) => {
+          // most keys asked are stored ones, some upper-cased
+          const asked = drawn.map(([k, skip, pick]): [string, boolean] => [pick === null ? k : pick[1] ? stored[pick[0] % stored.length]!.toUpperCase() : stored[pick[0] % stored.length]!, skip]);
+          const keys = new ByteKeys(4);
+          for (const k of stored) keys.idOf(k);
+          // every hash equal: the table re-seeds, then keeps its keys in a Map
+          if (degrade) {
+            maskHashesForTests(0);
+            for (const k of ["q", "qq", "qqq", ...Array.from({ length: 300 }, (_, i) => `k${i}`)]) keys.idOf(k);
+            maskHashesForTests(mask);
+            expect(keys.degraded).toBe(true);
+          }
+          const text = asked.map(([k]) => k).join("");
+          const b = ascii(text);
+          const from = new Int32Array(asked.length);
+          const to = new Int32Array(asked.length);
+          let at = 0;
+          asked.forEach(([k, skip], i) => {
+            from[i] = skip ? -1 : at;
+            to[i] = at + k.length;
+            at += k.length;
+          });
+          for (const fold of [true, false]) {
+            const hashed = ByteKeys.hashRanges(sameSeed ? keys.hashSeed : keys.hashSeed ^ 0x5bd1e995, b, from, to, fold);
+            expect([...hashed.key].sort((x, y) => x - y)).toEqual(asked.flatMap(([, skip], i) => (skip ? [] : [i])));
+            const out = new Int32Array(asked.length).fill(-7);
+            keys.getHashedMany(hashed, out);
+            asked.forEach(([, skip], i) => expect(out[i]).toBe(skip ? -7 : keys.getBytes(b, from[i]!, to[i]!, fold)));
+            found += out.filter((id) => id >= 0).length;
+          }
+        },
+      ),
+    );
+    expect(found).toBeGreaterThan(100);
+  });
+
+  it.each([-1, 0, 3])("hashedKeys of one table, looked up in another (getHashedMany), gives the other's ids of its keys, seeded alike or not (hash mask %i)", (mask) => {
+    maskHashesForTests(mask);
+    const unit = fc.constantFrom(..."aAbBzZ@. x");
+    let found = 0;
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit, maxLength: 13 }), { maxLength: 200 }), fc.array(fc.string({ unit, maxLength: 13 }), { maxLength: 200 }), fc.boolean(), fc.boolean(), (mine, theirs, sameSeed, deferred) => {
+        const other = new ByteKeys(4, 99);
+        for (const k of theirs) other.idOf(k);
+        const keys = new ByteKeys(4, sameSeed ? other.hashSeed : 1234);
+        if (deferred) keys.defer();
+        for (const k of [...mine, ...theirs.slice(0, 50), "\u00e9@x"]) keys.idOf(k);
+        if (deferred) keys.resolve();
+        const texts = Array.from({ length: keys.size }, (_, id) => keys.text(id));
+        const keyOf = Int32Array.from(texts, (_, id) => 1000 + id);
+        const hashed = keys.hashedKeys(keyOf);
+        if (hashed === null) return expect(keys.degraded).toBe(true);
+        const out = new Int32Array(1000 + keys.size).fill(-7);
+        other.getHashedMany(hashed, out);
+        texts.forEach((text, id) => expect(out[1000 + id]).toBe(text === "\u00e9@x" ? -7 : other.get(text)));
+        found += out.filter((id) => id >= 0).length;
+      }),
+    );
+    expect(found).toBeGreaterThan(100);
+  });
+
+  it("hashRanges orders keys by their hashes' top bits (a table's slot order)", () => {
+    const list = Array.from({ length: 5000 }, (_, i) => `user${i}@corp.example`);
+    const b = ascii(list.join(""));
+    const from = new Int32Array(list.length);
+    const to = new Int32Array(list.length);
+    list.reduce((at, k, i) => ((from[i] = at), (to[i] = at + k.length), at + k.length), 0);
+    const hashed = ByteKeys.hashRanges(12345, b, from, to, true);
+    const hash = hasherForTests(12345);
+    for (let r = 0; r < hashed.key.length; r++) {
+      expect(hashed.hash[r]).toBe(hash(list[hashed.key[r]!]!));
+      if (r > 0) expect(hashed.hash[r]! >>> 16).toBeGreaterThanOrEqual(hashed.hash[r - 1]! >>> 16);
+    }
+  });
+
   it("keeps keys with code units above 0x7f apart, and by the same ids", () => {
     const keys = new ByteKeys();
     const a = keys.idOf("zo\u00eb@x");
