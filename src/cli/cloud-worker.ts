@@ -1,12 +1,12 @@
 // A worker thread of `license-sync report`: reads cloud CSV reports (the file, then readCsvUpload)
 // while the main thread reads the exports, and posts each read back with its columns' buffers
 // transferred; null when the file cannot be read here (the main thread then reads it and says why).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { cloudReadToMessage, prepareLookups, readCsvUpload, type LookupSeeds } from "../domain/cloud-report.js";
 
 export interface CloudWorkRequest {
-  /** Checked by the main thread: a regular file within maxBytes. */
+  /** Checked by the main thread too (meanwhile): a regular file within maxBytes. */
   file: string;
   maxBytes: number;
   /** The report's key tables' seeds: the members' keys and logins are hashed here for them. */
@@ -15,14 +15,15 @@ export interface CloudWorkRequest {
 
 const port = parentPort;
 port?.on("message", ({ file, maxBytes, seeds }: CloudWorkRequest) => {
-  let bytes: Buffer;
+  let bytes: Buffer | null = null;
   try {
-    bytes = readFileSync(file);
+    // asked before the main thread's own check: nothing but a regular file within the limit is read
+    const s = statSync(file);
+    if (s.isFile() && s.size <= maxBytes) bytes = readFileSync(file);
   } catch {
-    port.postMessage(null);
-    return;
+    // null: read (and worded) by the main thread
   }
-  if (bytes.length > maxBytes) {
+  if (bytes === null || bytes.length > maxBytes) {
     port.postMessage(null);
     return;
   }

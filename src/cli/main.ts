@@ -139,14 +139,16 @@ class EarlyCloudReads {
   private async readOne(file: string, maxBytes: number, io: CliIo): Promise<{ messages: string[]; read: InternedUploadRead | null }> {
     const messages: string[] = [];
     const quiet = { ...io, stderr: (text: string) => void messages.push(text) };
-    // Checked here (its messages as loadBytes words them), read by the worker from the file itself:
-    // the main thread, busy reading the exports, would fetch a 50 MB CSV only between two of them.
-    if (!(await fileWithin(file, maxBytes, quiet))) return { messages, read: null };
-    const answer = this.worker === null ? null : await new Promise<CloudReadMessage["read"] | null>((resolve) => {
+    // Read by the worker from the file itself: the main thread, busy reading the exports, would fetch
+    // a 50 MB CSV only between two of them. Asked before the check here (which words its messages as
+    // loadBytes does, and whose stat answers only between two exports): the worker checks it too.
+    const asked = this.worker === null ? null : new Promise<CloudReadMessage["read"] | null>((resolve) => {
       this.waiting.push(resolve);
       const request: CloudWorkRequest = { file, maxBytes, seeds: this.seeds };
       this.worker!.postMessage(request);
     });
+    if (!(await fileWithin(file, maxBytes, quiet))) return { messages, read: null };
+    const answer = await asked;
     if (answer !== null) return { messages, read: { kind: "cloud", result: cloudReadFromMessage(answer) } };
     // no worker, or it could not read the file (gone, grown, failed): read here, as in turn
     const bytes = await loadBytes(file, maxBytes, quiet);

@@ -1,7 +1,7 @@
 // The installed command end to end: the compiled bin, real exit codes, no stack traces.
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main, processIo } from "../../src/cli/main.js";
@@ -79,6 +79,15 @@ describe("bin/license-sync.js", () => {
     const ghes = join(dir, "ghes.json");
     writeFileSync(ghes, JSON.stringify({ version: 1, instance: { server_id: "s", host_name: "h.example" }, users }));
     cases.push([ghes, keys]);
+    // asked of the worker before the main thread's own checks: a directory, and (with --max-bytes
+    // between their sizes) a CSV over the limit before one within it
+    const named = join(dir, "dir.csv");
+    mkdirSync(named);
+    const big = join(dir, "big.csv");
+    writeFileSync(big, readFileSync(csv, "utf8") + "\n".repeat(8192));
+    const limit = 8192;
+    expect([statSync(csv).size, ...exports.map((f) => statSync(f).size)].every((size) => size < limit) && statSync(big).size > limit).toBe(true);
+    cases.push([named, ...exports, csv], ["--max-bytes", String(limit), big, ...exports, csv]);
     for (const files of cases) {
       for (const json of [["--json"], []]) {
         const args = ["report", ...json, ...files];
