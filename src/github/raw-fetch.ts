@@ -8,6 +8,9 @@ import { request as httpsRequest } from "node:https";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 
+/** As fetch's defaults (undici's headers and body time-outs): a stalled connection fails, never hangs a push. */
+const IDLE_MS = 300_000;
+
 /** Statuses whose Response may not have a body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
@@ -51,6 +54,8 @@ export function rawFetch(url: string | URL, init: RequestInit = {}): Promise<Res
   const target = new URL(String(url));
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   const headers = new Headers(init.headers);
+  // As fetch asks: a server that compresses sends fewer bytes (decoded below).
+  if (!headers.has("accept-encoding")) headers.set("accept-encoding", "gzip, deflate, br");
   return new Promise<Response>((resolve, reject) => {
     const req = send(target, { method: init.method ?? "GET", headers: Object.fromEntries(headers), signal: init.signal ?? undefined }, (res) => {
       const status = res.statusCode ?? 0;
@@ -67,6 +72,7 @@ export function rawFetch(url: string | URL, init: RequestInit = {}): Promise<Res
       resolve(response);
     });
     req.once("error", reject);
+    req.setTimeout(IDLE_MS, () => req.destroy(new Error(`no data from ${target.host} for ${IDLE_MS / 1000} s`)));
     req.end();
   });
 }

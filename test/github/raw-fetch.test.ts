@@ -4,7 +4,8 @@
 import { describe, it, expect, beforeAll, afterAll } from "@jest/globals";
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
+import nock from "nock";
 import type { Context } from "probot";
 import { readBlob, readBlobWithin } from "../../src/github/push-files.js";
 import { AppOctokit } from "../../src/github/octokit.js";
@@ -34,6 +35,7 @@ let base: string;
 let endlessClosedEarly = false;
 
 beforeAll(async () => {
+  nock.restore(); // real sockets on loopback only (an earlier test file's nock may still hook node:http)
   server = createServer((req, res) => {
     seen.push(req.headers);
     const sha = /\/git\/blobs\/(\w+)$/.exec(req.url ?? "")?.[1] ?? "";
@@ -47,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
+  nock.activate();
 });
 
 const octokit = () =>
@@ -61,6 +64,8 @@ describe("readBlobWithin over node:http (no fetch given to the client)", () => {
     expect(Buffer.compare(Buffer.from(bytes), big)).toBe(0);
     expect(seen[0]!.accept).toBe("application/vnd.github.raw+json");
     expect(seen[0]!.authorization).toBe("token ghs_test");
+    // as Node's fetch asks (a server that compresses sends fewer bytes)
+    expect(seen[0]!["accept-encoding"]).toBe("gzip, deflate, br");
   });
 
   it("decodes a compressed body longer than its declared length, and reads one with no length", async () => {
@@ -124,7 +129,14 @@ describe("rawFetch", () => {
     expect([empty.status, empty.body]).toEqual([204, null]);
   });
 
-  it("fails as fetch does when nothing answers", async () => {
+  it("fails as fetch does when nothing answers, and decodes brotli and deflate", async () => {
     await expect(rawFetch("http://127.0.0.1:1/x")).rejects.toThrow();
+    const text = Buffer.from("a brotli and deflate body ".repeat(5000));
+    routes.set("br", (res) => res.writeHead(200, { "content-encoding": "br" }).end(brotliCompressSync(text)));
+    routes.set("deflate", (res) => res.writeHead(200, { "content-encoding": "deflate" }).end(deflateSync(text)));
+    for (const sha of ["br", "deflate"]) {
+      const r = await rawFetch(`${base}/repos/a/b/git/blobs/${sha}`);
+      expect(Buffer.compare(Buffer.from(await r.arrayBuffer()), text)).toBe(0);
+    }
   });
 });
