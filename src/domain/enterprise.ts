@@ -156,7 +156,9 @@ export function countEnterprise(instances: InstanceAccounts[], cloud: CloudRepor
   });
   // Accounts are numbered instance by instance: instance i's are firstNode[i] .. firstNode[i + 1] - 1.
   const firstNode = new Int32Array(merged.length + 1);
-  for (let x = 0; x < n; x++) firstNode[instanceOf[x]! + 1]!++;
+  // from the matching's counts where it has them (no pass over every account's instance)
+  if (ghes.counts) ghes.counts.forEach((c, i) => (firstNode[i + 1] = c));
+  else for (let x = 0; x < n; x++) firstNode[instanceOf[x]! + 1]!++;
   for (let i = 0; i < merged.length; i++) firstNode[i + 1]! += firstNode[i]!;
   const userIds = ghes.userIds;
   const userIdOf = userIds ? (x: number): number => userIds[x]! : (x: number): number => ghes.lists[instanceOf[x]!]![x - firstNode[instanceOf[x]!]!]!.userId;
