@@ -56,6 +56,13 @@ class WordsTable {
     }
   }
 
+  /** Whether id's key is the one at w[at..at+4). */
+  holds(id: number, w: Int32Array, at: number): boolean {
+    const o = 4 * id;
+    const words = this.words;
+    return id >= 0 && id < this.count && words[o] === w[at] && words[o + 1] === w[at + 1] && words[o + 2] === w[at + 2] && words[o + 3] === w[at + 3];
+  }
+
   /** The key's id; a new key gets `next` (the caller's next free id) and -1 is returned. */
   getOrAdd(w: Int32Array, at: number, next: number): number {
     const { slots, mask } = this;
@@ -144,9 +151,10 @@ class WordsTable {
    * KeyInterner.restore's keys, into an empty table: each run's stored ids (0..stored-1) of the keys
    * src[4 (from + j)..] renumbered from 0 in order of first appearance (rewritten), each id's words
    * from its first occurrence. False when they cannot be a numbering of the keys: an id whose keys
-   * differ (every occurrence compared in full), two ids for one key.
+   * differ (with `verify`, every occurrence compared in full: random reads, the most of a restore's
+   * time), two ids for one key.
    */
-  adoptIds(runs: readonly { src: Int32Array; from: number; ids: Int32Array }[], stored: number): boolean {
+  adoptIds(runs: readonly { src: Int32Array; from: number; ids: Int32Array }[], stored: number, verify = true): boolean {
     if (this.count !== 0) throw new Error("adopt: the table is not empty");
     let total = 0;
     for (const r of runs) total += r.ids.length;
@@ -169,7 +177,7 @@ class WordsTable {
           w[a + 3] = src[o + 3]!;
           hashes[to] = this.hash(w, a);
           next++;
-        } else if (w[a] !== src[o] || w[a + 1] !== src[o + 1] || w[a + 2] !== src[o + 2] || w[a + 3] !== src[o + 3]) return false;
+        } else if (verify && (w[a] !== src[o] || w[a + 1] !== src[o + 1] || w[a + 2] !== src[o + 2] || w[a + 3] !== src[o + 3])) return false;
         ids[j] = to;
       }
     }
@@ -199,9 +207,11 @@ class WordsTable {
       const a = 4 * order[g]!;
       let s = order[g + 1]! & mask;
       for (; ; s = (s + 1) & mask) {
-        const o = 4 * (slots[s]! - 1);
-        if (o < 0) break;
-        if (w[o] === w[a] && w[o + 1] === w[a + 1] && w[o + 2] === w[a + 2] && w[o + 3] === w[a + 3]) return false;
+        const other = slots[s]! - 1;
+        if (other < 0) break;
+        // hashes first: 4 bytes an id, not 16, to read at random
+        const o = 4 * other;
+        if (hashes[other] === order[g + 1] && w[o] === w[a] && w[o + 1] === w[a + 1] && w[o + 2] === w[a + 2] && w[o + 3] === w[a + 3]) return false;
       }
       slots[s] = order[g]! + 1;
     }
@@ -289,6 +299,13 @@ interface WordRun {
 /** Slots per range of a batch insert (log2): 8,192 slots (32 KiB) and their keys fit in a core's cache. */
 const RANGE_SHIFT = 13;
 let rangeShift = RANGE_SHIFT;
+/** Accounts of each set restored from trusted ids checked against the sets, at most (see fitsSample). */
+const RESTORE_SAMPLE = 500;
+let restoreSample = RESTORE_SAMPLE;
+/** Tests only: accounts checked per set in a restore of trusted ids (0: all); no argument: back to normal. */
+export function setRestoreSampleForTests(sample?: number): void {
+  restoreSample = sample ?? RESTORE_SAMPLE;
+}
 /** Tests only: every batch put in range by range (however small), in ranges of 2^shift slots; no argument: back to normal. */
 let batchAlways = false;
 export function setBatchingForTests(shift?: number): void {
@@ -541,9 +558,10 @@ class LoginTable {
    * first occurrence. False when they cannot be a numbering of the logins: an id whose logins' keys
    * differ in length or in their first or last character, an empty login with an id or the other way
    * round, two ids with one key. Checking more (hashing every login) cost ~0.1 s at 2 million logins;
-   * the ids are the app's own, written from a count, and this is a check against damage.
+   * the ids are the app's own, written from a count, and this is a check against damage. Without
+   * `verify`, only first occurrences are looked at (and ids' range), no other login.
    */
-  adoptIds(runs: readonly { set: AccountSet; login: Int32Array }[], stored: number): boolean {
+  adoptIds(runs: readonly { set: AccountSet; login: Int32Array }[], stored: number, verify = true): boolean {
     if (this.texts.length !== 0) throw new Error("adopt: the table is not empty");
     let total = 0;
     for (const r of runs) total += r.login.length;
@@ -552,6 +570,46 @@ class LoginTable {
     const seen = new Int32Array(2 * Math.min(stored, total));
     const texts = this.texts;
     const hashes = new Int32Array(Math.max(16, Math.min(stored, total)));
+    if (!verify) {
+      for (const { set, login } of runs) {
+        const { loginText: text, loginStart: ls } = set;
+        for (let i = 0; i < login.length; i++) {
+          const x = login[i]!;
+          if (x === -1) continue;
+          if (!(x >= 0 && x < stored)) return false;
+          const to = ids.map(x);
+          login[i] = to;
+          if (to !== texts.length) continue;
+          // as idOrAddMany: an ASCII login hashed as it is lower-cased, one string made (none lower-cased if it is)
+          let s = ls[i]!;
+          let e = ls[i + 1]!;
+          while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
+          while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
+          let h = FNV_BASIS ^ this.seed;
+          let bits = 0;
+          let upper = false;
+          for (let c = s; c < e; c++) {
+            const code = text.charCodeAt(c);
+            bits |= code;
+            if (code >= 65 && code <= 90) upper = true;
+            h = Math.imul(h ^ lowerIf(code, true), FNV_PRIME);
+          }
+          let key: string;
+          if (bits < 128) {
+            key = upper ? text.slice(s, e).toLowerCase() : text.slice(s, e);
+            h = avalanche(h);
+          } else {
+            key = text.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
+            h = this.hashText(key, 0, key.length, false);
+          }
+          if (key === "") return false;
+          texts.push(key);
+          hashes[to] = h;
+        }
+      }
+      this.hashes = hashes;
+      return this.place();
+    }
     for (const { set, login } of runs) {
       const { loginText: text, loginStart: ls } = set;
       // a set of ASCII logins (GHES logins are) is looked at only around each login's ends
@@ -587,6 +645,12 @@ class LoginTable {
       }
     }
     this.hashes = hashes;
+    return this.place();
+  }
+
+  /** The texts, whose hashes are in place, into the (empty) slots; false when two ids hold one key. */
+  private place(): boolean {
+    const texts = this.texts;
     while (texts.length * 2 > this.slots.length) {
       this.slots = new Int32Array(this.slots.length * 2);
       this.mask = this.slots.length - 1;
@@ -841,7 +905,7 @@ export class KeyInterner {
       secondary: withSecondary ? renumbered(got.secondaryIds!, emails, false) : null,
       login: renumbered(got.login, logins, true),
     }));
-    return { withSecondary, emailIds: nextEmail, loginIds: nextLogin, entries: out };
+    return { checked: true, withSecondary, emailIds: nextEmail, loginIds: nextLogin, entries: out };
   }
 
   /**
@@ -849,8 +913,10 @@ export class KeyInterner {
    * again after a restart; null when it serves none of them or cannot be trusted (the caller interns
    * as usual). An entry serves only the set it was written for (same server, content hash and sizes);
    * the ids of those used are renumbered from 0 (the snapshot's arrays are rewritten and taken over).
-   * Keys are checked in full: each key id stands for one key (the set's words, first occurrence) and
-   * no two ids for one; logins as LoginTable.adoptIds says. Other sets are interned later, as usual.
+   * Each key id's words come from its first occurrence, and no two ids may hold one key; other
+   * occurrences are checked in full for ids of version 1 (logins as LoginTable.adoptIds says), for a
+   * sample of accounts when `checked` (the app's own, checksummed: see fitsSample). Other sets are
+   * interned later, as usual.
    * `expectedAccounts`, `expectedKeys`: as the constructor's, for the ledger as a whole; `loginSeed`: for tests.
    */
   static restore(
@@ -895,10 +961,13 @@ export class KeyInterner {
       const primary = { src: set.keyWords!, from: set.primaryStart[0]!, ids: entry.primary };
       return snapshot.withSecondary ? [primary, { src: set.keyWords!, from: set.secondaryStart[0]!, ids: entry.secondary! }] : [primary];
     });
-    if (!interner.words.adoptIds(keyRuns, snapshot.emailIds)) return null;
+    // ids as the app wrote them (checksummed) are trusted but for a sample; others checked in full
+    const verify = !snapshot.checked;
+    if (!interner.words.adoptIds(keyRuns, snapshot.emailIds, verify)) return null;
 
     // logins: likewise, each id's key from its first occurrence, normalized as LoginTable does
-    if (!interner.logins.adoptIds(used.map(({ entry, set }) => ({ set, login: entry.login })), snapshot.loginIds)) return null;
+    if (!interner.logins.adoptIds(used.map(({ entry, set }) => ({ set, login: entry.login })), snapshot.loginIds, verify)) return null;
+    if (!verify && !interner.fitsSample(used, snapshot.withSecondary)) return null;
 
     const fromZero = (st: Int32Array): Int32Array => {
       const base = st[0]!;
@@ -919,6 +988,31 @@ export class KeyInterner {
       });
     }
     return interner;
+  }
+
+  /**
+   * Whether a sample of each restored set's accounts (RESTORE_SAMPLE, spread over the set) has the
+   * keys and login its ids (renumbered) stand for: a guard against a wrong writer of trusted ids,
+   * whose damage the checksum shows. Checking every account cost ~0.1 s per 2 million in cache misses.
+   */
+  private fitsSample(used: readonly { entry: LedgerIdsEntry; set: AccountSet }[], withSecondary: boolean): boolean {
+    const sample = restoreSample;
+    for (const { entry, set } of used) {
+      const { primaryStart: ps, secondaryStart: ss, loginStart: ls, loginText, keyWords: src } = set;
+      const keysFit = (ids: Int32Array, base: number, from: number, to: number): boolean => {
+        for (let k = from; k < to; k++) if (!this.words.holds(ids[k - base]!, src!, 4 * k)) return false;
+        return true;
+      };
+      const stride = sample === 0 ? 1 : Math.max(1, Math.floor(set.count / sample));
+      for (let i = stride === 1 ? 0 : Math.floor(Math.random() * stride); i < set.count; i += stride) {
+        if (!keysFit(entry.primary, ps[0]!, ps[i]!, ps[i + 1]!)) return false;
+        if (withSecondary && !keysFit(entry.secondary!, ss[0]!, ss[i]!, ss[i + 1]!)) return false;
+        const key = loginText.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
+        const x = entry.login[i]!;
+        if (x === -1 ? key !== "" : this.logins.texts[x] !== key) return false;
+      }
+    }
+    return true;
   }
 
   private emailIdOrAdd(key: string): number {

@@ -1,12 +1,12 @@
 // A ledger's ids as stored (ledger-ids.ts) and restored (KeyInterner.restore): counting over a restored
 // interner must give what counting over strings gives, whatever changed since the snapshot was written,
 // and a snapshot whose ids do not fit the sets must be refused, never used.
-import { describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { AccountSet, instanceWithSet, keyFromBytes } from "../../src/domain/account-set.js";
 import { countUsage, matchAccountSets, matchGhes } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
-import { KeyInterner } from "../../src/domain/key-ids.js";
+import { KeyInterner, setRestoreSampleForTests } from "../../src/domain/key-ids.js";
 import { decodeLedgerIds, encodeLedgerIds, type LedgerIds } from "../../src/domain/ledger-ids.js";
 import type { CloudReport } from "../../src/domain/cloud-report.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
@@ -82,8 +82,21 @@ function written(l: Ledger, options: MatchOptions, cloud: CloudReport, interner 
   return back;
 }
 
-describe("a ledger's ids, stored and restored", () => {
-  it("counts after a restore as over strings: every set restored, or some changed since (stale entries skipped, ids renumbered)", () => {
+/** The block as version 1 wrote it (no checksum): its ids are checked against every account's keys. */
+function versionOne(bytes: Uint8Array): Uint8Array {
+  const old = new Uint8Array(bytes.length - 8);
+  old.set(bytes.subarray(0, 24));
+  old.set(bytes.subarray(32), 24);
+  new DataView(old.buffer).setUint32(4, 1, true);
+  return old;
+}
+const unchecked = (ids: LedgerIds): LedgerIds => decodeLedgerIds(versionOne(encodeLedgerIds(ids)))!;
+
+describe.each([
+  ["checksummed (version 2): a sample checked", (ids: LedgerIds) => ids],
+  ["version 1: every id checked", unchecked],
+])("a ledger's ids, stored and restored (%s)", (_, form) => {
+  it("counts after a restore as over strings: every set restored, or some changed since (stale entries skipped)", () => {
     fc.assert(
       fc.property(instancesArb, instancesArb, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), optionsArb, optionsArb, membersArb, (first, other, changed, o1, o2, members) => {
         const cloud = cloudOf(members);
@@ -100,7 +113,7 @@ describe("a ledger's ids, stored and restored", () => {
         });
         // the unchanged sets as read back after a restart: other objects, same content
         after.sets = after.sets.map((s) => AccountSet.fromAccounts(s.toAccounts()));
-        const restored = KeyInterner.restore(snapshot, heldOf(after));
+        const restored = KeyInterner.restore(form(snapshot), heldOf(after));
         const usable = after.sets.some((s, k) => s.keyWords && after.sha[k]!.startsWith("sha"));
         expect(restored !== null).toBe(usable);
         const interner = restored ?? new KeyInterner();
@@ -139,13 +152,13 @@ describe("a ledger's ids, stored and restored", () => {
       })),
     );
     const options = { allEmails: false, logins: true };
-    const ids = written(l, options, cloudOf([]), new KeyInterner(16, 0));
+    const ids = form(written(l, options, cloudOf([]), new KeyInterner(16, 0)));
     const restored = KeyInterner.restore(ids, heldOf(l), 0, 0, 0)!;
     expect(restored).not.toBeNull();
     expect(restored.loginCount).toBe(colliding.length);
     sameCounts(l, options, restored, cloudOf([]));
     expect(restored.loginCount).toBe(colliding.length);
-    const again = written(l, options, cloudOf([]), new KeyInterner(16, 0));
+    const again = form(written(l, options, cloudOf([]), new KeyInterner(16, 0)));
     again.entries[1]!.login[0] = again.loginIds;
     expect(KeyInterner.restore({ ...again, loginIds: again.loginIds + 1 }, heldOf(l), 0, 0, 0)).toBeNull();
   });
@@ -168,8 +181,11 @@ describe("a ledger's ids, stored and restored", () => {
     ]);
     const fresh = () => {
       const l = ledger();
-      return { l, ids: written(l, options, cloudOf([])) };
+      return { l, ids: form(written(l, options, cloudOf([]))) };
     };
+    // a restore of checksummed ids checks a sample of each set: here every account, so that any fault shows
+    beforeAll(() => setRestoreSampleForTests(0));
+    afterAll(() => setRestoreSampleForTests());
 
     it("restores the untouched snapshot", () => {
       const { l, ids } = fresh();
@@ -266,5 +282,59 @@ describe("a ledger's ids, stored and restored", () => {
       held.set("s1", { set: AccountSet.fromAccounts(accounts.slice(1)), contentSha256: "sha1" });
       expect(KeyInterner.restore(ids, held)).toBeNull();
     });
+  });
+});
+
+
+describe("a ledger's ids as stored: version 2 is checksummed, version 1 still read", () => {
+  const options = { allEmails: true, logins: true };
+  const l = ledgerOf(
+    [0, 1].map((k) => ({
+      instance: { serverId: `s${k}`, hostName: `h${k}` },
+      accounts: [
+        { userId: 1, login: k === 0 ? "Anna" : " anna", primary: [hashed[k]!], secondary: [hashed[9]!] },
+        { userId: 2, login: "Zoë", primary: [hashed[k + 3]!, hashed[0]!], secondary: [] },
+        { userId: 4, login: "", primary: [hashed[8]!], secondary: [] },
+      ],
+    })),
+  );
+
+  it("does not decode when any bit of a block is damaged (the restore then interns as usual)", () => {
+    const bytes = encodeLedgerIds(written(l, options, cloudOf([])));
+    for (let i = 0; i < bytes.length; i++) {
+      for (const bit of [0, 7]) {
+        const damaged = bytes.slice();
+        damaged[i]! ^= 1 << bit;
+        expect([i, decodeLedgerIds(damaged)]).toEqual([i, null]);
+      }
+    }
+  });
+
+  it("reads version 1 as unchecked, and restores it (every id checked)", () => {
+    const ids = written(l, options, cloudOf([]));
+    expect(ids.checked).toBe(true);
+    const old = decodeLedgerIds(versionOne(encodeLedgerIds(ids)))!;
+    expect(old.checked).toBe(false);
+    expect(encodeLedgerIds(old)).toEqual(encodeLedgerIds(ids));
+    const restored = KeyInterner.restore(old, heldOf(l))!;
+    expect(restored).not.toBeNull();
+    sameCounts(l, options, restored, cloudOf([]));
+  });
+
+  it("the sample of a restore of checksummed ids catches a wrong id at the account it checks", () => {
+    // one account per set sampled (a random one of 3): over many tries, wrong ids in a set are caught
+    setRestoreSampleForTests(1);
+    try {
+      let caught = 0;
+      for (let t = 0; t < 60; t++) {
+        const ids = written(l, options, cloudOf([]));
+        const e = ids.entries[1]!; // its first login's id given to its second and the other way round
+        [e.login[0], e.login[1]] = [e.login[1]!, e.login[0]!];
+        if (KeyInterner.restore(ids, heldOf(l)) === null) caught++;
+      }
+      expect(caught).toBeGreaterThan(0);
+    } finally {
+      setRestoreSampleForTests();
+    }
   });
 });

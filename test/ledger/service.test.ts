@@ -403,6 +403,12 @@ describe("a big ledger's interned ids, stored with it", () => {
       await store.write(ledger, (tx) => tx.saveLedgerIds(encodeLedgerIds(ids)));
       expect(untimed(await new LedgerService(w.store, hasher, opts).summary(ledger, DEFAULT_MATCH_OPTIONS))).toStrictEqual(expected);
       expect(restore.mock.results.map((r) => r.value)).toEqual([null]);
+      // one bit flipped in the ids: the checksum fails, not even decoded
+      const flipped = stored.slice();
+      flipped[stored.length - 5]! ^= 4;
+      await store.write(ledger, (tx) => tx.saveLedgerIds(flipped));
+      expect(untimed(await new LedgerService(w.store, hasher, opts).summary(ledger, DEFAULT_MATCH_OPTIONS))).toStrictEqual(expected);
+      expect(restore).toHaveBeenCalledTimes(1);
       // cut short: not even decoded
       await store.write(ledger, (tx) => tx.saveLedgerIds(stored.subarray(0, stored.length - 8)));
       const restarted = new LedgerService(w.store, hasher, opts);
