@@ -3,7 +3,6 @@
 import type { Context } from "probot";
 import { matchesExportPath } from "../domain/repo-config.js";
 import type { FileResult } from "../domain/types.js";
-import { rawFetch } from "./raw-fetch.js";
 
 type Octokit = Context["octokit"];
 
@@ -99,8 +98,7 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
     ...repo,
     file_sha: blobSha,
     headers: { accept: "application/vnd.github.raw+json" },
-    // Over node:http unless the client was given a fetch of its own (see raw-fetch.ts).
-    request: { parseSuccessResponseBody: false, fetch: octokit.request.endpoint.DEFAULTS.request?.fetch ?? rawFetch },
+    request: { parseSuccessResponseBody: false },
   });
   const type = String(response.headers["content-type"] ?? "").toLowerCase();
   const json = type.startsWith("application/json");

@@ -20,14 +20,9 @@ export function testPrivateKey(): string {
   return cachedKey;
 }
 
-// The app's own Octokit (main.ts runs with it), less retries and throttling. Its fetch is the global
-// one, which nock intercepts in every test file; readBlobWithin's node:http transport (raw-fetch.ts)
-// is tested against a real local server (test/github/raw-fetch.test.ts): nock's node:http interception
-// fails in any test file after the first one in a jest worker.
-export const globalFetch: typeof fetch = (url, init) => globalThis.fetch(url, init);
+// The app's own Octokit (main.ts runs with it), less retries and throttling.
 export const TestOctokit = AppOctokit.defaults((o: ConstructorParameters<typeof ProbotOctokit>[0] & { throttle?: object }) => ({
   ...o,
-  request: { fetch: globalFetch, ...o?.request },
   retry: { enabled: false },
   throttle: { ...o?.throttle, enabled: false },
 }));

@@ -2,7 +2,7 @@
 // waits shrunk to milliseconds, for fault tests: a 5xx is retried by @octokit/plugin-retry, a rate
 // limit (429, or 403 with x-ratelimit-remaining: 0, or a secondary limit) by plugin-throttling.
 import { Probot, ProbotOctokit } from "probot";
-import { TEST_APP_ID, globalFetch, testPrivateKey } from "./probot.js";
+import { TEST_APP_ID, testPrivateKey } from "./probot.js";
 
 /** Attempts after the first, for both 5xx and rate limits: a persistent fault fails after 1 + RETRIES requests. */
 export const RETRIES = 3;
@@ -23,8 +23,6 @@ type Options = ConstructorParameters<typeof ProbotOctokit>[0] & { throttle?: obj
 
 export const ResilientOctokit = ProbotOctokit.defaults((o: Options) => ({
   ...o,
-  // nock sees blob reads only through the global fetch (see TestOctokit).
-  request: { fetch: globalFetch, ...o?.request },
   // Waits (retryCount + 1)² × 1 ms instead of × 1 s.
   retry: { enabled: true, retries: RETRIES, retryAfterBaseValue: 1 },
   throttle: {
