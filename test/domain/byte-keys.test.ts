@@ -6,6 +6,19 @@ import { ByteKeys, hasherForTests, maskHashesForTests } from "../../src/domain/b
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+/** The keys laid end to end as bytes, with each one's range (from -1 where it is to be skipped). */
+function ranges(asked: readonly (readonly [string, boolean])[]): { b: Uint8Array; from: Int32Array; to: Int32Array } {
+  const from = new Int32Array(asked.length);
+  const to = new Int32Array(asked.length);
+  let at = 0;
+  asked.forEach(([k, skip], i) => {
+    from[i] = skip ? -1 : at;
+    to[i] = at + k.length;
+    at += k.length;
+  });
+  return { b: ascii(asked.map(([k]) => k).join("")), from, to };
+}
 const nonAscii = (s: string) => [...s].some((c) => c.charCodeAt(0) > 0x7f);
 const fold = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
@@ -95,16 +108,7 @@ describe("ByteKeys", () => {
       fc.property(fc.array(fc.string({ unit, maxLength: 9 }), { maxLength: 200 }), fc.array(fc.tuple(fc.string({ unit, maxLength: 9 }), fc.boolean()), { maxLength: 200 }), (stored, asked) => {
         const keys = new ByteKeys(4);
         for (const k of stored) keys.idOf(k);
-        const text = asked.map(([k]) => k).join("");
-        const b = ascii(text);
-        const from = new Int32Array(asked.length);
-        const to = new Int32Array(asked.length);
-        let at = 0;
-        asked.forEach(([k, skip], i) => {
-          from[i] = skip ? -1 : at;
-          to[i] = at + k.length;
-          at += k.length;
-        });
+        const { b, from, to } = ranges(asked);
         for (const fold of [true, false]) {
           const out = new Int32Array(asked.length).fill(-7);
           keys.getBytesMany(b, from, to, fold, out);
@@ -136,16 +140,7 @@ describe("ByteKeys", () => {
             maskHashesForTests(mask);
             expect(keys.degraded).toBe(true);
           }
-          const text = asked.map(([k]) => k).join("");
-          const b = ascii(text);
-          const from = new Int32Array(asked.length);
-          const to = new Int32Array(asked.length);
-          let at = 0;
-          asked.forEach(([k, skip], i) => {
-            from[i] = skip ? -1 : at;
-            to[i] = at + k.length;
-            at += k.length;
-          });
+          const { b, from, to } = ranges(asked);
           for (const fold of [true, false]) {
             const hashed = ByteKeys.hashRanges(sameSeed ? keys.hashSeed : keys.hashSeed ^ 0x5bd1e995, b, from, to, fold);
             expect([...hashed.key].sort((x, y) => x - y)).toEqual(asked.flatMap(([, skip], i) => (skip ? [] : [i])));
