@@ -566,8 +566,6 @@ class LoginTable {
     let total = 0;
     for (const r of runs) total += r.login.length;
     const ids = new Renumbering(stored);
-    // per id: its key's length, and its first and last characters (16 bits each)
-    const seen = new Int32Array(2 * Math.min(stored, total));
     const texts = this.texts;
     const hashes = new Int32Array(Math.max(16, Math.min(stored, total)));
     if (!verify) {
@@ -610,6 +608,8 @@ class LoginTable {
       this.hashes = hashes;
       return this.place();
     }
+    // per id: its key's length, and its first and last characters (16 bits each)
+    const seen = new Int32Array(2 * Math.min(stored, total));
     for (const { set, login } of runs) {
       const { loginText: text, loginStart: ls } = set;
       // a set of ASCII logins (GHES logins are) is looked at only around each login's ends
@@ -655,14 +655,24 @@ class LoginTable {
       this.slots = new Int32Array(this.slots.length * 2);
       this.mask = this.slots.length - 1;
     }
-    const { slots, mask } = this;
-    for (let id = 0; id < texts.length; id++) {
-      const h = this.hashes[id]!;
+    const { slots, mask, hashes } = this;
+    // in the order of the slot range each hashes to (as WordsTable.adoptIds): a range's slots stay
+    // in cache, where id order wrote them at random
+    const shift = Math.min(rangeShift, 31 - Math.clz32(mask + 1));
+    const ranges = (mask >>> shift) + 1;
+    const start = new Int32Array(ranges + 1);
+    for (let id = 0; id < texts.length; id++) start[((hashes[id]! & mask) >>> shift) + 1]!++;
+    for (let r = 0; r < ranges; r++) start[r + 1]! += start[r]!;
+    const order = new Int32Array(texts.length);
+    for (let id = 0; id < texts.length; id++) order[start[(hashes[id]! & mask) >>> shift]!++] = id;
+    for (let g = 0; g < order.length; g++) {
+      const id = order[g]!;
+      const h = hashes[id]!;
       let probes = 0;
       let at = h & mask;
       for (; slots[at] !== 0; at = (at + 1) & mask) {
         const other = slots[at]! - 1;
-        if (this.hashes[other] === h && texts[other] === texts[id]) return false;
+        if (hashes[other] === h && texts[other] === texts[id]) return false;
         if (++probes > MAX_PROBE) {
           // as find does: a run this long moves the table into a Map
           this.toMap();

@@ -57,7 +57,7 @@ export function decodeAccountSet(logins: string, stored: Uint8Array, where: stri
   const ints = HEADER + 8 * n;
   const tail = ints + 12 * (n + 1);
   if ((format !== BYTES && format !== TEXTS) || data.length < tail || (format === BYTES && data.length !== tail + 16 * keys)) fail();
-  const loginText = JSON.parse(logins) as unknown;
+  const loginText = loginsText(logins);
   if (typeof loginText !== "string") fail();
   const userIds = new Float64Array(data.buffer, HEADER, n);
   const loginStart = new Int32Array(data.buffer, ints, n + 1);
@@ -77,6 +77,18 @@ export function decodeAccountSet(logins: string, stored: Uint8Array, where: stri
   } catch {
     return fail();
   }
+}
+
+/**
+ * The logins' text, stored as JSON.stringify of it. Without a backslash (no escape: what the app
+ * writes for logins without quotes, backslashes or control characters) it is the text between the
+ * quotes, taken as a slice instead of parsed (~20 ms at 20 x 100,000). A raw control character,
+ * which JSON.parse refuses and the app never writes, is not looked for (a scan cost as much as the parse).
+ */
+function loginsText(logins: string): unknown {
+  const n = logins.length;
+  if (n >= 2 && logins.charCodeAt(0) === 34 && logins.indexOf('"', 1) === n - 1 && !logins.includes("\\")) return logins.slice(1, n - 1);
+  return JSON.parse(logins) as unknown;
 }
 
 /** "p:<key> s:<key>": tagged identity keys in one text (account rows before migration 0005). */

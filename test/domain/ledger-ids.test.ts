@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { AccountSet, instanceWithSet, keyFromBytes } from "../../src/domain/account-set.js";
 import { countUsage, matchAccountSets, matchGhes } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
-import { KeyInterner, setRestoreSampleForTests } from "../../src/domain/key-ids.js";
+import { KeyInterner, setBatchingForTests, setRestoreSampleForTests } from "../../src/domain/key-ids.js";
 import { decodeLedgerIds, encodeLedgerIds, type LedgerIds } from "../../src/domain/ledger-ids.js";
 import type { CloudReport } from "../../src/domain/cloud-report.js";
 import { fnvCollisions } from "../helpers/fnv-collisions.js";
@@ -255,6 +255,22 @@ describe.each([
       const login = ids.entries[1]!.login;
       login[0] = ids.loginIds;
       expect(KeyInterner.restore({ ...ids, loginIds: ids.loginIds + 1 }, heldOf(l))).toBeNull();
+    });
+
+    it("the same with the tables placed in ranges of 2 slots (as a big restore places them, range by range)", () => {
+      setBatchingForTests(1);
+      try {
+        const { l, ids } = fresh();
+        const interner = KeyInterner.restore(ids, heldOf(l))!;
+        expect(interner).not.toBeNull();
+        sameCounts(l, options, interner, cloudOf([]));
+        expect([interner.emailCount, interner.loginCount]).toEqual([4, 4]);
+        const other = fresh();
+        other.ids.entries[1]!.login[0] = other.ids.loginIds;
+        expect(KeyInterner.restore({ ...other.ids, loginIds: other.ids.loginIds + 1 }, heldOf(other.l))).toBeNull();
+      } finally {
+        setBatchingForTests();
+      }
     });
 
     it("damaged data does not decode", () => {

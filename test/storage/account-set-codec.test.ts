@@ -39,5 +39,16 @@ describe("account set codec", () => {
     new Int32Array(swapped.buffer, 24 + 16 + 12, 3)[1] = 5;
     expect(() => decodeAccountSet(logins, swapped, "instance srv-1")).toThrow(/^account set of instance srv-1: stored data is damaged$/);
     expect(() => decodeAccountSet(JSON.stringify("monahub"), data, "instance srv-1")).toThrow(/damaged/);
+    // logins' JSON cut short or with a quote inside: not taken as text
+    expect(() => decodeAccountSet('"monahubot', data, "instance srv-1")).toThrow();
+    expect(() => decodeAccountSet('"mona"hubot"', data, "instance srv-1")).toThrow();
+    expect(() => decodeAccountSet('"mona\\"', data, "instance srv-1")).toThrow();
+  });
+
+  it("reads logins that need escapes in JSON (quotes, backslashes, control characters) and those that need none", () => {
+    for (const logins of [["mona", "hubot"], ['mo"na', "hu\\bot"], ["mona\n", "\u0000x"], ["", "x"], ['"', '"']]) {
+      const accounts = logins.map((login, i) => ({ userId: i + 1, login, primary: [hashed[i]!], secondary: [] }));
+      expect(roundTrip(accounts).map((a) => a.login)).toEqual(logins);
+    }
   });
 });
