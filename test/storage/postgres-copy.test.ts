@@ -26,8 +26,8 @@ function copyBytes(rows: Row[], extension = Buffer.alloc(0)): Buffer {
   return Buffer.concat(parts);
 }
 
-function parseInChunks(bytes: Buffer, cuts: number[]): Row[] {
-  const parser = new CopyBinaryParser();
+function parseInChunks(bytes: Buffer, cuts: number[], texts: boolean[] = []): (Uint8Array | string | null)[][] {
+  const parser = new CopyBinaryParser(texts);
   let at = 0;
   for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
     parser.push(bytes.subarray(at, cut));
@@ -47,9 +47,27 @@ describe("binary COPY parser", () => {
         const bytes = copyBytes(rows, Buffer.from(ext));
         const got = parseInChunks(bytes, raw.map((n) => n % (bytes.length + 1)));
         expect(got.map((r) => r.map((f) => (f === null ? null : [...f])))).toEqual(rows.map((r) => r.map((f) => (f === null ? null : [...f]))));
-        for (const f of got.flat()) if (f) expect([f.byteOffset, f.buffer.byteLength]).toEqual([0, f.length]);
+        for (const f of got.flat()) if (f && typeof f !== "string") expect([f.byteOffset, f.buffer.byteLength]).toEqual([0, f.length]);
       }),
     );
+  });
+
+  it("gives the columns marked as texts as their UTF-8 text, wherever the chunks are cut (a character cut in two included)", () => {
+    const textArb = fc.option(fc.string({ unit: "binary", maxLength: 12 }).map((t) => Buffer.from(t, "utf8")), { nil: null, freq: 5 });
+    const fieldsArb = fc.array(fc.oneof(fieldArb, textArb), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(fc.array(fieldsArb, { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 4 }), fc.array(fc.nat(), { maxLength: 12 }), (rows, texts, raw) => {
+        const bytes = copyBytes(rows);
+        const got = parseInChunks(bytes, raw.map((n) => n % (bytes.length + 1)), texts);
+        const want = rows.map((r) => r.map((f, c) => (f === null ? null : texts[c] ? Buffer.from(f).toString("utf8") : [...f])));
+        expect(got.map((r) => r.map((f) => (f === null || typeof f === "string" ? f : [...f])))).toEqual(want);
+      }),
+    );
+    // a 3-byte character cut after its first byte (the first field's bytes start at 25: header 19,
+    // field count 2, length 4); a text of several chunks (from 33)
+    const long = "Ü".repeat(70_000);
+    const bytes = copyBytes([[Buffer.from("€x"), Buffer.from(long)]]);
+    expect(parseInChunks(bytes, [26, 40, 40 + 65_536], [true, true])).toEqual([["€x", long]]);
   });
 
   it("reads a field of several MB cut into network-sized chunks", () => {
@@ -59,7 +77,7 @@ describe("binary COPY parser", () => {
     const cuts = Array.from({ length: Math.floor(bytes.length / 65_536) }, (_, i) => (i + 1) * 65_536 - 3);
     const got = parseInChunks(bytes, cuts);
     expect(got).toHaveLength(2);
-    expect(Buffer.compare(got[0]![1]!, big)).toBe(0);
+    expect(Buffer.compare(got[0]![1] as Uint8Array, big)).toBe(0);
     expect(got[1]).toEqual([null, Buffer.alloc(0)]);
   });
 
@@ -96,10 +114,14 @@ describe.each(pgUp || REQUIRE_POSTGRES ? [PG_URL] : [])("binary COPY out of Post
     expect(rows).toHaveLength(values.length);
     for (const [i, [b, t, n]] of rows.entries()) {
       expect(b!.length).toBe(values[i]!.length);
-      expect(Buffer.compare(b!, values[i]!)).toBe(0);
+      expect(Buffer.compare(b as Buffer, values[i]!)).toBe(0);
       expect(t!.toString("utf8")).toBe(`Üser '${i}`);
       expect(n).toBeNull();
     }
+    // the same with the text columns as texts
+    const texts = await copyOutBinary(client, "copy (select b, t, n from copy_out order by i) to stdout (format binary)", [false, true, true]);
+    expect(texts.map((r) => r.slice(1))).toEqual(values.map((_, i) => [`Üser '${i}`, null]));
+    expect(texts.map((r) => r[0])).toEqual(rows.map((r) => r[0]));
   });
 
   it("fails with the server's error, and the connection goes on", async () => {
