@@ -611,7 +611,12 @@ export function prepareLookups(c: CloudMemberColumns, seeds?: LookupSeeds): void
   c.keyHashes = hashed;
   const { bytes, loginFrom, loginTo } = c;
   // a text or no login: none to hash (the count looks a text up by its string)
-  c.loginHashes = ByteKeys.hashRanges(seeds.logins, bytes, loginFrom.map((f, j) => (f >= 0 && f < loginTo[j]! ? f : -1)), loginTo, true);
+  const from = new Int32Array(loginFrom.length);
+  for (let j = 0; j < from.length; j++) {
+    const f = loginFrom[j]!;
+    from[j] = f >= 0 && f < loginTo[j]! ? f : -1;
+  }
+  c.loginHashes = ByteKeys.hashRanges(seeds.logins, bytes, from, loginTo, true);
 }
 
 /**
@@ -1045,8 +1050,8 @@ class CsvRows {
     private readonly b: Latin1Buffer,
     private readonly file: string,
   ) {
-    // about one member per 200 bytes; the arrays grow when there are more
-    const guess = Math.min(1 << 20, Math.max(64, (b.length / 200) | 0));
+    // a row per 128 bytes or more (a GHEC report's rows are about 175): arrays that rarely grow (pages never written cost nothing)
+    const guess = Math.min(1 << 20, Math.max(64, (b.length / 128) | 0));
     this.keyStart = new Ints(guess + 1);
     this.keyFrom = new Ints(guess);
     this.keyTo = new Ints(guess);

@@ -210,6 +210,20 @@ describe("the CSV read from its bytes", () => {
     );
   });
 
+  it("reads files of many short rows (its arrays grow past their first size) as the text reader does", () => {
+    // rows far shorter than the size guessed per row: every column array grows, several times
+    const cells = [["true", "false"], ["a", "B", ""], ["a@x", "B@x", "", "\u00e9@x"], ["", "h:1", '"h:2,H:3"']];
+    for (let seed = 1; seed <= 5; seed++) {
+      let x = seed;
+      const pick = (list: string[]) => list[(x = (Math.imul(x, 1103515245) + 12345) >>> 0) % list.length]!;
+      const rows = Array.from({ length: 1500 * seed }, () => cells.map(pick).join(","));
+      const text = "github_com_user,github_com_login,github_com_saml_name_id,enterprise_server_user_ids\n" + rows.join("\n");
+      const expected = textRead(encode(text), "g.csv");
+      expect(expected.ok).toBe(true);
+      expect(plain(readCsvFast(encode(text), "g.csv")!)).toEqual(plain(expected.ok ? expected.report : (null as never)));
+    }
+  });
+
   it("keeps a member's key once (a NameID that is also a verified e-mail), in the order the columns come", () => {
     const r = readCsvFast(encode("github_com_saml_name_id,github_com_user,github_com_verified_domain_emails\n B@x.example ,true,\"a@x.example;b@X.example, A@X.EXAMPLE\"\n"), "k.csv")!;
     expect(r.members[0]!.keys).toEqual(["b@x.example", "a@x.example"]);
