@@ -577,32 +577,7 @@ class LoginTable {
           if (!(x >= 0 && x < stored)) return false;
           const to = ids.map(x);
           login[i] = to;
-          if (to !== texts.length) continue;
-          // as idOrAddMany: an ASCII login hashed as it is lower-cased, one string made (none lower-cased if it is)
-          let s = ls[i]!;
-          let e = ls[i + 1]!;
-          while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
-          while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
-          let h = FNV_BASIS ^ this.seed;
-          let bits = 0;
-          let upper = false;
-          for (let c = s; c < e; c++) {
-            const code = text.charCodeAt(c);
-            bits |= code;
-            if (code >= 65 && code <= 90) upper = true;
-            h = Math.imul(h ^ lowerIf(code, true), FNV_PRIME);
-          }
-          let key: string;
-          if (bits < 128) {
-            key = upper ? text.slice(s, e).toLowerCase() : text.slice(s, e);
-            h = avalanche(h);
-          } else {
-            key = text.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
-            h = this.hashText(key, 0, key.length, false);
-          }
-          if (key === "") return false;
-          texts.push(key);
-          hashes[to] = h;
+          if (to === texts.length && !this.adoptKey(text, ls[i]!, ls[i + 1]!, hashes)) return false;
         }
       }
       this.hashes = hashes;
@@ -619,11 +594,10 @@ class LoginTable {
         let e = ls[i + 1]!;
         while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
         while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
-        let key: string | null = null;
         let length = e - s;
         let ends = length === 0 ? 0 : (lowerIf(text.charCodeAt(s), true) << 16) | lowerIf(text.charCodeAt(e - 1), true);
         if (!ascii && !isAscii(text, s, e)) {
-          key = text.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
+          const key = text.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
           length = key.length;
           ends = length === 0 ? 0 : (key.charCodeAt(0) << 16) | key.charCodeAt(length - 1);
         }
@@ -635,9 +609,7 @@ class LoginTable {
         if (!(x >= 0 && x < stored) || length === 0) return false;
         const to = ids.map(x);
         if (to === texts.length) {
-          key ??= text.slice(s, e).toLowerCase();
-          texts.push(key);
-          hashes[to] = this.hashText(key, 0, length, false);
+          if (!this.adoptKey(text, ls[i]!, ls[i + 1]!, hashes)) return false;
           seen[2 * to] = length;
           seen[2 * to + 1] = ends;
         } else if (seen[2 * to] !== length || seen[2 * to + 1] !== ends) return false;
@@ -646,6 +618,39 @@ class LoginTable {
     }
     this.hashes = hashes;
     return this.place();
+  }
+
+  /**
+   * adoptIds' first occurrence of an id: the login text[start..end) as the next id's key (as loginKey
+   * makes it) with its hash in hashes; false when the key is empty. An ASCII login is hashed as it is
+   * lower-cased (hashText(text, s, e, true), as idOrAddMany does), one string made (none lower-cased if it is).
+   */
+  private adoptKey(text: string, start: number, end: number, hashes: Int32Array): boolean {
+    let s = start;
+    let e = end;
+    while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
+    while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
+    let h = FNV_BASIS ^ this.seed;
+    let bits = 0;
+    let upper = false;
+    for (let c = s; c < e; c++) {
+      const code = text.charCodeAt(c);
+      bits |= code;
+      if (code >= 65 && code <= 90) upper = true;
+      h = Math.imul(h ^ lowerIf(code, true), FNV_PRIME);
+    }
+    let key: string;
+    if (bits < 128) {
+      key = upper ? text.slice(s, e).toLowerCase() : text.slice(s, e);
+      h = avalanche(h);
+    } else {
+      key = text.slice(start, end).trim().toLowerCase();
+      h = this.hashText(key, 0, key.length, false);
+    }
+    if (key === "") return false;
+    hashes[this.texts.length] = h;
+    this.texts.push(key);
+    return true;
   }
 
   /** The texts, whose hashes are in place, into the (empty) slots; false when two ids hold one key. */
