@@ -451,8 +451,8 @@ export function countUsage(instances: InstanceAccounts[], options: MatchOptions,
     m <= 30
       ? groupByMask(n, m, parent, root, instanceOf, scratch)
       : m <= 32 * MASK_WORDS
-        ? groupByWords(n, m, parent, root, instanceOf)
-        : groupByList(n, m, parent, root, instanceOf);
+        ? groupByWords(n, m, parent, root, instanceOf, scratch)
+        : groupByList(n, m, parent, root, instanceOf, scratch);
 
   const instanceUsage: InstanceUsage[] = merged.map((inst, i) => {
     const usage: InstanceUsage = {
@@ -738,9 +738,11 @@ const MASK_WORDS = 2;
  * (a random write per account, the words side by side) instead of groupByList's two. A group's key
  * is where one of its persons' mask starts (the words are compared on equal hashes).
  */
-function groupByWords(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array): Tally {
+function groupByWords(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array, scratch?: CountScratch): Tally {
   const w = (m + 31) >>> 5;
-  const mask = new Int32Array(w * n);
+  // from the scratch as groupByMask's: 40 MB at 50 x 100,000, over glibc's largest mmap threshold,
+  // so a new one was fresh memory mapped (and paged in) at every count
+  const mask = ints(scratch, Slot.Mask, w * n, 0);
   for (let a = 0; a < n; a++) {
     const i = instanceOf[a]!;
     mask[w * root[a]! + (i >>> 5)]! |= 1 << (i & 31);
@@ -784,11 +786,11 @@ function groupByWords(n: number, m: number, parent: Int32Array, root: Int32Array
  * arrive in ascending order and "differs from the last one seen" detects a new one. The lists are
  * built in one flat array (no per-person arrays), then equal lists are grouped by a hash of the list.
  */
-function groupByList(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array): Tally {
+function groupByList(n: number, m: number, parent: Int32Array, root: Int32Array, instanceOf: Int32Array, scratch?: CountScratch): Tally {
   // Per person (at its root r), side by side so that a visit costs one cache miss, not four:
   // st[4r] last instance seen, st[4r + 1] instances spanned, st[4r + 2] offset of its list in
   // `lists` (-1: on one instance), st[4r + 3] instances filled in so far.
-  const st = new Int32Array(4 * n);
+  const st = ints(scratch, Slot.Mask, 4 * n, 0);
   for (let r = 0; r < n; r++) st[4 * r] = -1;
   for (let a = 0; a < n; a++) {
     const r4 = 4 * root[a]!;

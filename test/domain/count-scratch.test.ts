@@ -27,6 +27,16 @@ const ledgerArb = fc
       accounts: accounts.map(({ unique, ...a }, k): IdentifiedAccount => ({ ...a, userId: k + 1, primary: unique ? [...a.primary, `u${i}-${k}@x`] : a.primary })),
     })),
   );
+// 31 to 64 instances group persons by masks of two words, more by lists: both take arrays kept too
+const manyArb = fc
+  .integer({ min: 28, max: 72 })
+  .chain((m) => fc.array(fc.array(fc.record({ login: loginArb, primary: fc.array(keyArb, { maxLength: 1 }), secondary: fc.constant([]) }), { maxLength: 3 }), { minLength: m, maxLength: m }))
+  .map((instances) =>
+    instances.map((accounts, i) => ({
+      instance: { serverId: `s${String(i).padStart(2, "0")}`, hostName: `h${i}.example` },
+      accounts: accounts.map((a, k): IdentifiedAccount => ({ ...a, userId: k + 1 })),
+    })),
+  );
 const optionsArb = fc.record({ allEmails: fc.boolean(), logins: fc.boolean() });
 const cloud: CloudReport = { file: "c.csv", format: "csv", members: [{ login: "ann", keys: ["a@x"], links: [], visualStudio: false }], reportedSeats: 1, linkedHosts: [], rows: 1, warnings: [] } as unknown as CloudReport;
 
@@ -66,6 +76,20 @@ describe("counts with kept working arrays", () => {
         for (const { report, expected } of kept) expect(read(report)).toEqual(expected);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("the same for ledgers of 28 to 72 instances, counted in turn with one scratch", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(manyArb, optionsArb), { minLength: 2, maxLength: 3 }), (runs) => {
+        const scratch = new CountScratch();
+        for (const [ledger, options] of runs) {
+          const expected = read(countUsage(ledger, options));
+          expect(read(count(ledger, options, new KeyInterner(), scratch).report)).toEqual(expected);
+          expect(read(count(ledger, options, new KeyInterner(), scratch).report)).toEqual(expected);
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 });
