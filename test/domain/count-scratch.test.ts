@@ -30,7 +30,7 @@ const ledgerArb = fc
 // 31 to 64 instances group persons by masks of two words, more by lists: both take arrays kept too
 const manyArb = fc
   .integer({ min: 28, max: 72 })
-  .chain((m) => fc.array(fc.array(fc.record({ login: loginArb, primary: fc.array(keyArb, { maxLength: 1 }), secondary: fc.constant([]) }), { maxLength: 3 }), { minLength: m, maxLength: m }))
+  .chain((m) => fc.array(fc.array(fc.record({ login: loginArb, primary: fc.array(keyArb, { maxLength: 1 }), secondary: fc.constant<string[]>([]) }), { maxLength: 3 }), { minLength: m, maxLength: m }))
   .map((instances) =>
     instances.map((accounts, i) => ({
       instance: { serverId: `s${String(i).padStart(2, "0")}`, hostName: `h${i}.example` },
