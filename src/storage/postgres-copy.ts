@@ -20,7 +20,16 @@ export class CopyBinaryParser {
   readonly rows: Field[][] = [];
   /** The current field's length when it is a text, else -1. */
   private text = -1;
-  constructor(private readonly texts: readonly boolean[] = []) {}
+  /** Where the next binary field goes when a target is given. */
+  private targetAt = 0;
+  /**
+   * `target`: a buffer the binary fields are written into one after another (the rows hold views of
+   * it), instead of a buffer each: the parts of one value, assembled as they come.
+   */
+  constructor(
+    private readonly texts: readonly boolean[] = [],
+    private readonly target?: Buffer,
+  ) {}
 
   private readonly small = Buffer.alloc(HEADER);
   private need = HEADER;
@@ -67,6 +76,7 @@ export class CopyBinaryParser {
   /** The rows, once the whole COPY has been pushed. */
   end(): Field[][] {
     if (this.state !== "end") throw new Error("COPY data ended mid-row");
+    if (this.target && this.targetAt !== this.target.length) throw new Error("COPY data shorter than its target");
     return this.rows;
   }
 
@@ -98,6 +108,12 @@ export class CopyBinaryParser {
         this.text = length;
         this.state = "field";
         if (length === 0) this.fieldDone("");
+      } else if (this.target) {
+        if (length > this.target.length - this.targetAt) throw new Error("COPY data longer than its target");
+        this.field = this.target.subarray(this.targetAt, (this.targetAt += length));
+        this.filled = 0;
+        this.state = "field";
+        if (length === 0) this.fieldDone();
       } else {
         // Not Buffer.allocUnsafe: a small one would be a slice of Node's pool.
         this.field = Buffer.allocUnsafeSlow(length);
@@ -133,9 +149,12 @@ export class CopyBinaryParser {
   }
 }
 
-/** Runs `text`, a COPY … TO STDOUT (FORMAT binary), on the client; its rows (columns that `texts` marks as strings). */
-export function copyOutBinary(client: pg.ClientBase, text: string, texts: readonly boolean[] = []): Promise<Field[][]> {
-  const parser = new CopyBinaryParser(texts);
+/**
+ * Runs `text`, a COPY … TO STDOUT (FORMAT binary), on the client; its rows (columns that `texts`
+ * marks as strings; binary fields written into `target` in turn when given, which they must fill).
+ */
+export function copyOutBinary(client: pg.ClientBase, text: string, texts: readonly boolean[] = [], target?: Buffer): Promise<Field[][]> {
+  const parser = new CopyBinaryParser(texts, target);
   let failure: unknown = null;
   return new Promise((resolve, reject) => {
     // What pg calls on the active query for a COPY out: every message until ReadyForQuery.

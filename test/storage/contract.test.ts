@@ -272,6 +272,14 @@ describe.each(adapters.filter((a) => a.enabled))("ledger store contract: $name",
     ).rejects.toThrow("rolled back");
     expect([...(await store.read(a, (tx) => tx.ledgerIds()))!]).toEqual([9, 9, 9, 9, 9, 9, 9, 9]);
     expect([...(await store.read(b, (tx) => tx.ledgerIds()))!]).toEqual([1, 2, 3, 4]);
+    // PostgreSQL reads them in parts of 1 MiB: a whole number of parts, and one byte more, read back whole
+    for (const length of [2 * 1024 * 1024, 2 * 1024 * 1024 + 1]) {
+      const even = Uint8Array.from({ length }, (_, i) => (i * 31 + (i >> 20)) & 255);
+      await store.write(b, (tx) => tx.saveLedgerIds(even));
+      const back = (await store.read(b, (tx) => tx.ledgerIds()))!;
+      expect([back.length, back.byteOffset, back.buffer.byteLength]).toEqual([length, 0, length]);
+      expect(Buffer.from(back).equals(Buffer.from(even))).toBe(true);
+    }
   });
 
   it("keeps ledgers isolated, and a rename keeps the ledger", async () => {

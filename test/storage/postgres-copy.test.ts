@@ -26,8 +26,8 @@ function copyBytes(rows: Row[], extension = Buffer.alloc(0)): Buffer {
   return Buffer.concat(parts);
 }
 
-function parseInChunks(bytes: Buffer, cuts: number[], texts: boolean[] = []): (Uint8Array | string | null)[][] {
-  const parser = new CopyBinaryParser(texts);
+function parseInChunks(bytes: Buffer, cuts: number[], texts: boolean[] = [], target?: Buffer): (Uint8Array | string | null)[][] {
+  const parser = new CopyBinaryParser(texts, target);
   let at = 0;
   for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
     parser.push(bytes.subarray(at, cut));
@@ -41,6 +41,29 @@ const fieldArb = fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null, freq: 
 const rowsArb = fc.array(fc.array(fieldArb, { minLength: 1, maxLength: 4 }), { maxLength: 6 });
 
 describe("binary COPY parser", () => {
+  it("writes binary fields one after another into a target they fill, wherever the chunks are cut; refuses more or less", () => {
+    fc.assert(
+      fc.property(rowsArb, fc.array(fc.nat(), { maxLength: 12 }), (rows, raw) => {
+        const bytes = copyBytes(rows);
+        const cuts = raw.map((n) => n % (bytes.length + 1));
+        const fields = rows.flat().flatMap((f) => (f === null ? [] : [f]));
+        const whole = Buffer.concat(fields);
+        const target = Buffer.alloc(whole.length, 0xee);
+        const got = parseInChunks(bytes, cuts, [], target);
+        expect(target.equals(whole)).toBe(true);
+        // the rows' fields are views of the target, in order
+        let at = 0;
+        for (const f of got.flat()) {
+          if (f === null || typeof f === "string") continue;
+          expect([f.buffer, f.byteOffset, f.length]).toEqual([target.buffer, target.byteOffset + at, f.length]);
+          at += f.length;
+        }
+        expect(() => parseInChunks(bytes, cuts, [], Buffer.alloc(whole.length + 1))).toThrow("shorter than its target");
+        if (whole.length > 0) expect(() => parseInChunks(bytes, cuts, [], Buffer.alloc(whole.length - 1))).toThrow("longer than its target");
+      }),
+    );
+  });
+
   it("reads back every row and field, wherever the chunks are cut, each field a buffer of its own", () => {
     fc.assert(
       fc.property(rowsArb, fc.uint8Array({ maxLength: 5 }), fc.array(fc.nat(), { maxLength: 12 }), (rows, ext, raw) => {
