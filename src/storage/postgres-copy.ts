@@ -9,6 +9,8 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 const HEADER = SIGNATURE.length + 8;
 
 type Field = Buffer | string | null;
+/** Where a binary field of `length` bytes goes, given its row's fields before it; null: a buffer of its own. */
+export type CopyTarget = (row: readonly Field[], length: number) => Buffer | null;
 
 /**
  * Parses the binary COPY format from chunks cut anywhere. Each field is copied into a buffer of
@@ -20,15 +22,13 @@ export class CopyBinaryParser {
   readonly rows: Field[][] = [];
   /** The current field's length when it is a text, else -1. */
   private text = -1;
-  /** Where the next binary field goes when a target is given. */
-  private targetAt = 0;
   /**
-   * `target`: a buffer the binary fields are written into one after another (the rows hold views of
-   * it), instead of a buffer each: the parts of one value, assembled as they come.
+   * `target`: where a binary field goes (a view of exactly its length, from the row so far), instead
+   * of a buffer of its own: the parts of one value, assembled as they come.
    */
   constructor(
     private readonly texts: readonly boolean[] = [],
-    private readonly target?: Buffer,
+    private readonly target?: CopyTarget,
   ) {}
 
   private readonly small = Buffer.alloc(HEADER);
@@ -76,7 +76,6 @@ export class CopyBinaryParser {
   /** The rows, once the whole COPY has been pushed. */
   end(): Field[][] {
     if (this.state !== "end") throw new Error("COPY data ended mid-row");
-    if (this.target && this.targetAt !== this.target.length) throw new Error("COPY data shorter than its target");
     return this.rows;
   }
 
@@ -108,15 +107,11 @@ export class CopyBinaryParser {
         this.text = length;
         this.state = "field";
         if (length === 0) this.fieldDone("");
-      } else if (this.target) {
-        if (length > this.target.length - this.targetAt) throw new Error("COPY data longer than its target");
-        this.field = this.target.subarray(this.targetAt, (this.targetAt += length));
-        this.filled = 0;
-        this.state = "field";
-        if (length === 0) this.fieldDone();
       } else {
+        const place = this.target?.(this.row, length) ?? null;
+        if (place && place.length !== length) throw new Error("COPY field given a place of another length");
         // Not Buffer.allocUnsafe: a small one would be a slice of Node's pool.
-        this.field = Buffer.allocUnsafeSlow(length);
+        this.field = place ?? Buffer.allocUnsafeSlow(length);
         this.filled = 0;
         this.state = "field";
         if (length === 0) this.fieldDone();
@@ -151,9 +146,9 @@ export class CopyBinaryParser {
 
 /**
  * Runs `text`, a COPY … TO STDOUT (FORMAT binary), on the client; its rows (columns that `texts`
- * marks as strings; binary fields written into `target` in turn when given, which they must fill).
+ * marks as strings; binary fields where `target` places them).
  */
-export function copyOutBinary(client: pg.ClientBase, text: string, texts: readonly boolean[] = [], target?: Buffer): Promise<Field[][]> {
+export function copyOutBinary(client: pg.ClientBase, text: string, texts: readonly boolean[] = [], target?: CopyTarget): Promise<Field[][]> {
   const parser = new CopyBinaryParser(texts, target);
   let failure: unknown = null;
   return new Promise((resolve, reject) => {

@@ -4,11 +4,50 @@
 import { AbortedTransactionError, Kysely, PostgresDialect, sql, type PostgresPoolClient } from "kysely";
 import pg from "pg";
 import { encodeCloudMember, type DialectOps, type StoredAccountSet } from "./kysely-store.js";
-import { copyOutBinary } from "./postgres-copy.js";
+import { copyOutBinary, type CopyTarget } from "./postgres-copy.js";
 import type { Database } from "./schema.js";
 
-/** Bytes of a ledger's ids per COPY row when read (see ledgerIds). */
-export const LEDGER_IDS_PART = 1 << 20;
+/** Bytes of a large value per COPY row when read in parts (see Parts). */
+export const COPY_PART = 1 << 20;
+/** A bytea column's parts: each part's number (int4) and bytes, a row each (with partNumbers in the FROM list; in any order). */
+const partsOf = (column: string) => `k::int4, substring(${column} from 1 + k * ${COPY_PART} for ${COPY_PART})`;
+const partNumbers = (column: string) => `generate_series(0, greatest(length(${column}) - 1, 0) / ${COPY_PART}) as k`;
+
+/**
+ * A large value read in parts of COPY_PART bytes, a COPY row each, each written where it belongs in
+ * one buffer of the value's length (asked first) as it comes: pg takes in a COPY row whole before
+ * handing it on, growing a buffer by doubling, so one row of the whole value cost ~3 times its size
+ * in fresh memory. The buffer is a whole one of its own (offset 0): the codecs read it in place.
+ * Stored uncompressed (EXTERNAL), a part reads only its own chunks. No ORDER BY: sorting rows of a
+ * megabyte spilled to disk.
+ */
+export class Parts {
+  private readonly data: Buffer;
+  private readonly seen: Uint8Array;
+  private left: number;
+  constructor(length: number) {
+    this.data = Buffer.allocUnsafeSlow(length);
+    this.left = Math.max(1, Math.ceil(length / COPY_PART));
+    this.seen = new Uint8Array(this.left);
+  }
+
+  /** The place of a row's part (its number the field before: row.at(-1)), of `length` bytes. */
+  part(row: readonly (Buffer | string | null)[], length: number): Buffer {
+    const k = row.at(-1);
+    const n = Buffer.isBuffer(k) && k.length === 4 ? k.readInt32BE(0) : -1;
+    const from = n * COPY_PART;
+    if (!(n >= 0 && n < this.seen.length) || this.seen[n] || length !== Math.min(COPY_PART, this.data.length - from)) throw new Error("COPY: a part out of place");
+    this.seen[n] = 1;
+    this.left--;
+    return this.data.subarray(from, from + length);
+  }
+
+  /** The value, once every part has come. */
+  whole(): Buffer {
+    if (this.left !== 0) throw new Error("COPY: parts of a value missing");
+    return this.data;
+  }
+}
 
 /** Rows per INSERT … SELECT FROM unnest(): a few array parameters whatever the size; chunked to bound memory. */
 const ROWS_PER_INSERT = 50_000;
@@ -37,7 +76,7 @@ function postgresOpsFor(pool: pg.Pool): DialectOps {
    * connection. COPY takes no parameters: the ledger id is checked to be an integer and, like any
    * other value, written into the select as a literal (`select` gets the client for escapeLiteral).
    */
-  const copyRows = (tx: Kysely<Database>, repoId: number, what: string, select: (client: pg.PoolClient) => string, texts: readonly boolean[] = [], target?: Buffer) => {
+  const copyRows = (tx: Kysely<Database>, repoId: number, what: string, select: (client: pg.PoolClient) => string, texts: readonly boolean[] = [], target?: CopyTarget) => {
     const client = clientOf.get(tx);
     if (!client) throw new Error(`${what}: not in a transaction of this store`);
     if (!Number.isSafeInteger(repoId)) throw new Error(`${what}: the ledger id is not an integer`);
@@ -108,27 +147,14 @@ function postgresOpsFor(pool: pg.Pool): DialectOps {
         return { server_id: serverId, logins, data };
       });
     },
-    // The same for a ledger's interned ids (~16 MB at 20 x 100,000), in parts of a row each, written
-    // as they come into one buffer of the value's length (asked first): pg takes in a COPY row whole
-    // before handing it on, growing a buffer by doubling, and one 16 MB row cost ~50 MB of fresh
-    // memory (12,000 page faults, ~0.3 s after a restart). Stored uncompressed (EXTERNAL), so a part
-    // reads only its own chunks.
+    // A ledger's interned ids (~16 MB at 20 x 100,000) in parts (see Parts): one 16 MB row cost ~50 MB
+    // of fresh memory (12,000 page faults, ~0.3 s after a restart).
     async ledgerIds(tx, repoId) {
       const length = await tx.selectFrom("ledger_ids").select(sql<number | string>`length(data)`.as("n")).where("ledger_id", "=", repoId).executeTakeFirst();
       if (!length) return null;
-      // one buffer of its own (offset 0): the ids are decoded in place
-      const data = Buffer.allocUnsafeSlow(Number(length.n));
-      await copyRows(
-        tx,
-        repoId,
-        "ledgerIds",
-        () =>
-          `select substring(data from 1 + k * ${LEDGER_IDS_PART} for ${LEDGER_IDS_PART}) from ledger_ids, ` +
-          `generate_series(0, greatest(length(data) - 1, 0) / ${LEDGER_IDS_PART}) as k where ledger_id = ${repoId} order by k`,
-        [],
-        data,
-      );
-      return data;
+      const data = new Parts(Number(length.n));
+      await copyRows(tx, repoId, "ledgerIds", () => `select ${partsOf("data")} from ledger_ids, ${partNumbers("data")} where ledger_id = ${repoId}`, [], (row, n) => (row.length === 1 ? data.part(row, n) : null));
+      return data.whole();
     },
   };
 }

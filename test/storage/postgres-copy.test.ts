@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import pg from "pg";
-import { copyOutBinary, CopyBinaryParser } from "../../src/storage/postgres-copy.js";
+import { copyOutBinary, CopyBinaryParser, type CopyTarget } from "../../src/storage/postgres-copy.js";
+import { COPY_PART, Parts } from "../../src/storage/postgres.js";
 import { PG_URL, postgresReachable, REQUIRE_POSTGRES } from "./support.js";
 
 type Row = (Uint8Array | null)[];
@@ -26,7 +27,7 @@ function copyBytes(rows: Row[], extension = Buffer.alloc(0)): Buffer {
   return Buffer.concat(parts);
 }
 
-function parseInChunks(bytes: Buffer, cuts: number[], texts: boolean[] = [], target?: Buffer): (Uint8Array | string | null)[][] {
+function parseInChunks(bytes: Buffer, cuts: number[], texts: boolean[] = [], target?: CopyTarget): (Uint8Array | string | null)[][] {
   const parser = new CopyBinaryParser(texts, target);
   let at = 0;
   for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
@@ -41,25 +42,27 @@ const fieldArb = fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null, freq: 
 const rowsArb = fc.array(fc.array(fieldArb, { minLength: 1, maxLength: 4 }), { maxLength: 6 });
 
 describe("binary COPY parser", () => {
-  it("writes binary fields one after another into a target they fill, wherever the chunks are cut; refuses more or less", () => {
+  it("writes binary fields where a target places them, wherever the chunks are cut (or in a buffer of their own: null); refuses a place of another length", () => {
     fc.assert(
       fc.property(rowsArb, fc.array(fc.nat(), { maxLength: 12 }), (rows, raw) => {
         const bytes = copyBytes(rows);
         const cuts = raw.map((n) => n % (bytes.length + 1));
-        const fields = rows.flat().flatMap((f) => (f === null ? [] : [f]));
-        const whole = Buffer.concat(fields);
+        // every row's second field (when binary) one after another into one buffer; the others their own
+        const placed = rows.flatMap((r) => (r.length > 1 && r[1] ? [r[1]] : []));
+        const whole = Buffer.concat(placed);
         const target = Buffer.alloc(whole.length, 0xee);
-        const got = parseInChunks(bytes, cuts, [], target);
-        expect(target.equals(whole)).toBe(true);
-        // the rows' fields are views of the target, in order
         let at = 0;
-        for (const f of got.flat()) {
-          if (f === null || typeof f === "string") continue;
-          expect([f.buffer, f.byteOffset, f.length]).toEqual([target.buffer, target.byteOffset + at, f.length]);
+        const got = parseInChunks(bytes, cuts, [], (row, length) => (row.length === 1 ? target.subarray(at, (at += length)) : null));
+        expect(target.equals(whole)).toBe(true);
+        expect(got.map((r) => r.map((f) => (f === null ? null : [...f])))).toEqual(rows.map((r) => r.map((f) => (f === null ? null : [...f]))));
+        at = 0;
+        for (const r of got) {
+          const f = r[1];
+          if (f === null || f === undefined || typeof f === "string") continue;
+          expect([f.buffer, f.byteOffset]).toEqual([target.buffer, at]);
           at += f.length;
         }
-        expect(() => parseInChunks(bytes, cuts, [], Buffer.alloc(whole.length + 1))).toThrow("shorter than its target");
-        if (whole.length > 0) expect(() => parseInChunks(bytes, cuts, [], Buffer.alloc(whole.length - 1))).toThrow("longer than its target");
+        if (whole.length > 0) expect(() => parseInChunks(bytes, cuts, [], (row, length) => (row.length === 1 ? Buffer.alloc(length + 1) : null))).toThrow("another length");
       }),
     );
   });
@@ -151,5 +154,36 @@ describe.each(pgUp || REQUIRE_POSTGRES ? [PG_URL] : [])("binary COPY out of Post
     await expect(copyOutBinary(client, "copy (select 1 / (i - i) from generate_series(1, 3) i) to stdout (format binary)")).rejects.toThrow("division by zero");
     await expect(copyOutBinary(client, "copy (select 'x'::bytea) to stdout (format binary)")).resolves.toEqual([[Buffer.from("x")]]);
     expect((await client.query("select 1 as one")).rows).toEqual([{ one: 1 }]);
+  });
+});
+
+describe("a value read in parts (PostgreSQL's ledger ids)", () => {
+  const part = (k: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(k);
+    return [b];
+  };
+  const value = Uint8Array.from({ length: 2 * COPY_PART + 5 }, (_, i) => (i * 13 + (i >> 20)) & 255);
+  const slice = (k: number) => value.subarray(k * COPY_PART, Math.min(value.length, (k + 1) * COPY_PART));
+
+  it("assembles parts come in any order into one buffer of its own", () => {
+    const parts = new Parts(value.length);
+    for (const k of [2, 0, 1]) parts.part(part(k), slice(k).length).set(slice(k));
+    const whole = parts.whole();
+    expect([whole.byteOffset, whole.buffer.byteLength]).toEqual([0, value.length]);
+    expect(Buffer.from(value).equals(whole)).toBe(true);
+  });
+
+  it("refuses a part twice, out of range or of the wrong length, and a value with a part missing", () => {
+    const parts = new Parts(value.length);
+    parts.part(part(0), COPY_PART);
+    expect(() => parts.part(part(0), COPY_PART)).toThrow("out of place");
+    expect(() => parts.part(part(3), 1)).toThrow("out of place");
+    expect(() => parts.part(part(2), COPY_PART)).toThrow("out of place");
+    expect(() => parts.part(["2"], 5)).toThrow("out of place");
+    expect(() => parts.whole()).toThrow("missing");
+    parts.part(part(2), 5);
+    parts.part(part(1), COPY_PART);
+    expect(parts.whole().length).toBe(value.length);
   });
 });
