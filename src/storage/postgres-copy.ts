@@ -8,9 +8,10 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 // Signature, flags (u32), header extension length (u32).
 const HEADER = SIGNATURE.length + 8;
 
-type Field = Buffer | string | null;
+/** A field of a row read: bytes, a text (a column marked so), or null. */
+export type CopyField = Buffer | string | null;
 /** Where a binary field of `length` bytes goes, given its row's fields before it; null: a buffer of its own. */
-export type CopyTarget = (row: readonly Field[], length: number) => Buffer | null;
+export type CopyTarget = (row: readonly CopyField[], length: number) => Buffer | null;
 
 /**
  * Parses the binary COPY format from chunks cut anywhere. Each field is copied into a buffer of
@@ -19,7 +20,7 @@ export type CopyTarget = (row: readonly Field[], length: number) => Buffer | nul
  * lies whole in one (no buffer of its own to fill and drop: 20 MB of logins at 20 x 100,000).
  */
 export class CopyBinaryParser {
-  readonly rows: Field[][] = [];
+  readonly rows: CopyField[][] = [];
   /** The current field's length when it is a text, else -1. */
   private text = -1;
   /**
@@ -35,7 +36,7 @@ export class CopyBinaryParser {
   private need = HEADER;
   private have = 0;
   private state: "header" | "extension" | "count" | "length" | "field" | "end" = "header";
-  private row: Field[] = [];
+  private row: CopyField[] = [];
   private left = 0;
   private field: Buffer | null = null;
   private filled = 0;
@@ -74,7 +75,7 @@ export class CopyBinaryParser {
   }
 
   /** The rows, once the whole COPY has been pushed. */
-  end(): Field[][] {
+  end(): CopyField[][] {
     if (this.state !== "end") throw new Error("COPY data ended mid-row");
     return this.rows;
   }
@@ -148,7 +149,7 @@ export class CopyBinaryParser {
  * Runs `text`, a COPY … TO STDOUT (FORMAT binary), on the client; its rows (columns that `texts`
  * marks as strings; binary fields where `target` places them).
  */
-export function copyOutBinary(client: pg.ClientBase, text: string, texts: readonly boolean[] = [], target?: CopyTarget): Promise<Field[][]> {
+export function copyOutBinary(client: pg.ClientBase, text: string, texts: readonly boolean[] = [], target?: CopyTarget): Promise<CopyField[][]> {
   const parser = new CopyBinaryParser(texts, target);
   let failure: unknown = null;
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
 import { AbortedTransactionError, Kysely, PostgresDialect, sql, type PostgresPoolClient } from "kysely";
 import pg from "pg";
 import { encodeCloudMember, type DialectOps, type StoredAccountSet } from "./kysely-store.js";
-import { copyOutBinary, type CopyTarget } from "./postgres-copy.js";
+import { copyOutBinary, type CopyField, type CopyTarget } from "./postgres-copy.js";
 import type { Database } from "./schema.js";
 
 /** Bytes of a large value per COPY row when read in parts (see Parts). */
@@ -32,7 +32,7 @@ export class Parts {
   }
 
   /** The place of a row's part (its number the field before: row.at(-1)), of `length` bytes. */
-  part(row: readonly (Buffer | string | null)[], length: number): Buffer {
+  part(row: readonly CopyField[], length: number): Buffer {
     const k = row.at(-1);
     const n = Buffer.isBuffer(k) && k.length === 4 ? k.readInt32BE(0) : -1;
     const from = n * COPY_PART;
