@@ -1,7 +1,10 @@
 // One benchmark scenario in a process of its own, so its peak memory is its own.
 // Prints one JSON line: { name, ms: [..runs], peakRssDelta, baseRss }. Run by bench/run.js:
-// node --expose-gc bench/scenario.js NAME RUNS FILE... ; RUNS=1 in a fresh process gives the peak
-// memory of one cold run (Linux's VmHWM: the high-water mark of this process's resident memory).
+// node --expose-gc bench/scenario.js NAME RUNS FILE... [--pair BASELINE FILE...]; RUNS=1 in a fresh
+// process gives the peak memory of one cold run (Linux's VmHWM: the high-water mark of this
+// process's resident memory). With --pair, each run is followed by one run of the BASELINE scenario
+// (parse or report) on its files, timed too (pairMs): the report with a cloud CSV against the report
+// without, in one process, run after run.
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -17,7 +20,10 @@ import { AppOctokit } from "../dist/github/octokit.js";
 import { readBlobWithin } from "../dist/github/push-files.js";
 import { peakRss } from "./peak-rss.js";
 
-const [name, runsArg, ...files] = process.argv.slice(2);
+const [name, runsArg, ...rest] = process.argv.slice(2);
+const cut = rest.indexOf("--pair");
+const files = cut === -1 ? rest : rest.slice(0, cut);
+const [pairName, ...pairFiles] = cut === -1 ? [] : rest.slice(cut + 1);
 const runs = Number(runsArg);
 const MAX = 1024 * 1024 * 1024;
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -180,8 +186,8 @@ const scenarios = {
   "ledger-drop-sqlite": () => dropLedger("sqlite"),
   "ledger-drop-postgres": () => dropLedger("postgres"),
   // The baseline: what any reader has to pay at least, with V8's native parser.
-  parse: async () => () => {
-    for (const f of files) JSON.parse(new TextDecoder().decode(readFileSync(f)));
+  parse: async (list = files) => () => {
+    for (const f of list) JSON.parse(new TextDecoder().decode(readFileSync(f)));
   },
   validate: async () => () => {
     for (const f of files) {
@@ -189,8 +195,8 @@ const scenarios = {
       if (!r.ok) throw new Error(`${f} invalid`);
     }
   },
-  report: async () => async () => {
-    const code = await cli(["report", "--json", "--max-bytes", String(MAX), ...files], cliIo);
+  report: async (list = files) => async () => {
+    const code = await cli(["report", "--json", "--max-bytes", String(MAX), ...list], cliIo);
     if (code !== 0) throw new Error(`report exited ${code}`);
   },
   "push-sqlite": () => makePush("sqlite"),
@@ -199,12 +205,16 @@ const scenarios = {
 
 const setup = scenarios[name];
 if (!setup) throw new Error(`unknown scenario ${name}`);
+if (pairName !== undefined && pairName !== "parse" && pairName !== "report") throw new Error(`--pair takes parse or report, not ${pairName}`);
 const fn = await setup();
+const pair = pairName === undefined ? null : await scenarios[pairName](pairFiles);
 globalThis.gc?.();
 const baseRss = Math.max(process.memoryUsage().rss, peakRss());
 const ms = [];
 // CPU time of the whole process (every thread: worker threads count), next to the wall time.
 const cpuMs = [];
+const pairMs = [];
+let peak = 0;
 for (let r = 0; r < runs; r++) {
   globalThis.gc?.();
   const c = process.cpuUsage();
@@ -213,7 +223,14 @@ for (let r = 0; r < runs; r++) {
   ms.push(performance.now() - t);
   const used = process.cpuUsage(c);
   cpuMs.push((used.user + used.system) / 1000);
+  // the high-water mark as the scenario's runs left it (run.js reads no memory where a pair runs)
+  peak = peakRss();
+  if (pair) {
+    globalThis.gc?.();
+    const p = performance.now();
+    await pair();
+    pairMs.push(performance.now() - p);
+  }
 }
-const peak = peakRss();
 await cleanup();
-process.stdout.write(JSON.stringify({ name, ms, cpuMs, baseRss, peakRss: peak, peakRssDelta: Math.max(0, peak - baseRss), ...extra }) + "\n");
+process.stdout.write(JSON.stringify({ name, ms, cpuMs, baseRss, peakRss: peak, peakRssDelta: Math.max(0, peak - baseRss), ...(pair ? { pairMs } : {}), ...extra }) + "\n");
