@@ -15,6 +15,7 @@ import { readExportFast } from "../dist/domain/fast-read.js";
 import { createIdentityHasher } from "../dist/ledger/identity-key.js";
 import { identifyAccounts } from "../dist/domain/identity.js";
 import { LedgerService } from "../dist/ledger/service.js";
+import { workerReads } from "../dist/ledger/export-reads.js";
 import { openStore } from "../dist/storage/open-store.js";
 import { AppOctokit } from "../dist/github/octokit.js";
 import { readBlobWithin } from "../dist/github/push-files.js";
@@ -29,7 +30,10 @@ const MAX = 1024 * 1024 * 1024;
 const PG_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const options = { allEmails: false, logins: false };
-const hasher = createIdentityHasher("benchmark identity key");
+const KEY = "benchmark identity key";
+const hasher = createIdentityHasher(KEY);
+// as the app makes its ledger service (src/main.ts): a push into a cold big ledger reads its file on a worker
+const serviceOptions = { maxBytes: MAX, readElsewhere: workerReads(KEY) };
 // The installed command's own file system access, its output discarded.
 const cliIo = { ...processIo, stdout: () => {}, stderr: () => {} };
 
@@ -85,7 +89,7 @@ async function makePush(dialect) {
   }
   const schema = `bench_${process.pid}`;
   const store = await openStore(url, dialect === "postgres" ? { postgres: { schema } } : {});
-  const ledger = new LedgerService(store, hasher, { maxBytes: MAX });
+  const ledger = new LedgerService(store, hasher, serviceOptions);
   const prev = cleanup;
   cleanup = async () => {
     await store.close();
@@ -145,7 +149,7 @@ async function seedLedger(dialect) {
     // below LEDGER_IDS_MIN_ACCOUNTS until now), nothing cached: it interns every set and stores the ids.
     const bytes = readFileSync(last);
     const t = performance.now();
-    const out = await new LedgerService(store, hasher, { maxBytes: MAX }).recordUploads(ctx, [{ file: "export.json", bytes, source: { kind: "commit", sha: "seed", path: "export.json" } }]);
+    const out = await new LedgerService(store, hasher, serviceOptions).recordUploads(ctx, [{ file: "export.json", bytes, source: { kind: "commit", sha: "seed", path: "export.json" } }]);
     extra.appPushMs = performance.now() - t;
     if (out.results[0].status !== "recorded") throw new Error(`seed not recorded: ${JSON.stringify(out.results[0]).slice(0, 300)}`);
   };
@@ -154,7 +158,7 @@ async function seedLedger(dialect) {
 async function pushLedger(dialect) {
   const store = await openLedgerDb(dialect);
   cleanup = () => store.close();
-  const ledger = new LedgerService(store, hasher, { maxBytes: MAX });
+  const ledger = new LedgerService(store, hasher, serviceOptions);
   const pushed = [files.at(-1), files[0]];
   const readBlob = await blobServer(pushed);
   let turn = 0;

@@ -8,6 +8,7 @@ import { DeliveryTracker, shutdown, type ShutdownParts } from "./drain.js";
 import { AppOctokit } from "./github/octokit.js";
 import { createLogger, logOptionsFromEnv } from "./log.js";
 import { createIdentityHasher, IdentityKeyError, identityKeyFromEnv, keyFingerprint } from "./ledger/identity-key.js";
+import { workerReads } from "./ledger/export-reads.js";
 import { LedgerService } from "./ledger/service.js";
 import { readSettings, SettingsError } from "./settings.js";
 import type { KyselyLedgerStore } from "./storage/kysely-store.js";
@@ -46,6 +47,7 @@ const app: ApplicationFunction = async (probot, options) => {
     const ledger = new LedgerService(store, createIdentityHasher(key), {
       maxBytes: settings.maxExportBytes,
       maxInstances: settings.maxInstancesPerLedger,
+      readElsewhere: workerReads(key),
     });
     const deliveries = new DeliveryTracker();
     await licenseSync({ ledger, settings, deliveries })(probot, options);

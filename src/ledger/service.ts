@@ -2,6 +2,7 @@
 // count. Every write (and the totals it stores) happens inside one LedgerStore.write, under the
 // ledger's lock, so concurrent deliveries or replicas cannot lose each other's accounts.
 import { ReplyClaims, type ReplyClaimOptions } from "./reply-claims.js";
+import type { ReadElsewhere } from "./export-reads.js";
 import { createHash } from "node:crypto";
 import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import { isCsvName, readUpload, readUploadIdentified, readUploadWith, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
@@ -47,6 +48,11 @@ export interface LedgerServiceOptions {
   replyClaims?: ReplyClaimOptions;
   /** Accounts from which a ledger's interned ids are stored (default LEDGER_IDS_MIN_ACCOUNTS; tests lower it). */
   idsMinAccounts?: number;
+  /**
+   * Reads a pushed export elsewhere (a worker thread: workerReads) while a cold ledger of at least
+   * idsMinAccounts accounts is loaded here; without it, one after the other.
+   */
+  readElsewhere?: ReadElsewhere | null;
 }
 
 export const DEFAULT_MAX_INSTANCES = 1000;
@@ -177,6 +183,10 @@ export const LEDGER_IDS_MIN_ACCOUNTS = 500_000;
 /** Ledgers whose stored ids' coverage is remembered (a forgotten one is written again at its next push). */
 const IDS_COVER_KEPT = 256;
 const uploadKey = (r: Pick<InstanceRecord, "serverId" | "contentSha256">) => `${r.serverId}\n${r.contentSha256}`;
+
+/** What the interner of a state is sized for besides the ledger: the accounts being recorded, or as many as its largest set's. */
+type Incoming = Pick<AccountSet, "count" | "keyCount"> | typeof LIKE_LARGEST;
+const LIKE_LARGEST = "like the largest set";
 
 const storedPrint = (fingerprint: string) => createHash("sha256").update(fingerprint).digest("base64url");
 
@@ -328,13 +338,18 @@ export class LedgerService implements Ledger {
    * keys). None kept (after a restart): restored from the ledger's stored ids when `stored` is given
    * and they serve, else empty.
    */
-  private internerFor(ledger: LedgerKey, accounts: Map<string, AccountSet>, incoming?: AccountSet, stored?: { data: Uint8Array; instances: InstanceRecord[] }): KeyInterner {
-    let live = incoming?.count ?? 0;
-    let keys = incoming?.keyCount ?? 0;
+  private internerFor(ledger: LedgerKey, accounts: Map<string, AccountSet>, incoming?: Incoming, stored?: { data: Uint8Array; instances: InstanceRecord[] }): KeyInterner {
+    let live = 0;
+    let keys = 0;
+    let largest: AccountSet = NO_ACCOUNTS;
     for (const set of accounts.values()) {
       live += set.count;
       keys += set.keyCount;
+      if (set.count > largest.count) largest = set;
     }
+    const sized = incoming === LIKE_LARGEST ? largest : incoming;
+    live += sized?.count ?? 0;
+    keys += sized?.keyCount ?? 0;
     let interner = this.interners.get(ledger.repoId);
     if (!interner && stored) {
       const snapshot = decodeLedgerIds(stored.data);
@@ -411,7 +426,7 @@ export class LedgerService implements Ledger {
    * Every instance with its current accounts, and the cloud report, from the caches where their
    * content hash still matches. `incoming`: accounts about to be recorded (the interner is sized for them too).
    */
-  private async readState(ledger: LedgerKey, tx: LedgerReader, incoming?: AccountSet): Promise<LedgerState> {
+  private async readState(ledger: LedgerKey, tx: LedgerReader, incoming?: Incoming): Promise<LedgerState> {
     const instances = await tx.instances();
     const accounts = new Map<string, AccountSet>();
     const missing = instances.filter((r) => {
@@ -481,6 +496,27 @@ export class LedgerService implements Ledger {
    * objects stay local to this call, so they are garbage as soon as it returns: only the identity
    * keys live on into the write.
    */
+  /**
+   * identify, for a push into a big ledger this process holds nothing of (after a restart): the file
+   * read elsewhere (a worker thread) while the ledger is loaded here, into the caches the write then
+   * finds (its sets by content hash, its interner restored from the stored ids). What the ledger's
+   * lock guards is read again under it: a set another replica replaced meanwhile misses the cache.
+   */
+  private async identifyWhileLoading(ledger: LedgerKey, input: UploadInput): Promise<Identified> {
+    const elsewhere = this.limits.readElsewhere;
+    if (!elsewhere || !this.keyWriter || isCsvName(input.file) || this.interners.has(ledger.repoId)) return this.identify(input);
+    const instances = await this.store.read(ledger, (tx) => tx.instances());
+    let accounts = 0;
+    for (const r of instances) accounts += r.accountCount;
+    if (accounts < (this.limits.idsMinAccounts ?? LEDGER_IDS_MIN_ACCOUNTS)) return this.identify(input);
+    // never rejects (a failed read elsewhere is null)
+    const reading = elsewhere(input.bytes, input.file, this.limits.maxBytes).catch(() => null);
+    // sized as if the pushed set were the largest one (it is not read yet)
+    await this.store.read(ledger, (tx) => this.readState(ledger, tx, LIKE_LARGEST));
+    const read = await reading;
+    return read ? { ok: true, instance: read.instance, warnings: read.warnings, accounts: read.accounts } : this.identify(input);
+  }
+
   private identify(input: UploadInput): Identified {
     const limits = { maxBytes: this.limits.maxBytes };
     const writer = this.keyWriter;
@@ -526,7 +562,7 @@ export class LedgerService implements Ledger {
 
   private async recordOne(ctx: UploadContext, input: UploadInput): Promise<Written> {
     const contentSha256 = sha256(input.bytes);
-    const parsed = this.identify(input);
+    const parsed = await this.identifyWhileLoading(ctx.ledger, input);
     const base = { source: safeSource(input.source), uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
     if (!parsed.ok) {
       const first = parsed.errors[0];

@@ -7,6 +7,8 @@ import { decodeLedgerIds, encodeLedgerIds } from "../../src/domain/ledger-ids.js
 import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
 import { LedgerService } from "../../src/ledger/service.js";
+import type { ReadElsewhere } from "../../src/ledger/export-reads.js";
+import { readPlainExportSet } from "../../src/domain/fast-read.js";
 import type { LedgerSummary, RecordOutcome, UploadContext } from "../../src/ledger/types.js";
 import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
 import type { LedgerKey, LedgerReader, LedgerStore, LedgerWriter } from "../../src/storage/ledger-store.js";
@@ -485,5 +487,91 @@ describe("a big ledger's interned ids, stored with it", () => {
     } finally {
       restore.mockRestore();
     }
+  });
+
+  describe("a push into a cold big ledger, its file read elsewhere meanwhile", () => {
+    type Read = Awaited<ReturnType<ReadElsewhere>>;
+    /** Reads as the worker would (on this thread), once the ledger's stored ids have been read: a read awaited before the loading never ends. */
+    function readAfterLoading(w: { seen: { reads: number } }, answer: (bytes: Uint8Array, file: string, maxBytes: number) => Promise<Read> | Read) {
+      const calls: { file: string; loadedMeanwhile: boolean }[] = [];
+      const fn: ReadElsewhere = async (bytes, file, maxBytes) => {
+        const reads = w.seen.reads;
+        let ticks = 0;
+        while (w.seen.reads === reads && ticks++ < 1000) await new Promise((r) => setImmediate(r));
+        calls.push({ file, loadedMeanwhile: w.seen.reads > reads });
+        return answer(bytes, file, maxBytes);
+      };
+      return { fn, calls };
+    }
+    const asWorker = (bytes: Uint8Array, file: string, maxBytes: number): Read => readPlainExportSet(bytes, file, { maxBytes }, hasher);
+
+    it("loads the ledger while the file is read, with the answers of a service reading in turn; only when cold and big", async () => {
+      const other = await openStore("sqlite::memory:");
+      const restore = jest.spyOn(KeyInterner, "restore");
+      try {
+        const a = watched(store);
+        const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
+        for (let k = 0; k < 5; k++) {
+          const files = [upload(`srv-${k}`, usersOf(k))];
+          await new LedgerService(a.store, hasher, opts).recordUploads(ctx(), files);
+          await new LedgerService(other, hasher, opts).recordUploads(ctx(), files);
+        }
+        const elsewhere = readAfterLoading(a, asWorker);
+        const restarted = new LedgerService(a.store, hasher, { ...opts, readElsewhere: elsewhere.fn });
+        const inTurn = new LedgerService(other, hasher, opts);
+        restore.mockClear();
+        const push = [upload("srv-1", usersOf(1, 7))];
+        const pushed = await restarted.recordUploads(ctx(), push);
+        expect(pushed.results[0]).toMatchObject({ status: "recorded" });
+        expect(untimedResults(pushed)).toStrictEqual(untimedResults(await inTurn.recordUploads(ctx(), push)));
+        expect(elsewhere.calls).toEqual([{ file: "srv-1.json", loadedMeanwhile: true }]);
+        // restored once, while loading (the write found the interner kept)
+        expect(restore.mock.results.filter((r) => r.value instanceof KeyInterner)).toHaveLength(2);
+
+        // warm now: read in turn
+        const next = [upload("srv-2", usersOf(2, 3))];
+        expect(untimedResults(await restarted.recordUploads(ctx(), next))).toStrictEqual(untimedResults(await inTurn.recordUploads(ctx(), next)));
+        expect(elsewhere.calls).toHaveLength(1);
+
+        // cold but small (below idsMinAccounts): read in turn
+        const small = readAfterLoading(a, asWorker);
+        const smallService = new LedgerService(a.store, hasher, { maxBytes: 64 * 1024, idsMinAccounts: 10_000, readElsewhere: small.fn });
+        const last = [upload("srv-3", usersOf(3, 5))];
+        expect(untimedResults(await smallService.recordUploads(ctx(), last))).toStrictEqual(untimedResults(await inTurn.recordUploads(ctx(), last)));
+        expect(small.calls).toHaveLength(0);
+      } finally {
+        restore.mockRestore();
+        await other.close();
+      }
+    });
+
+    it.each([
+      ["nothing (not the usual export, or no worker)", () => null],
+      ["a failure", () => Promise.reject(new Error("worker gone"))],
+    ])("reads the file in turn when the read elsewhere gives %s: the same answers, refusals too", async (_, answer) => {
+      const other = await openStore("sqlite::memory:");
+      try {
+        const a = watched(store);
+        const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
+        for (let k = 0; k < 3; k++) {
+          const files = [upload(`srv-${k}`, usersOf(k))];
+          await new LedgerService(a.store, hasher, opts).recordUploads(ctx(), files);
+          await new LedgerService(other, hasher, opts).recordUploads(ctx(), files);
+        }
+        const elsewhere = readAfterLoading(a, answer);
+        const pushes = [
+          upload("srv-0", usersOf(0, 4)),
+          // invalid: refused with the path of what is wrong, as in turn
+          { file: "bad.json", bytes: new TextEncoder().encode('{"version":1,"instance":{"server_id":"srv-9","host_name":"h"},"users":[{"user_id":"x"}]}'), source },
+        ];
+        for (const push of pushes) {
+          const got = await new LedgerService(a.store, hasher, { ...opts, readElsewhere: elsewhere.fn }).recordUploads(ctx(), [push]);
+          expect(untimedResults(got)).toStrictEqual(untimedResults(await new LedgerService(other, hasher, opts).recordUploads(ctx(), [push])));
+        }
+        expect(elsewhere.calls.map((c) => c.file)).toEqual(["srv-0.json", "bad.json"]);
+      } finally {
+        await other.close();
+      }
+    });
   });
 });

@@ -1,0 +1,91 @@
+// The pushed export read on a worker thread (export-worker.ts) through workerReads, as the app runs
+// it: from JavaScript compiled from the sources into a folder of this run (a worker cannot run the
+// TypeScript sources the tests run).
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import ts from "typescript";
+import { readPlainExportSet } from "../../src/domain/fast-read.js";
+import { workerReads } from "../../src/ledger/export-reads.js";
+import { createIdentityHasher } from "../../src/ledger/identity-key.js";
+import { exportJson, people } from "../storage/support.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+let out: string;
+
+/** Every source file as JavaScript (types stripped, as the build makes it) under `out`, an ES module package. */
+function compileSources(): void {
+  const cache = join(root, "node_modules/.cache");
+  mkdirSync(cache, { recursive: true });
+  // inside the project, so that the compiled modules find its node_modules
+  out = mkdtempSync(join(cache, "license-sync-worker-"));
+  writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module" }));
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith(".ts")) {
+        const js = ts.transpileModule(readFileSync(path, "utf8"), {
+          fileName: path,
+          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true },
+        }).outputText;
+        const to = join(out, relative(join(root, "src"), path)).replace(/\.ts$/, ".js");
+        mkdirSync(dirname(to), { recursive: true });
+        writeFileSync(to, js);
+      }
+    }
+  };
+  walk(join(root, "src"));
+}
+
+beforeAll(compileSources);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const KEY = "worker test key";
+const script = () => pathToFileURL(join(out, "ledger/export-worker.js"));
+const limit = 64 * 1024 * 1024;
+
+describe("workerReads", () => {
+  it("reads an export on a worker to the account set this thread reads, keys hashed alike; the caller's bytes left as they were", async () => {
+    const read = workerReads(KEY, script());
+    expect(read).not.toBeNull();
+    const users = [...people(0, 20_000), { id: 30_001, login: "Zoë", email: "Zoe@X.Example", others: ["zoe@noreply.example"] }];
+    const bytes = exportJson("srv-w", "w.example", users);
+    const copy = bytes.slice();
+    const got = await read!(bytes, "w.json", limit);
+    const here = readPlainExportSet(bytes, "w.json", { maxBytes: limit }, createIdentityHasher(KEY))!;
+    expect(got).not.toBeNull();
+    expect(got!.instance).toStrictEqual(here.instance);
+    expect(got!.warnings).toStrictEqual(here.warnings);
+    const a = got!.accounts;
+    const b = here.accounts;
+    expect(a.count).toBe(20_001);
+    expect(a.loginText).toBe(b.loginText);
+    // compared as bytes: a failing diff of 80,000 numbers would take jest minutes to print
+    const same = (x: ArrayBufferView, y: ArrayBufferView) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+    for (const k of ["userIds", "loginStart", "primaryStart", "secondaryStart", "keyWords"] as const) expect([k, same(a[k]!, b[k]!)]).toEqual([k, true]);
+    expect(Buffer.from(bytes).equals(Buffer.from(copy))).toBe(true);
+    // another key hashes otherwise: the key did reach the worker
+    const otherKey = await workerReads("another key", script())!(bytes, "w.json", limit);
+    expect(otherKey!.accounts.key(0)).not.toBe(a.key(0));
+  });
+
+  it("answers null for what the usual single pass does not take (the main thread reads and words it), and over the size limit", async () => {
+    const read = workerReads(KEY, script())!;
+    const invalid = new TextEncoder().encode('{"version":1,"instance":{"server_id":"s","host_name":"h"},"users":[{"user_id":"x"}]}');
+    expect(await read(invalid, "bad.json", limit)).toBeNull();
+    const bytes = exportJson("srv-w", "w.example", people(0, 10));
+    expect(await read(bytes, "w.json", bytes.length - 1)).toBeNull();
+  });
+
+  it("answers null when the worker fails to start or dies, and is not offered where its script is missing", async () => {
+    const broken = join(out, "ledger/broken-worker.js");
+    writeFileSync(broken, 'throw new Error("cannot start");\n');
+    expect(await workerReads(KEY, pathToFileURL(broken))!(exportJson("s", "h", people(0, 3)), "w.json", limit)).toBeNull();
+    const exits = join(out, "ledger/exiting-worker.js");
+    writeFileSync(exits, "process.exit(3);\n");
+    expect(await workerReads(KEY, pathToFileURL(exits))!(exportJson("s", "h", people(0, 3)), "w.json", limit)).toBeNull();
+    expect(workerReads(KEY, pathToFileURL(join(out, "ledger/no-such-worker.js")))).toBeNull();
+  });
+});
