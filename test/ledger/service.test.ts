@@ -504,18 +504,22 @@ describe("a big ledger's interned ids, stored with it", () => {
       return { fn, calls };
     }
     const asWorker = (bytes: Uint8Array, file: string, maxBytes: number): Read => readPlainExportSet(bytes, file, { maxBytes }, hasher);
+    const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
+    /** The same big ledger (stored ids saved) in both stores. */
+    async function seedBoth(one: LedgerStore, two: LedgerStore, instances: number): Promise<void> {
+      for (let k = 0; k < instances; k++) {
+        const files = [upload(`srv-${k}`, usersOf(k))];
+        await new LedgerService(one, hasher, opts).recordUploads(ctx(), files);
+        await new LedgerService(two, hasher, opts).recordUploads(ctx(), files);
+      }
+    }
 
     it("loads the ledger while the file is read, with the answers of a service reading in turn; only when cold and big", async () => {
       const other = await openStore("sqlite::memory:");
       const restore = jest.spyOn(KeyInterner, "restore");
       try {
         const a = watched(store);
-        const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
-        for (let k = 0; k < 5; k++) {
-          const files = [upload(`srv-${k}`, usersOf(k))];
-          await new LedgerService(a.store, hasher, opts).recordUploads(ctx(), files);
-          await new LedgerService(other, hasher, opts).recordUploads(ctx(), files);
-        }
+        await seedBoth(a.store, other, 5);
         const elsewhere = readAfterLoading(a, asWorker);
         const restarted = new LedgerService(a.store, hasher, { ...opts, readElsewhere: elsewhere.fn });
         const inTurn = new LedgerService(other, hasher, opts);
@@ -552,12 +556,7 @@ describe("a big ledger's interned ids, stored with it", () => {
       const other = await openStore("sqlite::memory:");
       try {
         const a = watched(store);
-        const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
-        for (let k = 0; k < 3; k++) {
-          const files = [upload(`srv-${k}`, usersOf(k))];
-          await new LedgerService(a.store, hasher, opts).recordUploads(ctx(), files);
-          await new LedgerService(other, hasher, opts).recordUploads(ctx(), files);
-        }
+        await seedBoth(a.store, other, 3);
         const elsewhere = readAfterLoading(a, answer);
         const pushes = [
           upload("srv-0", usersOf(0, 4)),
