@@ -492,11 +492,6 @@ export class LedgerService implements Ledger {
   }
 
   /**
-   * Reads and identifies one file: a GHES export or a GHEC license report. The export's Account
-   * objects stay local to this call, so they are garbage as soon as it returns: only the identity
-   * keys live on into the write.
-   */
-  /**
    * identify, for a push into a big ledger this process holds nothing of (after a restart): the file
    * read elsewhere (a worker thread) while the ledger is loaded here, into the caches the write then
    * finds (its sets by content hash, its interner restored from the stored ids). What the ledger's
@@ -505,18 +500,26 @@ export class LedgerService implements Ledger {
   private async identifyWhileLoading(ledger: LedgerKey, input: UploadInput): Promise<Identified> {
     const elsewhere = this.limits.readElsewhere;
     if (!elsewhere || !this.keyWriter || isCsvName(input.file) || this.interners.has(ledger.repoId)) return this.identify(input);
-    const instances = await this.store.read(ledger, (tx) => tx.instances());
-    let accounts = 0;
-    for (const r of instances) accounts += r.accountCount;
-    if (accounts < (this.limits.idsMinAccounts ?? LEDGER_IDS_MIN_ACCOUNTS)) return this.identify(input);
-    // never rejects (a failed read elsewhere is null)
-    const reading = elsewhere(input.bytes, input.file, this.limits.maxBytes).catch(() => null);
-    // sized as if the pushed set were the largest one (it is not read yet)
-    await this.store.read(ledger, (tx) => this.readState(ledger, tx, LIKE_LARGEST));
-    const read = await reading;
+    // the ledger's size and, if big, its loading: one read
+    const started = await this.store.read(ledger, async (tx) => {
+      let accounts = 0;
+      for (const r of await tx.instances()) accounts += r.accountCount;
+      if (accounts < (this.limits.idsMinAccounts ?? LEDGER_IDS_MIN_ACCOUNTS)) return null;
+      // never rejects (a failed read elsewhere is null)
+      const reading = elsewhere(input.bytes, input.file, this.limits.maxBytes).catch(() => null);
+      // sized as if the pushed set were the largest one (it is not read yet)
+      await this.readState(ledger, tx, LIKE_LARGEST);
+      return { reading };
+    });
+    const read = started && (await started.reading);
     return read ? { ok: true, instance: read.instance, warnings: read.warnings, accounts: read.accounts } : this.identify(input);
   }
 
+  /**
+   * Reads and identifies one file: a GHES export or a GHEC license report. The export's Account
+   * objects stay local to this call, so they are garbage as soon as it returns: only the identity
+   * keys live on into the write.
+   */
   private identify(input: UploadInput): Identified {
     const limits = { maxBytes: this.limits.maxBytes };
     const writer = this.keyWriter;
