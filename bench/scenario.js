@@ -1,10 +1,10 @@
 // One benchmark scenario in a process of its own, so its peak memory is its own.
 // Prints one JSON line: { name, ms: [..runs], peakRssDelta, baseRss }. Run by bench/run.js:
-// node --expose-gc bench/scenario.js NAME RUNS FILE... [--pair BASELINE FILE...]; RUNS=1 in a fresh
+// node --expose-gc bench/scenario.js NAME RUNS FILE... [--pair report FILE...]; RUNS=1 in a fresh
 // process gives the peak memory of one cold run (Linux's VmHWM: the high-water mark of this
-// process's resident memory). With --pair, each run is followed by one run of the BASELINE scenario
-// (parse or report) on its files, timed too (pairMs): the report with a cloud CSV against the report
-// without, in one process, run after run.
+// process's resident memory). With --pair report, each run is followed by a report of the pair's
+// files, timed too (pairMs): the report with a cloud CSV against the report without, in one process,
+// run after run.
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -190,8 +190,8 @@ const scenarios = {
   "ledger-drop-sqlite": () => dropLedger("sqlite"),
   "ledger-drop-postgres": () => dropLedger("postgres"),
   // The baseline: what any reader has to pay at least, with V8's native parser.
-  parse: async (list = files) => () => {
-    for (const f of list) JSON.parse(new TextDecoder().decode(readFileSync(f)));
+  parse: async () => () => {
+    for (const f of files) JSON.parse(new TextDecoder().decode(readFileSync(f)));
   },
   validate: async () => () => {
     for (const f of files) {
@@ -209,7 +209,7 @@ const scenarios = {
 
 const setup = scenarios[name];
 if (!setup) throw new Error(`unknown scenario ${name}`);
-if (pairName !== undefined && pairName !== "parse" && pairName !== "report") throw new Error(`--pair takes parse or report, not ${pairName}`);
+if (pairName !== undefined && pairName !== "report") throw new Error(`--pair takes report, not ${pairName}`);
 const fn = await setup();
 const pair = pairName === undefined ? null : await scenarios[pairName](pairFiles);
 globalThis.gc?.();
