@@ -529,7 +529,7 @@ describe("a big ledger's interned ids, stored with it", () => {
         expect(pushed.results[0]).toMatchObject({ status: "recorded" });
         expect(untimedResults(pushed)).toStrictEqual(untimedResults(await inTurn.recordUploads(ctx(), push)));
         expect(elsewhere.calls).toEqual([{ file: "srv-1.json", loadedMeanwhile: true }]);
-        // restored once, while loading (the write found the interner kept)
+        // restored once by each service: this one while loading (its write found the interner kept), the other in its write
         expect(restore.mock.results.filter((r) => r.value instanceof KeyInterner)).toHaveLength(2);
 
         // warm now: read in turn
