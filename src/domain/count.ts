@@ -15,7 +15,7 @@ import { KeyTable, processSeed } from "./key-table.js";
 import type { AccountSet } from "./account-set.js";
 import type { InternedAccounts, KeyInterner } from "./key-ids.js";
 import { rootsInOrder, unionFind, type UnionFind } from "./union-find.js";
-import { ints, Slot, type CountScratch } from "./scratch.js";
+import { ints, Slot, withRoom, type CountScratch, type SlotRoom } from "./scratch.js";
 
 /** A later upload of the same serverId replaces the earlier one entirely (the contract). */
 export function latestPerInstance(uploads: InstanceAccounts[]): InstanceAccounts[] {
@@ -423,6 +423,29 @@ export function matchIds(
     counts,
     ...(scratch ? { scratch } : {}),
   };
+}
+
+/**
+ * The scratch arrays whose length a ledger's count (matchAccountSets, then countUsage) of at most
+ * `accounts` accounts over `instances` instances follows from those alone, with withRoom's room: what
+ * a count after a restart would otherwise page in fresh (~80 MB at 20 x 100,000), made beforehand
+ * elsewhere (see export-reads). The id-sized ones (e-mail owners, login stats, savings) wait for the ids.
+ */
+export function countRoom(accounts: number, instances: number, options: MatchOptions): SlotRoom[] {
+  const n = accounts;
+  const mask = instances <= 30 ? n : instances <= 32 * MASK_WORDS ? ((instances + 31) >>> 5) * n : 4 * n;
+  const room: SlotRoom[] = [
+    { slot: Slot.Parent, length: n },
+    { slot: Slot.InstanceOf, length: n },
+    { slot: Slot.Root, length: n },
+    { slot: Slot.Mask, length: mask },
+    // SharedLogins' room, made whatever the options
+    { slot: Slot.Pairs, length: 2 * n },
+    { slot: Slot.PairLogins, length: n },
+  ];
+  // a pair per account at most, only without the logins option
+  if (!options.logins) room.push({ slot: Slot.SavingsOthers, length: n });
+  return room.map(({ slot, length }) => ({ slot, length: withRoom(length) }));
 }
 
 /**

@@ -34,8 +34,7 @@ export class CountScratch {
   ints(slot: Slot, length: number, fill?: number): Int32Array {
     let b = this.buffers[slot];
     if (!b || b.length < length) {
-      // some room, so that a ledger growing by an instance at a time does not reallocate each push
-      b = new Int32Array(length + (length >>> 3));
+      b = new Int32Array(withRoom(length));
       this.buffers[slot] = b;
       if (fill === 0) return b.subarray(0, length);
     }
@@ -43,6 +42,25 @@ export class CountScratch {
     if (fill !== undefined) out.fill(fill);
     return out;
   }
+
+  /** The parts of `room` (lengths by slot, see countRoom) this scratch has no array of that length for. */
+  lacking(room: readonly SlotRoom[]): SlotRoom[] {
+    return room.filter(({ slot, length }) => (this.buffers[slot]?.length ?? -1) < length);
+  }
+
+  /** `array` (made elsewhere, e.g. already paged in) as slot's buffer, unless that one is as long. */
+  adopt(slot: Slot, array: Int32Array): void {
+    if ((this.buffers[slot]?.length ?? -1) < array.length) this.buffers[slot] = array;
+  }
+}
+
+/** A slot's array length, with some room: a ledger growing by an instance at a time does not reallocate each push. */
+export const withRoom = (length: number): number => length + (length >>> 3);
+
+/** An array a count is expected to take from a slot, and its length. */
+export interface SlotRoom {
+  slot: Slot;
+  length: number;
 }
 
 /** slot's array from `scratch`, or a new one without; filled with `fill` when given (a new one is zeros). */

@@ -8,7 +8,7 @@ import type { CloudFetchState } from "../domain/cloud-fetch.js";
 import { isCsvName, readUpload, readUploadIdentified, readUploadWith, type CloudMember, type CloudReport } from "../domain/cloud-report.js";
 import { readExportSet, readPlainExportSet, type KeyWriter } from "../domain/fast-read.js";
 import { accountChanges, AccountSet, instanceWithSet } from "../domain/account-set.js";
-import { countUsage, matchAccountSets } from "../domain/count.js";
+import { countRoom, countUsage, matchAccountSets } from "../domain/count.js";
 import { KeyInterner } from "../domain/key-ids.js";
 import { CountScratch } from "../domain/scratch.js";
 import { decodeLedgerIds, encodeLedgerIds } from "../domain/ledger-ids.js";
@@ -496,23 +496,34 @@ export class LedgerService implements Ledger {
    * read elsewhere (a worker thread) while the ledger is loaded here, into the caches the write then
    * finds (its sets by content hash, its interner restored from the stored ids). What the ledger's
    * lock guards is read again under it: a set another replica replaced meanwhile misses the cache.
+   * The count's arrays (countRoom) are made there too, once the file is read, and adopted here if ready.
    */
-  private async identifyWhileLoading(ledger: LedgerKey, input: UploadInput): Promise<Identified> {
+  private async identifyWhileLoading(ledger: LedgerKey, input: UploadInput, options: MatchOptions): Promise<Identified> {
     const elsewhere = this.limits.readElsewhere;
     if (!elsewhere || !this.keyWriter || isCsvName(input.file) || this.interners.has(ledger.repoId)) return this.identify(input);
     // the ledger's size and, if big, its loading: one read
     const started = await this.store.read(ledger, async (tx) => {
+      const rows = await tx.instances();
       let accounts = 0;
-      for (const r of await tx.instances()) accounts += r.accountCount;
+      let largest = 0;
+      for (const r of rows) {
+        accounts += r.accountCount;
+        largest = Math.max(largest, r.accountCount);
+      }
       if (accounts < (this.limits.idsMinAccounts ?? LEDGER_IDS_MIN_ACCOUNTS)) return null;
+      // the count's arrays made there too, after the read (the ledger with a set as large as its largest added)
+      const room = this.scratch.lacking(countRoom(accounts + largest, rows.length + 1, options));
       // never rejects (a failed read elsewhere is null)
-      const reading = elsewhere(input.bytes, input.file, this.limits.maxBytes).catch(() => null);
+      const reading = elsewhere(input.bytes, input.file, this.limits.maxBytes, room.length ? room.map((r) => r.length) : undefined).catch(() => null);
       // sized as if the pushed set were the largest one (it is not read yet)
       await this.readState(ledger, tx, LIKE_LARGEST);
-      return { reading };
+      return { reading, room };
     });
     const read = started && (await started.reading);
-    return read ? { ok: true, instance: read.instance, warnings: read.warnings, accounts: read.accounts } : this.identify(input);
+    if (!read) return this.identify(input);
+    const made = read.takeRoom?.();
+    if (made) started.room.forEach((r, i) => this.scratch.adopt(r.slot, made[i]!));
+    return { ok: true, instance: read.instance, warnings: read.warnings, accounts: read.accounts };
   }
 
   /**
@@ -565,7 +576,7 @@ export class LedgerService implements Ledger {
 
   private async recordOne(ctx: UploadContext, input: UploadInput): Promise<Written> {
     const contentSha256 = sha256(input.bytes);
-    const parsed = await this.identifyWhileLoading(ctx.ledger, input);
+    const parsed = await this.identifyWhileLoading(ctx.ledger, input, ctx.options);
     const base = { source: safeSource(input.source), uploader: ctx.uploader, deliveryId: ctx.deliveryId, contentSha256 };
     if (!parsed.ok) {
       const first = parsed.errors[0];

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { AccountSet, instanceWithSet } from "../../src/domain/account-set.js";
-import { countUsage, matchAccountSets, overlapsAmong, savingsOverview } from "../../src/domain/count.js";
+import { countRoom, countUsage, matchAccountSets, overlapsAmong, savingsOverview } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
 import { CountScratch } from "../../src/domain/scratch.js";
@@ -90,6 +90,32 @@ describe("counts with kept working arrays", () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("take the arrays made beforehand by countRoom's lengths (none made anew) and say the same, from 1 to 72 instances", () => {
+    fc.assert(
+      fc.property(fc.oneof(ledgerArb, manyArb), optionsArb, fc.integer({ min: 0, max: 3 }), (ledger, options, extra) => {
+        const accounts = ledger.reduce((s, i) => s + i.accounts.length, 0);
+        // as the ledger service asks: at least the accounts and instances the count will have
+        const room = countRoom(accounts + extra, ledger.length + (extra & 1), options);
+        const scratch = new CountScratch();
+        const made = room.map(({ slot, length }) => {
+          const a = new Int32Array(length).fill(-7);
+          scratch.adopt(slot, a);
+          return { slot, buffer: a.buffer };
+        });
+        expect(scratch.lacking(room)).toEqual([]);
+        expect(read(count(ledger, options, new KeyInterner(), scratch).report)).toEqual(read(countUsage(ledger, options)));
+        // still the arrays made beforehand: the count found each one long enough
+        for (const { slot, buffer } of made) expect([slot, scratch.ints(slot, 0).buffer === buffer]).toEqual([slot, true]);
+        // a shorter one is not adopted over a longer one; a lacking slot is named
+        const short = new Int32Array(Math.max(0, room[0]!.length - 1));
+        scratch.adopt(room[0]!.slot, short);
+        expect(scratch.ints(room[0]!.slot, 0).buffer).not.toBe(short.buffer);
+        expect(new CountScratch().lacking(room)).toEqual(room);
+      }),
+      { numRuns: 200 },
     );
   });
 });

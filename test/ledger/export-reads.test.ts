@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { MessageChannel, Worker } from "node:worker_threads";
 import ts from "typescript";
 import { readPlainExportSet } from "../../src/domain/fast-read.js";
 import { workerReads } from "../../src/ledger/export-reads.js";
@@ -69,6 +70,30 @@ describe("workerReads", () => {
     // another key hashes otherwise: the key did reach the worker
     const otherKey = await workerReads("another key", script())!(bytes, "w.json", limit);
     expect(otherKey!.accounts.key(0)).not.toBe(a.key(0));
+  });
+
+  it("makes the room asked for there after the read (zeroed arrays of those lengths, taken once), none unless asked, and ends by itself", async () => {
+    const read = workerReads(KEY, script())!;
+    const bytes = exportJson("srv-w", "w.example", people(0, 1_000));
+    const plain = await read(bytes, "w.json", limit);
+    expect(plain!.takeRoom).toBeUndefined();
+    const room = [5_000, 1, 70_000];
+    const got = await read(bytes, "w.json", limit, room);
+    expect(got!.accounts.count).toBe(plain!.accounts.count);
+    // made after the read: given time to arrive (a take that finds nothing yet answers null)
+    await new Promise((r) => setTimeout(r, 500));
+    const made = got!.takeRoom!();
+    expect(made?.map((a) => [a.constructor.name, a.length, a.every((v) => v === 0)])).toEqual(room.map((length) => ["Int32Array", length, true]));
+    expect(got!.takeRoom!()).toBeNull();
+    // not for a file the worker does not read
+    expect(await read(new TextEncoder().encode("{}"), "bad.json", limit, room)).toBeNull();
+    // the worker ends by itself once its room is posted (a caller that never takes it leaves no thread behind)
+    const worker = new Worker(script(), { workerData: { key: KEY } });
+    const { port1, port2 } = new MessageChannel();
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    worker.postMessage({ bytes, file: "w.json", maxBytes: limit, room: [10], roomPort: port2 }, [port2]);
+    expect(await exited).toBe(0);
+    port1.close();
   });
 
   it("answers null for what the usual single pass does not take (the main thread reads and words it), and over the size limit", async () => {

@@ -2,6 +2,7 @@
 // covers both adapters); run on in-memory SQLite.
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { gzipSync } from "node:zlib";
+import { countRoom } from "../../src/domain/count.js";
 import { KeyInterner } from "../../src/domain/key-ids.js";
 import { decodeLedgerIds, encodeLedgerIds } from "../../src/domain/ledger-ids.js";
 import { DEFAULT_MATCH_OPTIONS } from "../../src/domain/types.js";
@@ -545,6 +546,36 @@ describe("a big ledger's interned ids, stored with it", () => {
         expect(small.calls).toHaveLength(0);
       } finally {
         restore.mockRestore();
+        await other.close();
+      }
+    });
+
+    it("takes the count's arrays made there (countRoom's, any content) when they are ready: the same answers", async () => {
+      const other = await openStore("sqlite::memory:");
+      try {
+        const a = watched(store);
+        await seedBoth(a.store, other, 4);
+        const asked: (readonly number[] | undefined)[] = [];
+        let made: Int32Array[] = [];
+        const elsewhere: ReadElsewhere = async (bytes, file, maxBytes, room) => {
+          asked.push(room);
+          const read = asWorker(bytes, file, maxBytes);
+          // garbage in them, as a count must not rely on what an array it takes holds
+          made = (room ?? []).map((length) => new Int32Array(length).fill(-7));
+          return read && { ...read, takeRoom: () => made };
+        };
+        const push = [upload("srv-1", usersOf(1, 7))];
+        const got = await new LedgerService(a.store, hasher, { ...opts, readElsewhere: elsewhere }).recordUploads(ctx(), push);
+        expect(untimedResults(got)).toStrictEqual(untimedResults(await new LedgerService(other, hasher, opts).recordUploads(ctx(), push)));
+        const accounts = got.summary.report.accounts;
+        // room for the ledger with a set as large as its largest added, over one more instance
+        expect(asked).toHaveLength(1);
+        const each = usersOf(0).length;
+        expect(accounts).toBe(4 * each);
+        expect(asked[0]).toEqual(countRoom(4 * each + each, 4 + 1, ctx().options).map((r) => r.length));
+        // the count took them: its persons' parents (the first array) written over the garbage
+        expect(made[0]!.subarray(0, accounts).every((p, x) => p >= 0 && p <= x)).toBe(true);
+      } finally {
         await other.close();
       }
     });
