@@ -1,7 +1,9 @@
 // Blobs are read as raw bytes, and every JSON body is parsed with JSON.parse: @octokit/request's own
 // parser (json-with-bigint) returns a body holding a ~10-million-character string as unparsed text,
 // which is how a committed 21 MB export used to fail with `unexpected blob encoding "undefined"`.
-import { describe, it, expect, beforeEach, afterEach } from "@jest/globals";
+import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach, jest } from "@jest/globals";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import nock from "nock";
 import type { Context } from "probot";
@@ -83,6 +85,54 @@ describe("readBlob", () => {
   it("fails loudly on a JSON answer that is no blob", async () => {
     nock(API).get(BLOB).reply(200, { message: "something else" });
     await expect(readBlob(octokit(), REPO, "b1")).rejects.toThrow('unexpected blob encoding "undefined"');
+  });
+});
+
+describe("readBlobWithin over a real connection (fetch's body, a byte stream)", () => {
+  let server: Server;
+  let baseUrl = "";
+  let answer: (res: ServerResponse) => void = (res) => res.end();
+  const modes: string[] = [];
+  beforeAll(async () => {
+    server = createServer((_req: IncomingMessage, res: ServerResponse) => answer(res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  beforeEach(() => {
+    nock.enableNetConnect("127.0.0.1");
+    modes.length = 0;
+    const getReader = ReadableStream.prototype.getReader;
+    jest.spyOn(ReadableStream.prototype, "getReader").mockImplementation(function (this: ReadableStream, options?: { mode?: "byob" }) {
+      modes.push(options?.mode ?? "default");
+      return getReader.call(this, options as { mode: "byob" });
+    } as typeof getReader);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  const client = () => new TestOctokit({ auth: "ghs_test", baseUrl }) as unknown as Context["octokit"];
+  const serve = (body: Buffer, headers: Record<string, string> = {}) =>
+    (answer = (res) => res.writeHead(200, { "content-type": RAW_BLOB_TYPE, "content-length": String(body.length), ...headers }).end(body));
+
+  it("reads a blob of declared length straight into its buffer (a reader that fills it, no array per read)", async () => {
+    const big = binary(3 * 1024 * 1024 + 5);
+    serve(big);
+    const bytes = await readBlobWithin(client(), REPO, "b1", big.length);
+    expect(Buffer.compare(Buffer.from(bytes!), big)).toBe(0);
+    expect(modes).toContain("byob");
+    expect(modes).not.toContain("default");
+  });
+
+  it("reads one longer than declared (a compressed transfer) whole, and stops one that passes the cap", async () => {
+    const text = Buffer.from(binary(600 * 1024).toString("hex"));
+    const gz = gzipSync(text);
+    serve(gz, { "content-encoding": "gzip" });
+    expect(Buffer.compare(Buffer.from((await readBlobWithin(client(), REPO, "b1", text.length))!), text)).toBe(0);
+    expect(modes).toContain("byob");
+    expect(await readBlobWithin(client(), REPO, "b1", text.length - 1)).toBeNull();
+    // declared over the cap: not read at all
+    serve(binary(1000));
+    expect(await readBlobWithin(client(), REPO, "b1", 999)).toBeNull();
+    expect(Buffer.from((await readBlobWithin(client(), REPO, "b1", 1000))!).length).toBe(1000);
   });
 });
 
