@@ -108,7 +108,9 @@ describe("readBlobWithin over a real connection (fetch's body, a byte stream)", 
       return getReader.call(this, options as { mode: "byob" });
     } as typeof getReader);
   });
-  afterEach(() => jest.restoreAllMocks());
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
   const client = () => new TestOctokit({ auth: "ghs_test", baseUrl }) as unknown as Context["octokit"];
   const serve = (body: Buffer, headers: Record<string, string> = {}) =>
     (answer = (res) => res.writeHead(200, { "content-type": RAW_BLOB_TYPE, "content-length": String(body.length), ...headers }).end(body));
