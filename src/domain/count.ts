@@ -429,7 +429,8 @@ export function matchIds(
  * The scratch arrays whose length a ledger's count (matchAccountSets, then countUsage) of at most
  * `accounts` accounts over `instances` instances follows from those alone, with withRoom's room: what
  * a count after a restart would otherwise page in fresh (~80 MB at 20 x 100,000), made beforehand
- * elsewhere (see export-reads). Not the id-sized ones (e-mail owners, login stats, savings): their lengths come with the ids.
+ * elsewhere (see export-reads). Not the id-sized ones (e-mail owners, login stats, savings): their
+ * lengths come with the ids.
  */
 export function countRoom(accounts: number, instances: number, options: MatchOptions): SlotRoom[] {
   const n = accounts;

@@ -126,7 +126,7 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
   if (byob && whole) {
     // Straight into the buffer where the body is a byte stream (fetch's): its default reader makes a
     // new array for every read, about the blob's size again in garbage at a push's peak (a 21 MB
-    // export's whole push path: 3.2-3.7x its size in memory that way, 2.4-2.9x this way).
+    // export's whole push path: 3.2-3.7x its size in memory that way, 2.3-2.8x this way).
     let buffer = whole.buffer as ArrayBuffer;
     let done = false;
     while (length < declared && !done) {

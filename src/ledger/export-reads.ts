@@ -75,9 +75,10 @@ export function workerReads(identityKey: string, script: URL = new URL("./export
         if (!read?.takeRoom) stop();
       };
       worker.once("message", (m: SetMessage | null) => {
+        if (!m) return done(null);
         try {
-          const accounts = m && new AccountSet(m.userIds, m.loginText, m.loginStart, m.primaryStart, m.secondaryStart, m.keyWords, null);
-          done(m && { instance: m.instance, warnings: m.warnings, accounts: accounts!, ...(channel ? { takeRoom: roomTaker(channel.port1, room!, stop) } : {}) });
+          const accounts = new AccountSet(m.userIds, m.loginText, m.loginStart, m.primaryStart, m.secondaryStart, m.keyWords, null);
+          done({ instance: m.instance, warnings: m.warnings, accounts, ...(channel ? { takeRoom: roomTaker(channel.port1, room!, stop) } : {}) });
         } catch {
           // an inconsistent set (never from the worker's own reader): read here
           done(null);
