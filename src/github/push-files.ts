@@ -116,47 +116,39 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
   let whole = !json && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafeSlow(declared) : null;
   const chunks: Uint8Array[] = [];
   let length = 0;
-  /** A read past the declared length (a compressed transfer): the bytes so far as a chunk, the rest in chunks. */
-  const beyond = (value: Uint8Array): void => {
-    if (whole) chunks.push(whole.subarray(0, length));
-    whole = null;
-    chunks.push(value);
-  };
   const byob = stream && whole ? byobReader(stream) : null;
+  let ended = !stream;
   if (byob && whole) {
     // Straight into the buffer where the body is a byte stream (fetch's): its default reader makes a
     // new array for every read, about the blob's size again in garbage at a push's peak (a 21 MB
     // export's whole push path: 3.2-3.7x its size in memory that way, 2.3-2.8x this way).
     let buffer = whole.buffer as ArrayBuffer;
-    let done = false;
-    while (length < declared && !done) {
+    while (length < declared && !ended) {
       const read = await byob.read(new Uint8Array(buffer, length, declared - length));
       if (read.value) buffer = read.value.buffer as ArrayBuffer;
-      done = read.done || !read.value;
-      if (!done) length += read.value!.byteLength;
+      ended = read.done || !read.value;
+      if (!ended) length += read.value!.byteLength;
     }
     whole = Buffer.from(buffer, 0, declared);
-    while (!done) {
-      const read = await byob.read(new Uint8Array(64 * 1024));
-      if (read.done || !read.value) break;
-      if (length + read.value.byteLength > limit) {
-        await byob.cancel();
-        return null;
-      }
-      beyond(read.value);
-      length += read.value.byteLength;
-    }
-  } else if (stream) {
-    const reader = stream.getReader();
+  }
+  if (stream && !ended) {
+    // the body as it comes; after the reads above, what comes past the declared length
+    const plain = byob ? null : stream.getReader();
+    const next = () => (byob ? byob.read(new Uint8Array(64 * 1024)) : plain!.read());
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      const { done, value } = await next();
+      if (done || !value) break;
       if (length + value.byteLength > limit) {
-        await reader.cancel();
+        await (byob ?? plain!).cancel();
         return null;
       }
       if (whole && length + value.byteLength <= whole.length) whole.set(value, length);
-      else beyond(value);
+      else {
+        // longer than declared (a compressed transfer): what was copied as a chunk of its own, then chunks
+        if (whole) chunks.push(whole.subarray(0, length));
+        whole = null;
+        chunks.push(value);
+      }
       length += value.byteLength;
     }
   }
