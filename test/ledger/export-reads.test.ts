@@ -2,46 +2,23 @@
 // it: from JavaScript compiled from the sources into a folder of this run (a worker cannot run the
 // TypeScript sources the tests run).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { MessageChannel, Worker } from "node:worker_threads";
-import ts from "typescript";
 import { readPlainExportSet } from "../../src/domain/fast-read.js";
 import { workerReads } from "../../src/ledger/export-reads.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
+import { compileSources } from "../helpers/compiled-sources.js";
 import { exportJson, people } from "../storage/support.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 let out: string;
+let remove = (): void => undefined;
 
-/** Every source file as JavaScript (types stripped, as the build makes it) under `out`, an ES module package. */
-function compileSources(): void {
-  const cache = join(root, "node_modules/.cache");
-  mkdirSync(cache, { recursive: true });
-  // inside the project, so that the compiled modules find its node_modules
-  out = mkdtempSync(join(cache, "license-sync-worker-"));
-  writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module" }));
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, e.name);
-      if (e.isDirectory()) walk(path);
-      else if (e.name.endsWith(".ts")) {
-        const js = ts.transpileModule(readFileSync(path, "utf8"), {
-          fileName: path,
-          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, isolatedModules: true },
-        }).outputText;
-        const to = join(out, relative(join(root, "src"), path)).replace(/\.ts$/, ".js");
-        mkdirSync(dirname(to), { recursive: true });
-        writeFileSync(to, js);
-      }
-    }
-  };
-  walk(join(root, "src"));
-}
-
-beforeAll(compileSources);
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+beforeAll(() => {
+  ({ out, remove } = compileSources());
+});
+afterAll(() => remove());
 
 const KEY = "worker test key";
 const script = () => pathToFileURL(join(out, "ledger/export-worker.js"));
