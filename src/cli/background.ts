@@ -1,7 +1,7 @@
-// A worker thread that works beside a busier main thread, on a machine with few cores, costs that
-// thread more than its share: the main thread's garbage collector runs helper threads that then wait
-// for a core (the report's exports read about 0.1 s slower beside the cloud report's worker on 2
-// cores). Such a worker lowers its own thread's priority, so those helpers come first.
+// A worker thread beside a busier main thread, on a machine with few cores, costs that thread more
+// than its share: measured on 2 cores, the report's exports read about 0.1 s slower beside the cloud
+// report's worker (likely the main thread's garbage-collector helper threads waiting for a core).
+// Such a worker lowers its own thread's priority, so whatever the main thread runs comes first.
 import { setPriority } from "node:os";
 
 /**
