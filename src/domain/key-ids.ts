@@ -342,11 +342,23 @@ const avalanche = (h: number): number => {
  * Logins are the uploaders' to choose: the hash is seeded per process (as KeyTable's), and should a
  * probe run still grow past MAX_PROBE the table moves into a Map, whose string hashing V8 seeds.
  */
+const EMPTY_INTS = new Int32Array(0);
+
 class LoginTable {
   private mask: number;
   private slots: Int32Array; // id + 1; 0 empty
   private hashes: Int32Array; // per id
-  readonly texts: string[] = [];
+  /** Per id, its key; undefined for an id adopted from a set's ASCII login and not asked for yet (see text). */
+  private readonly texts: (string | undefined)[] = [];
+  /**
+   * Adopted ids' keys left where they are (adoptIds): the login text they come from (an index in
+   * `sources`) and their trimmed range there; lower-cased when made. A restore of 2 million logins
+   * made a million strings that the next collections then copied (~50 ms); few are ever read.
+   */
+  private readonly sources: string[] = [];
+  private lazySource = EMPTY_INTS;
+  private lazyStart = EMPTY_INTS;
+  private lazyEnd = EMPTY_INTS;
   private fallback: Map<string, number> | null = null;
 
   constructor(
@@ -362,6 +374,49 @@ class LoginTable {
 
   get size(): number {
     return this.texts.length;
+  }
+
+  /** The key of `id` (trimmed, lower-cased). */
+  text(id: number): string {
+    let t = this.texts[id];
+    if (t === undefined) {
+      // an adopted ASCII login: lower-casing it is loginKey's
+      t = this.sources[this.lazySource[id]!]!.slice(this.lazyStart[id]!, this.lazyEnd[id]!).toLowerCase();
+      this.texts[id] = t;
+    }
+    return t;
+  }
+
+  /** Whether id's key is text[s..s+length), lower-cased when `lower`. */
+  private keyEquals(id: number, text: string, s: number, length: number, lower: boolean): boolean {
+    const t = this.texts[id];
+    let i = 0;
+    if (t !== undefined) {
+      if (t.length !== length) return false;
+      while (i < length && t.charCodeAt(i) === lowerIf(text.charCodeAt(s + i), lower)) i++;
+      return i === length;
+    }
+    const from = this.lazyStart[id]!;
+    if (this.lazyEnd[id]! - from !== length) return false;
+    const source = this.sources[this.lazySource[id]!]!;
+    while (i < length && lowerIf(source.charCodeAt(from + i), true) === lowerIf(text.charCodeAt(s + i), lower)) i++;
+    return i === length;
+  }
+
+  /** Whether id's key is the lower-cased ASCII chars[c..c+length). */
+  private keyEqualsChars(id: number, chars: Uint8Array, c: number, length: number): boolean {
+    const t = this.texts[id];
+    let i = 0;
+    if (t !== undefined) {
+      if (t.length !== length) return false;
+      while (i < length && t.charCodeAt(i) === chars[c + i]) i++;
+      return i === length;
+    }
+    const from = this.lazyStart[id]!;
+    if (this.lazyEnd[id]! - from !== length) return false;
+    const source = this.sources[this.lazySource[id]!]!;
+    while (i < length && lowerIf(source.charCodeAt(from + i), true) === chars[c + i]) i++;
+    return i === length;
   }
 
   /** The id of a login key (already trimmed and lower-cased), or -1. */
@@ -494,7 +549,7 @@ class LoginTable {
     const perm = firstAppearance(out, at, total, first, this.texts.length - first);
     const texts = this.texts.splice(first);
     const hashes = this.hashes.slice(first, first + perm.length);
-    const ordered = new Array<string>(perm.length);
+    const ordered = new Array<string | undefined>(perm.length);
     for (let r = 0; r < perm.length; r++) {
       ordered[perm[r]! - first] = texts[r]!;
       this.hashes[perm[r]!] = hashes[r]!;
@@ -518,15 +573,12 @@ class LoginTable {
       const id = slots[at]! - 1;
       if (id < 0) break;
       if (hashes[id] === h) {
-        let i = 0;
         if (id >= first) {
           const o = newAt[2 * (id - first)]!;
+          let i = 0;
           if (newAt[2 * (id - first) + 1] === length) while (i < length && chars[o + i] === chars[c + i]) i++;
-        } else {
-          const t = texts[id]!;
-          if (t.length === length) while (i < length && t.charCodeAt(i) === chars[c + i]) i++;
-        }
-        if (i === length) return id;
+          if (i === length) return id;
+        } else if (this.keyEqualsChars(id, chars, c, length)) return id;
       }
       if (++probes > MAX_PROBE) {
         this.toMap();
@@ -567,17 +619,22 @@ class LoginTable {
     for (const r of runs) total += r.login.length;
     const ids = new Renumbering(stored);
     const texts = this.texts;
-    const hashes = new Int32Array(Math.max(16, Math.min(stored, total)));
+    const most = Math.max(16, Math.min(stored, total));
+    const hashes = new Int32Array(most);
+    this.lazySource = new Int32Array(most);
+    this.lazyStart = new Int32Array(most);
+    this.lazyEnd = new Int32Array(most);
     if (!verify) {
       for (const { set, login } of runs) {
         const { loginText: text, loginStart: ls } = set;
+        const source = this.sources.push(text) - 1;
         for (let i = 0; i < login.length; i++) {
           const x = login[i]!;
           if (x === -1) continue;
           if (!(x >= 0 && x < stored)) return false;
           const to = ids.map(x);
           login[i] = to;
-          if (to === texts.length && !this.adoptKey(text, ls[i]!, ls[i + 1]!, hashes)) return false;
+          if (to === texts.length && !this.adoptKey(text, source, ls[i]!, ls[i + 1]!, hashes)) return false;
         }
       }
       this.hashes = hashes;
@@ -589,6 +646,7 @@ class LoginTable {
       const { loginText: text, loginStart: ls } = set;
       // a set of ASCII logins (GHES logins are) is looked at only around each login's ends
       const ascii = Buffer.byteLength(text, "utf8") === text.length; // native, several times a regular expression's speed
+      const source = this.sources.push(text) - 1;
       for (let i = 0; i < login.length; i++) {
         let s = ls[i]!;
         let e = ls[i + 1]!;
@@ -609,7 +667,7 @@ class LoginTable {
         if (!(x >= 0 && x < stored) || length === 0) return false;
         const to = ids.map(x);
         if (to === texts.length) {
-          if (!this.adoptKey(text, ls[i]!, ls[i + 1]!, hashes)) return false;
+          if (!this.adoptKey(text, source, ls[i]!, ls[i + 1]!, hashes)) return false;
           seen[2 * to] = length;
           seen[2 * to + 1] = ends;
         } else if (seen[2 * to] !== length || seen[2 * to + 1] !== ends) return false;
@@ -623,32 +681,34 @@ class LoginTable {
   /**
    * adoptIds' first occurrence of an id: the login text[start..end) as the next id's key (as loginKey
    * makes it) with its hash in hashes; false when the key is empty. An ASCII login is hashed as it is
-   * lower-cased (hashText(text, s, e, true), as idOrAddMany does), one string made (none lower-cased if it is).
+   * lower-cased (hashText(text, s, e, true), as idOrAddMany does) and left in its text (`source`, its
+   * index in sources) until asked for; another is made now.
    */
-  private adoptKey(text: string, start: number, end: number, hashes: Int32Array): boolean {
+  private adoptKey(text: string, source: number, start: number, end: number, hashes: Int32Array): boolean {
     let s = start;
     let e = end;
     while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
     while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
     let h = FNV_BASIS ^ this.seed;
     let bits = 0;
-    let upper = false;
     for (let c = s; c < e; c++) {
       const code = text.charCodeAt(c);
       bits |= code;
-      if (code >= 65 && code <= 90) upper = true;
       h = Math.imul(h ^ lowerIf(code, true), FNV_PRIME);
     }
-    let key: string;
+    const id = this.texts.length;
     if (bits < 128) {
-      key = upper ? text.slice(s, e).toLowerCase() : text.slice(s, e);
-      h = avalanche(h);
-    } else {
-      key = text.slice(start, end).trim().toLowerCase();
-      h = this.hashText(key, 0, key.length, false);
+      if (s === e) return false;
+      hashes[id] = avalanche(h);
+      this.lazySource[id] = source;
+      this.lazyStart[id] = s;
+      this.lazyEnd[id] = e;
+      this.texts.push(undefined);
+      return true;
     }
+    const key = text.slice(start, end).trim().toLowerCase();
     if (key === "") return false;
-    hashes[this.texts.length] = h;
+    hashes[id] = this.hashText(key, 0, key.length, false);
     this.texts.push(key);
     return true;
   }
@@ -677,7 +737,7 @@ class LoginTable {
       let at = h & mask;
       for (; slots[at] !== 0; at = (at + 1) & mask) {
         const other = slots[at]! - 1;
-        if (hashes[other] === h && texts[other] === texts[id]) return false;
+        if (hashes[other] === h && this.text(other) === this.text(id)) return false;
         if (++probes > MAX_PROBE) {
           // as find does: a run this long moves the table into a Map
           this.toMap();
@@ -696,20 +756,13 @@ class LoginTable {
   }
 
   private find(text: string, s: number, e: number, lower: boolean, h: number): number {
-    const { slots, hashes, texts, mask } = this;
+    const { slots, hashes, mask } = this;
     const length = e - s;
     let probes = 0;
     for (let at = h & mask; ; at = (at + 1) & mask) {
       const id = slots[at]! - 1;
       if (id < 0) return -1;
-      if (hashes[id] === h) {
-        const t = texts[id]!;
-        if (t.length === length) {
-          let i = 0;
-          while (i < length && t.charCodeAt(i) === lowerIf(text.charCodeAt(s + i), lower)) i++;
-          if (i === length) return id;
-        }
-      }
+      if (hashes[id] === h && this.keyEquals(id, text, s, length, lower)) return id;
       if (++probes > MAX_PROBE) {
         this.toMap();
         return this.fallback!.get(lower ? text.slice(s, e).toLowerCase() : text.slice(s, e)) ?? -1;
@@ -748,7 +801,7 @@ class LoginTable {
   }
 
   private toMap(): void {
-    this.fallback = new Map(this.texts.map((t, id) => [t, id]));
+    this.fallback = new Map(this.texts.map((_, id) => [this.text(id), id]));
     this.slots = new Int32Array(0);
   }
 }
@@ -807,7 +860,7 @@ export class KeyInterner {
     return this.logins.get(loginKey);
   }
   loginText(id: number): string {
-    return this.logins.texts[id]!;
+    return this.logins.text(id);
   }
 
   /**
@@ -1024,7 +1077,7 @@ export class KeyInterner {
         if (withSecondary && !keysFit(entry.secondary!, ss[0]!, ss[i]!, ss[i + 1]!)) return false;
         const key = loginText.slice(ls[i]!, ls[i + 1]!).trim().toLowerCase();
         const x = entry.login[i]!;
-        if (x === -1 ? key !== "" : this.logins.texts[x] !== key) return false;
+        if (x === -1 ? key !== "" : this.logins.text(x) !== key) return false;
       }
     }
     return true;
