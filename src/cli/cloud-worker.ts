@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { parentPort } from "node:worker_threads";
 import { cloudReadToMessage, prepareLookups, readCsvUpload, type LookupSeeds } from "../domain/cloud-report.js";
-import { lowerThreadPriority } from "./background.js";
+import { lowerThreadPriority } from "../background.js";
 
 export interface CloudWorkRequest {
   /** Checked by the main thread too (meanwhile): a regular file within maxBytes. */
