@@ -38,6 +38,8 @@ export interface DialectOps {
   accountSets?(tx: Kysely<Database>, repoId: number, serverId?: string): Promise<StoredAccountSet[]>;
   /** The ledger's stored interned ids, likewise. */
   ledgerIds?(tx: Kysely<Database>, repoId: number): Promise<Uint8Array | null>;
+  /** What the dialect runs beside the database (SQLite's checkpoints), stopped before it closes. */
+  close?(): Promise<void>;
 }
 
 export type StoredAccountSet = Pick<AccountSetsTable, "server_id" | "logins" | "data">;
@@ -521,6 +523,7 @@ export class KyselyLedgerStore implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    await this.ops.close?.();
     await this.db.destroy();
   }
 }

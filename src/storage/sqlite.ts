@@ -7,6 +7,7 @@ import Sqlite from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import { encodeCloudMember, type DialectOps } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import { checkpointsElsewhere, type Checkpoints } from "./sqlite-checkpoints.js";
 
 /** Rows per prepared multi-row INSERT: 6 bound values each, well under SQLite's 32,766 variables. */
 const ROWS_PER_INSERT = 500;
@@ -16,7 +17,7 @@ const ROWS_PER_INSERT = 500;
  * statements directly: kysely runs on the same single connection, so they are part of the open
  * transaction, and they skip compiling a fresh 2,500-parameter query for every chunk.
  */
-export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
+export function sqliteOpsFor(database: Sqlite.Database, checkpoints: Checkpoints | null = null): DialectOps {
   const memberStatements = new Map<number, Sqlite.Statement>();
   const insertMembers = (rows: number) => {
     let stmt = memberStatements.get(rows);
@@ -35,6 +36,7 @@ export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
         try {
           const result = await fn(conn);
           await sql.raw("commit").execute(conn);
+          if (mode === "write") checkpoints?.written();
           return result;
         } catch (err) {
           // SQLite may already have rolled back on its own (e.g. disk full); keep the original error.
@@ -45,6 +47,9 @@ export function sqliteOpsFor(database: Sqlite.Database): DialectOps {
     },
     async lockLedger() {
       // BEGIN IMMEDIATE already holds the database's write lock.
+    },
+    async close() {
+      await checkpoints?.close();
     },
     async insertCloudMembers(_tx, repoId, members) {
       const params: (number | string)[] = [];
@@ -69,5 +74,7 @@ export function createSqlite(path: string): { db: Kysely<Database>; ops: Dialect
   database.pragma("synchronous = NORMAL");
   database.pragma("busy_timeout = 10000");
   database.pragma("foreign_keys = ON");
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), ops: sqliteOpsFor(database) };
+  // a file's log checkpointed by a thread of its own, not by the commits (see sqlite-checkpoints.ts)
+  const checkpoints = path === ":memory:" ? null : checkpointsElsewhere(database, path);
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), ops: sqliteOpsFor(database, checkpoints) };
 }
