@@ -670,12 +670,21 @@ export class LedgerService implements Ledger {
         accountCount: accounts.count,
         contentSha256,
       };
-      await tx.replaceAccounts(instance.serverId, accounts);
-      await tx.upsertInstance(record);
+      // The set goes to the database while the ledger is counted here: a server (PostgreSQL) stores it meanwhile.
+      const sent = accounts instanceof AccountSet ? await tx.sendAccounts(instance.serverId, accounts) : null;
+      if (!sent) await tx.replaceAccounts(instance.serverId, accounts);
 
       state.accounts.set(instance.serverId, accounts);
       state.instances = [...state.instances.filter((r) => r.serverId !== instance.serverId), record];
-      const after = summaryOf(state, ctx.options, now);
+      let after: LedgerSummary;
+      try {
+        after = summaryOf(state, ctx.options, now);
+      } catch (err) {
+        await sent?.stored.catch(() => undefined);
+        throw err;
+      }
+      await sent?.stored;
+      await tx.upsertInstance(record);
       const afterPrint = seatsFingerprint(state.instances, ctx.options);
       this.seatsMemo.set(afterPrint, after.report.seats);
       await tx.saveCountedSeats(storedPrint(afterPrint), after.report.seats);

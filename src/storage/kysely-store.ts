@@ -1,7 +1,7 @@
 // The one LedgerStore implementation, over kysely. Everything dialect-specific (how a write
 // transaction starts and locks, how cloud members are bulk-inserted) sits behind DialectOps; sqlite.ts
 // and postgres.ts provide them.
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable } from "kysely";
 import { decodeCloudFetch, encodeCloudFetch, type CloudFetchState } from "../domain/cloud-fetch.js";
 import { AccountSet } from "../domain/account-set.js";
 import type { IdentifiedAccount } from "../domain/types.js";
@@ -38,6 +38,8 @@ export interface DialectOps {
   accountSets?(tx: Kysely<Database>, repoId: number, serverId?: string): Promise<StoredAccountSet[]>;
   /** The ledger's stored interned ids, likewise. */
   ledgerIds?(tx: Kysely<Database>, repoId: number): Promise<Uint8Array | null>;
+  /** Inserts an encoded account set, resolved once it is on its way to the server (see LedgerWriter.sendAccounts). */
+  sendAccountSet?(tx: Kysely<Database>, row: Insertable<AccountSetsTable>): Promise<{ stored: Promise<void> }>;
   /** What the dialect runs beside the database (SQLite's checkpoints), stopped before it closes. */
   close?(): Promise<void>;
 }
@@ -332,19 +334,21 @@ class Writer extends Reader implements LedgerWriter {
   }
 
   async replaceAccounts(serverId: string, accounts: IdentifiedAccount[] | AccountSet): Promise<void> {
+    await (await this.sendAccounts(serverId, accounts instanceof AccountSet ? accounts : AccountSet.fromAccounts(accounts))).stored;
+  }
+
+  async sendAccounts(serverId: string, set: AccountSet): Promise<{ stored: Promise<void> }> {
     await this.tx
       .deleteFrom("account_sets")
       .where("ledger_id", "=", this.repoId)
       .where("server_id", "=", serverId)
       .execute();
-    const set = accounts instanceof AccountSet ? accounts : AccountSet.fromAccounts(accounts);
-    if (set.count) {
-      const { logins, data } = encodeAccountSet(set);
-      await this.tx
-        .insertInto("account_sets")
-        .values({ ledger_id: this.repoId, server_id: serverId, account_count: set.count, logins, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) })
-        .execute();
-    }
+    if (!set.count) return { stored: Promise.resolve() };
+    const { logins, data } = encodeAccountSet(set);
+    const row = { ledger_id: this.repoId, server_id: serverId, account_count: set.count, logins, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+    if (this.ops.sendAccountSet) return this.ops.sendAccountSet(this.tx, row);
+    await this.tx.insertInto("account_sets").values(row).execute();
+    return { stored: Promise.resolve() };
   }
 
   async removeInstance(serverId: string): Promise<void> {

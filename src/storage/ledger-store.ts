@@ -55,6 +55,12 @@ export interface LedgerWriter extends LedgerReader {
   upsertInstance(record: InstanceRecord): Promise<void>;
   /** Replace every current account of the instance, in batches, inside the caller's transaction. */
   replaceAccounts(serverId: string, accounts: IdentifiedAccount[] | AccountSet): Promise<void>;
+  /**
+   * replaceAccounts of a set, resolved once the set is on its way: a database server stores it while
+   * the caller goes on (`stored` settles then; it must be awaited before the transaction's next
+   * statement). A database written in the call (SQLite) has stored it by then.
+   */
+  sendAccounts(serverId: string, accounts: AccountSet): Promise<{ stored: Promise<void> }>;
   /** Delete the instance and its accounts. */
   removeInstance(serverId: string): Promise<void>;
   /** Replaces the ledger's cloud report and all its members. */

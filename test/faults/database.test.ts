@@ -113,7 +113,8 @@ describe.each(cases)("database failure mid-ingest: $name", ({ name, make }) => {
     return replies.created[0]!;
   }
 
-  const METHODS: WriterMethod[] = ["replaceAccounts", "upsertInstance", "appendUpload"];
+  // sendAccounts: the pushed set, sent while the ledger is counted (replaceAccounts where it is not a set)
+  const METHODS: WriterMethod[] = ["sendAccounts", "upsertInstance", "appendUpload"];
 
   it.each(METHODS)("%s fails: nothing kept, the delivery fails, its redelivery records once, a new delivery of the same content does not", async (method) => {
     faulty.failNext({ method });
@@ -160,7 +161,7 @@ describe.each(cases)("database failure mid-ingest: $name", ({ name, make }) => {
       await admin.connect();
       try {
         faulty.failNext({
-          method: "replaceAccounts",
+          method: "sendAccounts",
           throws: false,
           action: async (tx: LedgerWriter) => {
             // The writer's own connection (test-only peek at the kysely transaction it wraps).

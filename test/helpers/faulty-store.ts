@@ -3,7 +3,7 @@
 // mid-ingest, with rows already written and waiting to be rolled back).
 import type { LedgerKey, LedgerReader, LedgerStore, LedgerWriter } from "../../src/storage/ledger-store.js";
 
-export type WriterMethod = "replaceAccounts" | "upsertInstance" | "appendUpload";
+export type WriterMethod = "sendAccounts" | "replaceAccounts" | "upsertInstance" | "appendUpload";
 
 export interface Fault {
   method: WriterMethod;
