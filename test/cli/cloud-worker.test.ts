@@ -1,27 +1,15 @@
 // The report's cloud worker (cloud-worker.ts) as `license-sync report` runs it, from the sources
 // compiled into a folder of this run: its answer is the CSV read the main thread would make, null for
 // a file it does not read, and it lowers the priority of its own thread only (Linux).
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "@jest/globals";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { cloudReadFromMessage, readCsvUpload } from "../../src/domain/cloud-report.js";
-import { compileSources } from "../helpers/compiled-sources.js";
+import { compiledSourcesForTests } from "../helpers/compiled-sources.js";
 
-let out: string;
-let remove = (): void => undefined;
-let dir: string;
-
-beforeAll(() => {
-  ({ out, remove } = compileSources());
-  dir = mkdtempSync(join(tmpdir(), "license-sync-cloud-worker-"));
-});
-afterAll(() => {
-  remove();
-  rmSync(dir, { recursive: true, force: true });
-});
+const compiled = compiledSourcesForTests("license-sync-cloud-worker-");
 
 const CSV = [
   "github_com_login,github_com_user,github_com_verified_domain_emails,github_com_saml_name_id,license_type,enterprise_server_user_ids",
@@ -48,9 +36,9 @@ async function ask(worker: Worker, file: string, maxBytes = 1 << 20): Promise<un
 
 describe("the report's cloud worker", () => {
   it("answers the CSV read this thread makes, and null for a file it does not read", async () => {
-    const file = join(dir, "report.csv");
+    const file = join(compiled.dir(), "report.csv");
     writeFileSync(file, CSV);
-    const worker = new Worker(pathToFileURL(join(out, "cli/cloud-worker.js")));
+    const worker = new Worker(pathToFileURL(join(compiled.out(), "cli/cloud-worker.js")));
     try {
       const answer = await ask(worker, file);
       expect(answer).not.toBeNull();
@@ -60,7 +48,7 @@ describe("the report's cloud worker", () => {
       expect(read.report.members).toEqual(here.report.members);
       expect(read.report.linkedHosts).toEqual(["ghes.example"]);
       expect(read.report.rows).toBe(3);
-      expect(await ask(worker, join(dir, "missing.csv"))).toBeNull();
+      expect(await ask(worker, join(compiled.dir(), "missing.csv"))).toBeNull();
       expect(await ask(worker, file, 10)).toBeNull(); // over the size limit
     } finally {
       await worker.terminate();
@@ -69,9 +57,9 @@ describe("the report's cloud worker", () => {
 
   (process.platform === "linux" ? it : it.skip)("lowers its own thread's priority, not the process's", async () => {
     const before = niceByThread();
-    const file = join(dir, "report.csv");
+    const file = join(compiled.dir(), "report.csv");
     writeFileSync(file, CSV);
-    const worker = new Worker(pathToFileURL(join(out, "cli/cloud-worker.js")));
+    const worker = new Worker(pathToFileURL(join(compiled.out(), "cli/cloud-worker.js")));
     try {
       expect(await ask(worker, file)).not.toBeNull();
       const after = niceByThread();

@@ -1,6 +1,8 @@
 // Every source file as JavaScript (types stripped, as the build makes it), in a folder of this run:
 // a worker thread cannot run the TypeScript sources the tests run.
+import { afterAll, beforeAll } from "@jest/globals";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -30,4 +32,25 @@ export function compileSources(): { out: string; remove: () => void } {
   };
   walk(join(root, "src"));
   return { out, remove: () => rmSync(out, { recursive: true, force: true }) };
+}
+
+/**
+ * For a test file: the sources compiled before its tests and a scratch folder of its own (`prefix`),
+ * both removed after them. The getters are read inside tests.
+ */
+export function compiledSourcesForTests(prefix: string): { out: () => string; dir: () => string } {
+  let compiled: { out: string; remove: () => void } | null = null;
+  let scratch = "";
+  beforeAll(() => {
+    compiled = compileSources();
+    scratch = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(() => {
+    compiled?.remove();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+  return {
+    out: () => compiled!.out,
+    dir: () => scratch,
+  };
 }

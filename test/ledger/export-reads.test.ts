@@ -1,7 +1,7 @@
 // The pushed export read on a worker thread (export-worker.ts) through workerReads, as the app runs
 // it: from JavaScript compiled from the sources into a folder of this run (a worker cannot run the
 // TypeScript sources the tests run).
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,19 +9,13 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import { readPlainExportSet } from "../../src/domain/fast-read.js";
 import { workerReads } from "../../src/ledger/export-reads.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
-import { compileSources } from "../helpers/compiled-sources.js";
+import { compiledSourcesForTests } from "../helpers/compiled-sources.js";
 import { exportJson, people } from "../storage/support.js";
 
-let out: string;
-let remove = (): void => undefined;
-
-beforeAll(() => {
-  ({ out, remove } = compileSources());
-});
-afterAll(() => remove());
+const compiled = compiledSourcesForTests("license-sync-export-reads-");
 
 const KEY = "worker test key";
-const script = () => pathToFileURL(join(out, "ledger/export-worker.js"));
+const script = () => pathToFileURL(join(compiled.out(), "ledger/export-worker.js"));
 const limit = 64 * 1024 * 1024;
 
 describe("workerReads", () => {
@@ -82,12 +76,12 @@ describe("workerReads", () => {
   });
 
   it("answers null when the worker fails to start or dies, and is not offered where its script is missing", async () => {
-    const broken = join(out, "ledger/broken-worker.js");
+    const broken = join(compiled.out(), "ledger/broken-worker.js");
     writeFileSync(broken, 'throw new Error("cannot start");\n');
     expect(await workerReads(KEY, pathToFileURL(broken))!(exportJson("s", "h", people(0, 3)), "w.json", limit)).toBeNull();
-    const exits = join(out, "ledger/exiting-worker.js");
+    const exits = join(compiled.out(), "ledger/exiting-worker.js");
     writeFileSync(exits, "process.exit(3);\n");
     expect(await workerReads(KEY, pathToFileURL(exits))!(exportJson("s", "h", people(0, 3)), "w.json", limit)).toBeNull();
-    expect(workerReads(KEY, pathToFileURL(join(out, "ledger/no-such-worker.js")))).toBeNull();
+    expect(workerReads(KEY, pathToFileURL(join(compiled.out(), "ledger/no-such-worker.js")))).toBeNull();
   });
 });

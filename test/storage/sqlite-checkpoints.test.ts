@@ -2,31 +2,20 @@
 // sources compiled into a folder of this run: the commits leave the log to it, the database file
 // gets the pages once asked, a thread that cannot run hands the checkpoints back to the commits, and
 // closing ends it (the file's own connection, then the last one, removes the log).
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "@jest/globals";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Sqlite from "better-sqlite3";
 import { checkpointsElsewhere } from "../../src/storage/sqlite-checkpoints.js";
-import { compileSources } from "../helpers/compiled-sources.js";
+import { compiledSourcesForTests } from "../helpers/compiled-sources.js";
 
-let out: string;
-let remove = (): void => undefined;
-let dir: string;
-beforeAll(() => {
-  ({ out, remove } = compileSources());
-  dir = mkdtempSync(join(tmpdir(), "license-sync-checkpoints-"));
-});
-afterAll(() => {
-  remove();
-  rmSync(dir, { recursive: true, force: true });
-});
+const compiled = compiledSourcesForTests("license-sync-checkpoints-");
 
-const script = () => pathToFileURL(join(out, "storage/sqlite-checkpoint-worker.js"));
+const script = () => pathToFileURL(join(compiled.out(), "storage/sqlite-checkpoint-worker.js"));
 let files = 0;
 function database(): { db: Sqlite.Database; path: string } {
-  const path = join(dir, `db-${++files}.sqlite`);
+  const path = join(compiled.dir(), `db-${++files}.sqlite`);
   const db = new Sqlite(path);
   db.pragma("journal_mode = WAL");
   db.exec("create table t (x blob)");
@@ -67,7 +56,7 @@ describe("SQLite checkpoints on a thread of their own", () => {
 
   it("hands the checkpoints back to the commits when the thread fails", async () => {
     const { db, path } = database();
-    const broken = join(out, "storage/broken-checkpoint-worker.js");
+    const broken = join(compiled.out(), "storage/broken-checkpoint-worker.js");
     writeFileSync(broken, 'throw new Error("cannot start");\n');
     const checkpoints = checkpointsElsewhere(db, path, pathToFileURL(broken))!;
     try {
@@ -87,7 +76,7 @@ describe("SQLite checkpoints on a thread of their own", () => {
 
   it("is not offered where its script is missing (the sources run uncompiled)", () => {
     const { db, path } = database();
-    expect(checkpointsElsewhere(db, path, pathToFileURL(join(out, "storage/no-such-worker.js")))).toBeNull();
+    expect(checkpointsElsewhere(db, path, pathToFileURL(join(compiled.out(), "storage/no-such-worker.js")))).toBeNull();
     expect(autocheckpoint(db)).toBe(1000);
     db.close();
   });
