@@ -51,14 +51,20 @@ export class Parts {
   }
 }
 
+/** The client's socket, where pg keeps it (not public API; a test holds it to that): null when not there. */
+export function clientSocket(client: pg.ClientBase): Writable | null {
+  const stream = (client as unknown as { connection?: { stream?: Writable } }).connection?.stream;
+  return stream && typeof stream.writableLength === "number" ? stream : null;
+}
+
 /**
  * Resolves once what the client has sent is written to its socket (or `query` has settled): where
  * the socket takes a large message in parts, the rest would wait for an event loop the caller is
- * about to keep busy. pg's connection stream is not public API: without one, resolves at once.
+ * about to keep busy. Without the socket (see clientSocket), resolves at once.
  */
 async function written(client: pg.ClientBase, query: Promise<unknown>): Promise<void> {
-  const stream = (client as unknown as { connection?: { stream?: Writable } }).connection?.stream;
-  if (!stream || typeof stream.writableLength !== "number") return;
+  const stream = clientSocket(client);
+  if (!stream) return;
   let settled = false;
   void query.finally(() => (settled = true)).catch(() => undefined);
   while (!settled && !stream.destroyed && stream.writableLength > 0) {

@@ -4,9 +4,11 @@
 // when REQUIRE_POSTGRES=1.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { sql, type Kysely } from "kysely";
+import { Socket } from "node:net";
 import pg from "pg";
 import { AccountSet } from "../../src/domain/account-set.js";
 import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
+import { clientSocket } from "../../src/storage/postgres.js";
 import type { Database } from "../../src/storage/schema.js";
 import type { InstanceRecord, LedgerKey } from "../../src/storage/ledger-store.js";
 import { PG_URL, postgresAdapter, postgresReachable, REQUIRE_POSTGRES, type Adapter } from "./support.js";
@@ -107,6 +109,40 @@ describe.each(pgUp ? [0] : [])("postgres transactions", () => {
       expect(await within(10_000, store.read(ledger, (tx) => tx.instances()))).toEqual([]);
     } finally {
       await admin.end();
+    }
+  });
+
+  it("sends a set and goes on while the server stores it: `stored` settles once the insert is done", async () => {
+    const ledger = newLedger();
+    await store.write(ledger, (tx) => tx.upsertInstance(record("srv-a", 0)));
+    // every insert into the sets' table held up 300 ms by the server (a trigger of this test's schema)
+    const slow = sql`create or replace function slow_insert() returns trigger language plpgsql as $$ begin perform pg_sleep(0.3); return new; end $$`;
+    await slow.execute(store.db);
+    await sql`create trigger slow_insert before insert on account_sets for each row execute function slow_insert()`.execute(store.db);
+    try {
+      const seen = await within(10_000, store.write(ledger, async (tx) => {
+        let done = false;
+        const sent = await tx.sendAccounts("srv-a", set(20_000));
+        const stored = sent.stored.then(() => (done = true));
+        // on its way, not stored: the server is still in the trigger
+        const before = done;
+        await stored;
+        return { before, after: done };
+      }));
+      expect(seen).toEqual({ before: false, after: true });
+      expect((await store.read(ledger, (tx) => tx.accountSets("srv-a"))).get("srv-a")!.count).toBe(20_000);
+    } finally {
+      await sql`drop trigger slow_insert on account_sets`.execute(store.db);
+    }
+  });
+
+  it("finds pg's socket where sendAccountSet waits on it to drain (pg keeps it out of its public API)", async () => {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      expect(clientSocket(client)).toBeInstanceOf(Socket);
+    } finally {
+      await client.end();
     }
   });
 
