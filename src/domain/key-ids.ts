@@ -380,11 +380,15 @@ class LoginTable {
   text(id: number): string {
     let t = this.texts[id];
     if (t === undefined) {
-      // an adopted ASCII login: lower-casing it is loginKey's
-      t = this.sources[this.lazySource[id]!]!.slice(this.lazyStart[id]!, this.lazyEnd[id]!).toLowerCase();
+      t = this.lazyText(id);
       this.texts[id] = t;
     }
     return t;
+  }
+
+  /** The key left in a text for id (an ASCII login: lower-casing it is loginKey's). */
+  private lazyText(id: number): string {
+    return this.sources[this.lazySource[id]!]!.slice(this.lazyStart[id]!, this.lazyEnd[id]!).toLowerCase();
   }
 
   /** Whether id's key is text[s..s+length), lower-cased when `lower`. */
@@ -425,8 +429,20 @@ class LoginTable {
     return this.find(key, 0, key.length, false, this.hashText(key, 0, key.length, false));
   }
 
-  /** The id of the login key of text[start..end) as loginKey makes it; -1 for an empty one. */
-  idOrAdd(text: string, start: number, end: number): number {
+  /**
+   * The index of `text` among the texts keys may be left in (see adoptIds): a set's login text, whose
+   * new ASCII logins idOrAdd then leaves there. The same text as the last one asked for keeps its index.
+   */
+  source(text: string): number {
+    const last = this.sources.length - 1;
+    return last >= 0 && this.sources[last] === text ? last : this.sources.push(text) - 1;
+  }
+
+  /**
+   * The id of the login key of text[start..end) as loginKey makes it; -1 for an empty one. With
+   * `source` (text's index, see source()), a new ASCII key is left in the text, no string made.
+   */
+  idOrAdd(text: string, start: number, end: number, source = -1): number {
     let s = start;
     let e = end;
     let ascii = true;
@@ -440,17 +456,34 @@ class LoginTable {
       while (s < e && isAsciiSpace(text.charCodeAt(s))) s++;
       while (e > s && isAsciiSpace(text.charCodeAt(e - 1))) e--;
       if (s === e) return -1;
-      return this.asciiIdOrAdd(text, s, e, this.fallback ? 0 : this.hashText(text, s, e, true));
+      return this.asciiIdOrAdd(text, s, e, this.fallback ? 0 : this.hashText(text, s, e, true), source);
     }
     const key = text.slice(start, end).trim().toLowerCase();
     return key === "" ? -1 : this.keyIdOrAdd(key);
   }
 
-  /** The id of the login key of the trimmed ASCII text[s..e) (not empty) whose hash is h. */
-  private asciiIdOrAdd(text: string, s: number, e: number, h: number): number {
+  /** The id of the login key of the trimmed ASCII text[s..e) (not empty) whose hash is h; a new one left in the text when it is `source`. */
+  private asciiIdOrAdd(text: string, s: number, e: number, h: number, source = -1): number {
     if (this.fallback) return this.keyIdOrAdd(text.slice(s, e).toLowerCase());
     const id = this.find(text, s, e, true, h);
-    return id !== -1 ? id : this.add(text.slice(s, e).toLowerCase(), h);
+    if (id !== -1) return id;
+    if (source < 0) return this.add(text.slice(s, e).toLowerCase(), h);
+    const next = this.texts.length;
+    if (next >= this.lazySource.length) {
+      const size = Math.max(1024, 2 * this.lazySource.length);
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(size);
+        b.set(a);
+        return b;
+      };
+      this.lazySource = grow(this.lazySource);
+      this.lazyStart = grow(this.lazyStart);
+      this.lazyEnd = grow(this.lazyEnd);
+    }
+    this.lazySource[next] = source;
+    this.lazyStart[next] = s;
+    this.lazyEnd[next] = e;
+    return this.add(undefined, h);
   }
 
   /**
@@ -547,6 +580,7 @@ class LoginTable {
       }
     }
     const perm = firstAppearance(out, at, total, first, this.texts.length - first);
+    // this batch's new keys are strings (none left in a text): renumbering moves texts and hashes only
     const texts = this.texts.splice(first);
     const hashes = this.hashes.slice(first, first + perm.length);
     const ordered = new Array<string | undefined>(perm.length);
@@ -770,8 +804,9 @@ class LoginTable {
     }
   }
 
-  private add(key: string, h: number): number {
-    if (this.fallback) return this.keyIdOrAdd(key);
+  /** A new id for `key`, of hash h; undefined: its key is left where lazyStart/lazyEnd say (set already). */
+  private add(key: string | undefined, h: number): number {
+    if (this.fallback) return this.keyIdOrAdd(key ?? this.lazyText(this.texts.length));
     const id = this.texts.length;
     this.texts.push(key);
     if (id >= this.hashes.length) {
@@ -1124,11 +1159,13 @@ export class KeyInterner {
       primaryStart = new Int32Array(n + 1);
       primaryIds = new Int32Array(ps[n]! - ps[0]!);
       login = new Int32Array(n);
+      // new logins left in the set's text (see LoginTable.source)
+      const source = this.logins.source(set.loginText);
       let p = 0;
       for (let i = 0; i < n; i++) {
         primaryStart[i] = p;
         p = this.internKeys(set, ps[i]!, ps[i + 1]!, primaryIds, p);
-        login[i] = this.logins.idOrAdd(set.loginText, ls[i]!, ls[i + 1]!);
+        login[i] = this.logins.idOrAdd(set.loginText, ls[i]!, ls[i + 1]!, source);
       }
       primaryStart[n] = p;
     }
