@@ -670,9 +670,13 @@ export class LedgerService implements Ledger {
         accountCount: accounts.count,
         contentSha256,
       };
-      // The set goes to the database while the ledger is counted here: a server (PostgreSQL) stores it meanwhile.
+      // The set goes to the database while the ledger is counted here: a server (PostgreSQL) stores it
+      // meanwhile, and the instance's row after it (queued on the transaction's connection).
       const sent = accounts instanceof AccountSet ? await tx.sendAccounts(instance.serverId, accounts) : null;
       if (!sent) await tx.replaceAccounts(instance.serverId, accounts);
+      const upserted = tx.upsertInstance(record);
+      // awaited below, unless something fails first
+      upserted.catch(() => undefined);
 
       state.accounts.set(instance.serverId, accounts);
       state.instances = [...state.instances.filter((r) => r.serverId !== instance.serverId), record];
@@ -680,11 +684,11 @@ export class LedgerService implements Ledger {
       try {
         after = summaryOf(state, ctx.options, now);
       } catch (err) {
-        await sent?.stored.catch(() => undefined);
+        await Promise.allSettled([sent?.stored, upserted]);
         throw err;
       }
       await sent?.stored;
-      await tx.upsertInstance(record);
+      await upserted;
       const afterPrint = seatsFingerprint(state.instances, ctx.options);
       this.seatsMemo.set(afterPrint, after.report.seats);
       await tx.saveCountedSeats(storedPrint(afterPrint), after.report.seats);
