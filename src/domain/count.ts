@@ -10,7 +10,7 @@ import type {
   UsageReport,
 } from "./types.js";
 import type { HashedKeys } from "./byte-keys.js";
-import { Ints } from "./growable.js";
+import { grownInts as grow, Ints } from "./growable.js";
 import { KeyTable, processSeed } from "./key-table.js";
 import type { AccountSet } from "./account-set.js";
 import type { InternedAccounts, KeyInterner } from "./key-ids.js";
@@ -734,12 +734,6 @@ class GroupTable {
       }
     }
   }
-}
-
-function grow(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /** murmur3's finalizer: every bit of x moves every bit of the hash. */

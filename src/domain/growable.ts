@@ -1,6 +1,13 @@
 // Typed arrays that grow as values are appended: the readers collect columns of unknown length
 // without a JS array (and its boxed numbers) per column.
 
+/** A copy of `a` in a new array of `length` (at least a's), the rest zero. */
+export function grownInts(a: Int32Array, length = 2 * a.length): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
+}
+
 /** An Int32Array that grows. */
 export class Ints {
   a: Int32Array;

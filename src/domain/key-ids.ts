@@ -3,6 +3,7 @@
 // arrays instead of putting two million strings through a hash table. Pure; the ledger service keeps
 // one interner per ledger.
 import { keyToBytes, type AccountSet } from "./account-set.js";
+import { grownInts } from "./growable.js";
 import { KeyTable, MAX_PROBE, processSeed } from "./key-table.js";
 import type { LedgerIds, LedgerIdsEntry } from "./ledger-ids.js";
 import type { IdentifiedAccount } from "./types.js";
@@ -471,14 +472,9 @@ class LoginTable {
     const next = this.texts.length;
     if (next >= this.lazySource.length) {
       const size = Math.max(1024, 2 * this.lazySource.length);
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(size);
-        b.set(a);
-        return b;
-      };
-      this.lazySource = grow(this.lazySource);
-      this.lazyStart = grow(this.lazyStart);
-      this.lazyEnd = grow(this.lazyEnd);
+      this.lazySource = grownInts(this.lazySource, size);
+      this.lazyStart = grownInts(this.lazyStart, size);
+      this.lazyEnd = grownInts(this.lazyEnd, size);
     }
     this.lazySource[next] = source;
     this.lazyStart[next] = s;
