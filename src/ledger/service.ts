@@ -672,8 +672,7 @@ export class LedgerService implements Ledger {
       };
       // The set goes to the database while the ledger is counted here: a server (PostgreSQL) stores it
       // meanwhile, and the instance's row after it (queued on the transaction's connection).
-      const sent = accounts instanceof AccountSet ? await tx.sendAccounts(instance.serverId, accounts) : null;
-      if (!sent) await tx.replaceAccounts(instance.serverId, accounts);
+      const sent = await tx.sendAccounts(instance.serverId, accounts instanceof AccountSet ? accounts : AccountSet.fromAccounts(accounts));
       const upserted = tx.upsertInstance(record);
       // awaited below, unless something fails first
       upserted.catch(() => undefined);
@@ -684,10 +683,10 @@ export class LedgerService implements Ledger {
       try {
         after = summaryOf(state, ctx.options, now);
       } catch (err) {
-        await Promise.allSettled([sent?.stored, upserted]);
+        await Promise.allSettled([sent.stored, upserted]);
         throw err;
       }
-      await sent?.stored;
+      await sent.stored;
       await upserted;
       const afterPrint = seatsFingerprint(state.instances, ctx.options);
       this.seatsMemo.set(afterPrint, after.report.seats);

@@ -34,7 +34,7 @@ export function checkpointsElsewhere(database: Sqlite.Database, path: string, sc
   let running = false;
   let again = false;
   let stopped = false;
-  let waiting: (() => void)[] = [];
+  const waiting: (() => void)[] = [];
   const settle = () => {
     running = false;
     again = false;
@@ -82,7 +82,6 @@ export function checkpointsElsewhere(database: Sqlite.Database, path: string, sc
       await exited;
       clearTimeout(timer);
       settle();
-      waiting = [];
     },
   };
 }
