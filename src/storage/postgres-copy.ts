@@ -3,6 +3,7 @@
 // string and decoded again here). pg cannot receive binary result columns; COPY's data it hands,
 // unparsed, to the query object (the Submittable interface that pg-cursor also uses).
 import type pg from "pg";
+import { CopySocket } from "./postgres-socket.js";
 
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 // Signature, flags (u32), header extension length (u32).
@@ -152,19 +153,26 @@ export class CopyBinaryParser {
 export function copyOutBinary(client: pg.ClientBase, text: string, texts: readonly boolean[] = [], target?: CopyTarget): Promise<CopyField[][]> {
   const parser = new CopyBinaryParser(texts, target);
   let failure: unknown = null;
+  const take = (chunk: Buffer): void => {
+    // Keep reading to the end whatever happens, so that the connection stays in step.
+    if (failure) return;
+    try {
+      parser.push(chunk);
+    } catch (err) {
+      failure = err;
+    }
+  };
   return new Promise((resolve, reject) => {
     // What pg calls on the active query for a COPY out: every message until ReadyForQuery.
     const query: pg.Submittable & Record<string, unknown> = {
-      submit: (connection) => connection.query(text),
-      handleCopyData: (msg: { chunk: Buffer }) => {
-        // Keep reading to the end whatever happens, so that the connection stays in step.
-        if (failure) return;
-        try {
-          parser.push(msg.chunk);
-        } catch (err) {
-          failure = err;
-        }
+      submit: (connection) => {
+        connection.query(text);
+        // on the pool's sockets the data come straight from the socket (see postgres-socket.ts);
+        // anything the framer leaves (after a notice, say) comes through handleCopyData
+        const socket = (connection as unknown as { stream?: unknown }).stream;
+        if (socket instanceof CopySocket) socket.readCopy(take);
       },
+      handleCopyData: (msg: { chunk: Buffer }) => take(msg.chunk),
       handleCommandComplete: () => undefined,
       // The last call for this query on an error from the server or the connection (no ReadyForQuery).
       handleError: (err: Error) => reject(err),

@@ -7,6 +7,7 @@ import type { Writable } from "node:stream";
 import pg from "pg";
 import { encodeCloudMember, type DialectOps, type StoredAccountSet } from "./kysely-store.js";
 import { copyOutBinary, type CopyField, type CopyTarget } from "./postgres-copy.js";
+import { poolSocket } from "./postgres-socket.js";
 import type { Database } from "./schema.js";
 
 /** Bytes of a large value per COPY row when read in parts (see Parts). */
@@ -229,6 +230,7 @@ export async function createPostgres(url: string, options: PostgresOptions = {})
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
+    stream: poolSocket,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
