@@ -672,7 +672,7 @@ export class LedgerService implements Ledger {
       };
       // The set goes to the database while the ledger is counted here: a server (PostgreSQL) stores it
       // meanwhile, and the instance's row after it (queued on the transaction's connection).
-      const sent = await tx.sendAccounts(instance.serverId, accounts instanceof AccountSet ? accounts : AccountSet.fromAccounts(accounts));
+      const sent = await tx.sendAccounts(instance.serverId, accounts);
       const upserted = tx.upsertInstance(record);
       // awaited below, unless something fails first
       upserted.catch(() => undefined);
