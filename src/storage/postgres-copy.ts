@@ -3,7 +3,7 @@
 // string and decoded again here). pg cannot receive binary result columns; COPY's data it hands,
 // unparsed, to the query object (the Submittable interface that pg-cursor also uses).
 import type pg from "pg";
-import { CopySocket } from "./postgres-socket.js";
+import { clientSocket, CopySocket } from "./postgres-socket.js";
 
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 // Signature, flags (u32), header extension length (u32).
@@ -169,7 +169,7 @@ export function copyOutBinary(client: pg.ClientBase, text: string, texts: readon
         connection.query(text);
         // on the pool's sockets the data come straight from the socket (see postgres-socket.ts);
         // anything the framer leaves (after a notice, say) comes through handleCopyData
-        const socket = (connection as unknown as { stream?: unknown }).stream;
+        const socket = clientSocket(client);
         if (socket instanceof CopySocket) socket.readCopy(take);
       },
       handleCopyData: (msg: { chunk: Buffer }) => take(msg.chunk),

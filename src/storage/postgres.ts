@@ -3,11 +3,10 @@
 // serialise across replicas while other ledgers proceed.
 import { AbortedTransactionError, Kysely, PostgresDialect, sql, type PostgresPoolClient } from "kysely";
 import { once } from "node:events";
-import type { Writable } from "node:stream";
 import pg from "pg";
 import { encodeCloudMember, type DialectOps, type StoredAccountSet } from "./kysely-store.js";
 import { copyOutBinary, type CopyField, type CopyTarget } from "./postgres-copy.js";
-import { poolSocket } from "./postgres-socket.js";
+import { clientSocket, poolSocket } from "./postgres-socket.js";
 import type { Database } from "./schema.js";
 
 /** Bytes of a large value per COPY row when read in parts (see Parts). */
@@ -50,12 +49,6 @@ export class Parts {
     if (this.left !== 0) throw new Error("COPY: parts of a value missing");
     return this.data;
   }
-}
-
-/** The client's socket, where pg keeps it (not public API; a test holds it to that): null when not there. */
-export function clientSocket(client: pg.ClientBase): Writable | null {
-  const stream = (client as unknown as { connection?: { stream?: Writable } }).connection?.stream;
-  return stream && typeof stream.writableLength === "number" ? stream : null;
 }
 
 /**

@@ -8,7 +8,7 @@ import { Socket } from "node:net";
 import pg from "pg";
 import { AccountSet } from "../../src/domain/account-set.js";
 import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
-import { clientSocket } from "../../src/storage/postgres.js";
+import { clientSocket } from "../../src/storage/postgres-socket.js";
 import type { Database } from "../../src/storage/schema.js";
 import type { InstanceRecord, LedgerKey } from "../../src/storage/ledger-store.js";
 import { PG_URL, postgresAdapter, postgresReachable, REQUIRE_POSTGRES, type Adapter } from "./support.js";
