@@ -469,17 +469,21 @@ class LoginTable {
     const id = this.find(text, s, e, true, h);
     if (id !== -1) return id;
     if (source < 0) return this.add(text.slice(s, e).toLowerCase(), h);
-    const next = this.texts.length;
-    if (next >= this.lazySource.length) {
-      const size = Math.max(1024, 2 * this.lazySource.length);
+    this.leaveInText(this.texts.length, source, s, e);
+    return this.add(undefined, h);
+  }
+
+  /** Id's key left in sources[source] at [s, e) (see text), the arrays grown when they hold too few. */
+  private leaveInText(id: number, source: number, s: number, e: number): void {
+    if (id >= this.lazySource.length) {
+      const size = Math.max(1024, 2 * this.lazySource.length, id + 1);
       this.lazySource = grownInts(this.lazySource, size);
       this.lazyStart = grownInts(this.lazyStart, size);
       this.lazyEnd = grownInts(this.lazyEnd, size);
     }
-    this.lazySource[next] = source;
-    this.lazyStart[next] = s;
-    this.lazyEnd[next] = e;
-    return this.add(undefined, h);
+    this.lazySource[id] = source;
+    this.lazyStart[id] = s;
+    this.lazyEnd[id] = e;
   }
 
   /**
@@ -730,9 +734,7 @@ class LoginTable {
     if (bits < 128) {
       if (s === e) return false;
       hashes[id] = avalanche(h);
-      this.lazySource[id] = source;
-      this.lazyStart[id] = s;
-      this.lazyEnd[id] = e;
+      this.leaveInText(id, source, s, e);
       this.texts.push(undefined);
       return true;
     }
