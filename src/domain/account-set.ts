@@ -177,6 +177,22 @@ export class AccountSet {
   }
 }
 
+/**
+ * An instance's accounts known only by their number and their ids in a ledger's interner, restored
+ * from the ledger's stored ids after a restart (KeyInterner.restore): all a GHES count needs, so the
+ * set itself is not read. Whatever needs the accounts (an enterprise count, what a push added and
+ * removed) reads the set instead.
+ */
+export class AccountIds {
+  constructor(
+    readonly count: number,
+    readonly keyCount: number,
+  ) {}
+}
+
+/** An instance's accounts as a ledger's state holds them. */
+export type HeldAccounts = AccountSet | AccountIds;
+
 /** Accounts removed and added between two sets of one instance (by user id). */
 export function accountChanges(before: AccountSet, after: AccountSet): { added: number; removed: number } {
   const a = before.userIds;
@@ -201,12 +217,18 @@ export function accountChanges(before: AccountSet, after: AccountSet): { added: 
  * An instance for the count whose accounts are a set's: `accounts` is made (once) only if asked
  * for; the ledger's count matches the set itself (matchAccountSets) and never asks.
  */
-export function instanceWithSet(instance: InstanceInfo, set: AccountSet): InstanceAccounts {
+export function instanceWithSet(instance: InstanceInfo, set: HeldAccounts): InstanceAccounts {
   let accounts: IdentifiedAccount[] | undefined;
   return {
     instance,
     get accounts() {
-      return (accounts ??= set.toAccounts());
+      return (accounts ??= setOf(set).toAccounts());
     },
   };
+}
+
+/** The set itself; an error where only its ids are held (the caller should have read the set). */
+export function setOf(held: HeldAccounts): AccountSet {
+  if (held instanceof AccountSet) return held;
+  throw new Error("an instance's accounts are held only as ids here: read its set");
 }

@@ -12,7 +12,7 @@ import type {
 import type { HashedKeys } from "./byte-keys.js";
 import { grownInts as grow, Ints } from "./growable.js";
 import { KeyTable, processSeed } from "./key-table.js";
-import type { AccountSet } from "./account-set.js";
+import { setOf, type HeldAccounts } from "./account-set.js";
 import type { InternedAccounts, KeyInterner } from "./key-ids.js";
 import { rootsInOrder, unionFind, type UnionFind } from "./union-find.js";
 import { ints, Slot, withRoom, type CountScratch, type SlotRoom } from "./scratch.js";
@@ -248,7 +248,7 @@ function matchInterned(
  */
 export function matchAccountSets(
   instances: readonly InstanceAccounts[],
-  sets: readonly AccountSet[],
+  sets: readonly HeldAccounts[],
   options: MatchOptions,
   interner: KeyInterner,
   scratch?: CountScratch,
@@ -267,7 +267,7 @@ export function matchAccountSets(
   // user_ids and logins straight from the sets (the enterprise count's), made only if asked for
   let lists: IdentifiedAccount[][] | undefined;
   let userIds: Float64Array | undefined;
-  const loginOf = (x: number): string => sorted[instanceOf[x]!]!.login(x - first[instanceOf[x]!]!);
+  const loginOf = (x: number): string => setOf(sorted[instanceOf[x]!]!).login(x - first[instanceOf[x]!]!);
   return Object.defineProperties(matching, {
     lists: { enumerable: true, get: () => (lists ??= merged.map((inst) => inst.accounts)) },
     userIds: {
@@ -275,7 +275,7 @@ export function matchAccountSets(
       get: () => {
         if (!userIds) {
           userIds = new Float64Array(n);
-          sorted.forEach((set, i) => userIds!.set(set.userIds, first[i]!));
+          sorted.forEach((set, i) => userIds!.set(setOf(set).userIds, first[i]!));
         }
         return userIds;
       },

@@ -2,10 +2,10 @@
 // accounts are interned once (while the list is alive), and every later count matches integers in
 // arrays instead of putting two million strings through a hash table. Pure; the ledger service keeps
 // one interner per ledger.
-import { keyToBytes, type AccountSet } from "./account-set.js";
+import { AccountIds, AccountSet, keyToBytes, setOf, type HeldAccounts } from "./account-set.js";
 import { grownInts } from "./growable.js";
 import { KeyTable, MAX_PROBE, processSeed } from "./key-table.js";
-import type { LedgerIds, LedgerIdsEntry } from "./ledger-ids.js";
+import type { LedgerDictionary, LedgerIds, LedgerIdsEntry } from "./ledger-ids.js";
 import type { IdentifiedAccount } from "./types.js";
 
 /**
@@ -182,7 +182,40 @@ class WordsTable {
         ids[j] = to;
       }
     }
-    const count = next;
+    return this.placeAll(next, hashes);
+  }
+
+  /**
+   * KeyInterner.restore's keys from a dictionary (ledger-ids.ts), into an empty table: id x's key is
+   * words[4x..4x+4). False when two ids hold one key.
+   */
+  adoptWords(words: Int32Array): boolean {
+    if (this.count !== 0) throw new Error("adopt: the table is not empty");
+    const count = words.length >> 2;
+    if (4 * count > this.words.length) this.words = new Int32Array(4 * count);
+    this.words.set(words);
+    const hashes = new Int32Array(count);
+    for (let id = 0; id < count; id++) hashes[id] = this.hash(this.words, 4 * id);
+    return this.placeAll(count, hashes);
+  }
+
+  /** The keys of ids (4 words each, in their order): a dictionary's words. */
+  wordsOf(ids: Int32Array): Int32Array {
+    const out = new Int32Array(4 * ids.length);
+    const w = this.words;
+    for (let j = 0; j < ids.length; j++) {
+      const o = 4 * ids[j]!;
+      out[4 * j] = w[o]!;
+      out[4 * j + 1] = w[o + 1]!;
+      out[4 * j + 2] = w[o + 2]!;
+      out[4 * j + 3] = w[o + 3]!;
+    }
+    return out;
+  }
+
+  /** Ids 0..count-1, whose words are in place and hashes given, into the (empty) slots; false when two ids hold one key. */
+  private placeAll(count: number, hashes: Int32Array): boolean {
+    const w = this.words;
     let capacity = this.slots.length;
     while (count * 2 > capacity) capacity *= 2;
     if (capacity !== this.slots.length) {
@@ -713,6 +746,65 @@ class LoginTable {
   }
 
   /**
+   * KeyInterner.restore's logins from a dictionary (ledger-ids.ts), into an empty table: id x's key
+   * is text[ends[x - 1]..ends[x]) (from 0 for x = 0), as loginKey makes it; an ASCII one is left
+   * there until asked for. False when a key is empty or not as loginKey makes it (an ASCII one with
+   * an upper-case letter or white space at an end), or two ids hold one key.
+   */
+  adoptKeys(text: string, ends: Int32Array): boolean {
+    if (this.texts.length !== 0) throw new Error("adopt: the table is not empty");
+    const count = ends.length;
+    const hashes = new Int32Array(Math.max(16, count));
+    this.lazySource = new Int32Array(Math.max(16, count));
+    this.lazyStart = new Int32Array(Math.max(16, count));
+    this.lazyEnd = new Int32Array(Math.max(16, count));
+    const source = this.sources.push(text) - 1;
+    let s = 0;
+    for (let id = 0; id < count; id++) {
+      const e = ends[id]!;
+      if (e <= s || isAsciiSpace(text.charCodeAt(s)) || isAsciiSpace(text.charCodeAt(e - 1))) return false;
+      let h = FNV_BASIS ^ this.seed;
+      let bits = 0;
+      let upper = false;
+      for (let c = s; c < e; c++) {
+        const code = text.charCodeAt(c);
+        bits |= code;
+        upper ||= code >= 65 && code <= 90;
+        h = Math.imul(h ^ code, FNV_PRIME);
+      }
+      if (bits < 128) {
+        if (upper) return false;
+        hashes[id] = avalanche(h);
+        this.leaveInText(id, source, s, e);
+        this.texts.push(undefined);
+      } else {
+        const key = text.slice(s, e);
+        if (key !== key.trim().toLowerCase()) return false;
+        hashes[id] = avalanche(h);
+        this.texts.push(key);
+      }
+      s = e;
+    }
+    this.hashes = hashes;
+    return this.place();
+  }
+
+  /** The keys of ids, in their order, as one text and each one's end in it: a dictionary's logins. */
+  keysOf(ids: Int32Array): { text: string; ends: Int32Array } {
+    const ends = new Int32Array(ids.length);
+    const parts: string[] = new Array(ids.length);
+    let at = 0;
+    for (let j = 0; j < ids.length; j++) {
+      const id = ids[j]!;
+      // not text(): that would keep a string per login
+      const key = this.texts[id] ?? this.lazyText(id);
+      parts[j] = key;
+      ends[j] = at += key.length;
+    }
+    return { text: parts.join(""), ends };
+  }
+
+  /**
    * adoptIds' first occurrence of an id: the login text[start..end) as the next id's key (as loginKey
    * makes it) with its hash in hashes; false when the key is empty. An ASCII login is hashed as it is
    * lower-cased (hashText(text, s, e, true), as idOrAddMany does) and left in its text (`source`, its
@@ -914,10 +1006,10 @@ export class KeyInterner {
    * As `of`, for an account set: its keys' words go straight into the table, and its logins from
    * its login text (normalized as the count's loginKey does: trim().toLowerCase()), no string per account.
    */
-  ofSet(set: AccountSet, withSecondary = true): InternedAccounts {
+  ofSet(set: HeldAccounts, withSecondary = true): InternedAccounts {
     let got = this.interned.get(set);
     if (!got || (withSecondary && !got.secondaryIds)) {
-      got = this.internSet(set, withSecondary, got);
+      got = this.internSet(setOf(set), withSecondary, got);
       this.interned.set(set, got);
     }
     return got;
@@ -928,8 +1020,8 @@ export class KeyInterner {
    * keys and logins go into the tables range by range (getOrAddMany, idOrAddMany), not set by set,
    * key by key. Ids are numbered in another order than one set at a time would; they are only names.
    */
-  ofSets(sets: readonly AccountSet[], withSecondary = true): InternedAccounts[] {
-    const fresh = [...new Set(sets)].filter((set) => set.keyWords && !this.interned.has(set));
+  ofSets(sets: readonly HeldAccounts[], withSecondary = true): InternedAccounts[] {
+    const fresh = [...new Set(sets)].filter((set): set is AccountSet => set instanceof AccountSet && set.keyWords !== null && !this.interned.has(set));
     let keys = 0;
     for (const set of fresh) keys += set.keyCount;
     // A batch passes over whole tables (renumbering): worth it for several sets making a good share of
@@ -967,20 +1059,30 @@ export class KeyInterner {
     return sets.map((set) => this.ofSet(set, withSecondary));
   }
 
+  /** Whether the set's ids are held here (with its secondary keys' when asked): a count of it needs no more. */
+  holds(set: HeldAccounts, withSecondary: boolean): boolean {
+    const got = this.interned.get(set);
+    return got !== undefined && (!withSecondary || got.secondaryIds !== null);
+  }
+
   /**
    * The sets' ids to store with the ledger (ledger-ids.ts): those interned, with keys as words (a set
    * of texts is left out), renumbered from 0 in order of first appearance, so keys and logins of
-   * instances replaced since never enter it. Secondary ids only if every such set has them.
+   * instances replaced since never enter it, with the keys and logins they stand for (the
+   * dictionary). Secondary ids only if every such set has them.
    */
-  snapshot(entries: readonly { serverId: string; contentSha256: string; set: AccountSet }[]): LedgerIds {
-    const kept: { serverId: string; contentSha256: string; set: AccountSet; got: InternedAccounts }[] = [];
+  snapshot(entries: readonly { serverId: string; contentSha256: string; set: HeldAccounts }[]): LedgerIds {
+    const kept: { serverId: string; contentSha256: string; set: HeldAccounts; got: InternedAccounts }[] = [];
     for (const e of entries) {
       const got = this.interned.get(e.set);
-      if (e.set.keyWords && got) kept.push({ ...e, got });
+      if (got && (e.set instanceof AccountIds || e.set.keyWords)) kept.push({ ...e, got });
     }
     const withSecondary = kept.length > 0 && kept.every((e) => e.got.secondaryIds);
     const emails = new Int32Array(this.emailCount).fill(-1);
     const logins = new Int32Array(this.loginCount).fill(-1);
+    // the other way: new id -> interned id
+    const emailOf = new Int32Array(this.emailCount);
+    const loginOf = new Int32Array(this.loginCount);
     let nextEmail = 0;
     let nextLogin = 0;
     const renumbered = (ids: Int32Array, perm: Int32Array, login: boolean): Int32Array => {
@@ -992,7 +1094,10 @@ export class KeyInterner {
           continue;
         }
         let to = perm[x]!;
-        if (to === -1) perm[x] = to = login ? nextLogin++ : nextEmail++;
+        if (to === -1) {
+          perm[x] = to = login ? nextLogin++ : nextEmail++;
+          (login ? loginOf : emailOf)[to] = x;
+        }
         out[j] = to;
       }
       return out;
@@ -1005,8 +1110,12 @@ export class KeyInterner {
       primary: renumbered(got.primaryIds, emails, false),
       secondary: withSecondary ? renumbered(got.secondaryIds!, emails, false) : null,
       login: renumbered(got.login, logins, true),
+      primaryStart: got.primaryStart,
+      secondaryStart: withSecondary ? got.secondaryStart : null,
     }));
-    return { checked: true, withSecondary, emailIds: nextEmail, loginIds: nextLogin, entries: out };
+    const { text, ends } = this.logins.keysOf(loginOf.subarray(0, nextLogin));
+    const dictionary: LedgerDictionary = { words: this.words.wordsOf(emailOf.subarray(0, nextEmail)), logins: text, loginEnd: ends };
+    return { checked: true, withSecondary, emailIds: nextEmail, loginIds: nextLogin, entries: out, dictionary };
   }
 
   /**
@@ -1022,11 +1131,12 @@ export class KeyInterner {
    */
   static restore(
     snapshot: LedgerIds,
-    sets: ReadonlyMap<string, { set: AccountSet; contentSha256: string }>,
+    sets: ReadonlyMap<string, { set: HeldAccounts; contentSha256: string }>,
     expectedAccounts = 0,
     expectedKeys = expectedAccounts,
     loginSeed?: number,
   ): KeyInterner | null {
+    if (snapshot.dictionary) return KeyInterner.restoreDictionary(snapshot, snapshot.dictionary, sets, expectedAccounts, expectedKeys, loginSeed);
     const used: { entry: LedgerIdsEntry; set: AccountSet }[] = [];
     const taken = new Set<AccountSet>();
     let ids = 0;
@@ -1035,7 +1145,7 @@ export class KeyInterner {
     for (const entry of snapshot.entries) {
       ids += entry.primary.length + (entry.secondary?.length ?? 0) + entry.login.length;
       const held = sets.get(entry.serverId);
-      if (!held || held.contentSha256 !== entry.contentSha256 || taken.has(held.set)) continue;
+      if (!held || held.contentSha256 !== entry.contentSha256 || !(held.set instanceof AccountSet) || taken.has(held.set)) continue;
       const { set } = held;
       const n = set.count;
       const { primaryStart: ps, secondaryStart: ss } = set;
@@ -1085,6 +1195,66 @@ export class KeyInterner {
         primaryIds: entry.primary,
         secondaryStart: secondary ? fromZero(set.secondaryStart) : null,
         secondaryIds: secondary,
+        login: entry.login,
+      });
+    }
+    return interner;
+  }
+
+  /**
+   * restore of a snapshot with its dictionary (version 3): the tables made from the dictionary, each
+   * entry's ids taken as they are (every one checked to be in range), and a set held only as ids
+   * (AccountIds) served as well as a set. A set held whole is checked as restore checks it (a sample).
+   */
+  private static restoreDictionary(
+    snapshot: LedgerIds,
+    dictionary: LedgerDictionary,
+    sets: ReadonlyMap<string, { set: HeldAccounts; contentSha256: string }>,
+    expectedAccounts: number,
+    expectedKeys: number,
+    loginSeed?: number,
+  ): KeyInterner | null {
+    const { emailIds, loginIds, withSecondary } = snapshot;
+    if (dictionary.words.length !== 4 * emailIds || dictionary.loginEnd.length !== loginIds) return null;
+    const used: { entry: LedgerIdsEntry; set: HeldAccounts }[] = [];
+    const taken = new Set<HeldAccounts>();
+    let accounts = 0;
+    let keys = 0;
+    const inRange = (ids: Int32Array, from: number, to: number): boolean => {
+      for (let j = 0; j < ids.length; j++) if (!(ids[j]! >= from && ids[j]! < to)) return false;
+      return true;
+    };
+    for (const entry of snapshot.entries) {
+      const held = sets.get(entry.serverId);
+      if (!held || held.contentSha256 !== entry.contentSha256 || taken.has(held.set)) continue;
+      const { set } = held;
+      const n = set.count;
+      const ps = entry.primaryStart;
+      const ss = entry.secondaryStart;
+      if (n !== entry.count || set.keyCount !== entry.keyCount || entry.login.length !== n || ps?.length !== n + 1 || ps[n] !== entry.primary.length) continue;
+      if (withSecondary && (ss?.length !== n + 1 || ss[n] !== entry.secondary?.length)) continue;
+      if (set instanceof AccountSet) {
+        const { primaryStart: sp, secondaryStart: sq } = set;
+        if (!set.keyWords || entry.primary.length !== sp[n]! - sp[0]! || (withSecondary && entry.secondary!.length !== sq[n]! - sq[0]!)) continue;
+      }
+      // ids index the count's arrays: every one in range, or none used
+      if (!inRange(entry.primary, 0, emailIds) || (withSecondary && !inRange(entry.secondary!, 0, emailIds)) || !inRange(entry.login, -1, loginIds)) return null;
+      taken.add(set);
+      used.push({ entry, set });
+      accounts += n;
+      keys += set.keyCount;
+    }
+    if (used.length === 0) return null;
+    const interner = new KeyInterner(Math.max(expectedAccounts, accounts), loginSeed, emailIds + Math.max(0, expectedKeys - keys));
+    if (!interner.words.adoptWords(dictionary.words) || !interner.logins.adoptKeys(dictionary.logins, dictionary.loginEnd)) return null;
+    const whole = used.filter((u): u is { entry: LedgerIdsEntry; set: AccountSet } => u.set instanceof AccountSet);
+    if (whole.length > 0 && !interner.fitsSample(whole, withSecondary)) return null;
+    for (const { entry, set } of used) {
+      interner.interned.set(set, {
+        primaryStart: entry.primaryStart!,
+        primaryIds: entry.primary,
+        secondaryStart: withSecondary ? entry.secondaryStart! : null,
+        secondaryIds: withSecondary ? entry.secondary : null,
         login: entry.login,
       });
     }

@@ -3,12 +3,18 @@
 // instead of putting millions of keys and logins through its tables again. Pure codec; whatever it
 // holds is checked against the account sets before use, and without it everything works as before.
 //
+// Version 3 also holds what the ids stand for (the dictionary: each id's key and login) and each
+// account's offsets, so that after a restart a GHES count needs none of the account sets read.
+//
 // Layout, little-endian (the platform's, as account-set-codec.ts):
-//   u32 MAGIC, u32 VERSION, u32 flags (1: secondary ids), u32 emailIds, u32 loginIds, u32 entries;
-//   version 2: u32 checksum (of every other byte of the block), u32 0;
+//   u32 MAGIC, u32 VERSION, u32 flags (1: secondary ids; 2: logins as UTF-16), u32 emailIds, u32 loginIds, u32 entries;
+//   version 2 and 3: u32 checksum (of every other byte of the block), u32 0 (version 3: the logins' length);
+//   version 3: i32 words[4 emailIds] (each key's 16 bytes), i32 loginEnd[loginIds], the logins' text
+//   (latin1 bytes, or UTF-16 code units with flag 2) padded to 4 bytes;
 //   per entry: u32 serverId bytes, u32 contentSha256 bytes, u32 count, u32 keyCount, u32 primaries,
-//   both texts as UTF-8 padded to 4 bytes, then i32 primary[primaries], i32 secondary[keyCount - primaries]
-//   (with the flag), i32 login[count].
+//   both texts as UTF-8 padded to 4 bytes, version 3: i32 primaryStart[count + 1] and, with flag 1,
+//   i32 secondaryStart[count + 1]; then i32 primary[primaries], i32 secondary[keyCount - primaries]
+//   (with flag 1), i32 login[count].
 
 /** One instance's account set as ids: keys in pool order, logins in account order (-1: empty login). */
 export interface LedgerIdsEntry {
@@ -21,6 +27,18 @@ export interface LedgerIdsEntry {
   readonly primary: Int32Array;
   readonly secondary: Int32Array | null;
   readonly login: Int32Array;
+  /** With a dictionary: account i's keys are primary[primaryStart[i]..primaryStart[i + 1]] (and so for secondary). */
+  readonly primaryStart?: Int32Array;
+  readonly secondaryStart?: Int32Array | null;
+}
+
+/** What the ids stand for (version 3): enough to count the ledger without reading its sets. */
+export interface LedgerDictionary {
+  /** Email id x's key: words[4x..4x+4) (its 16 bytes). */
+  readonly words: Int32Array;
+  /** Login id x's key (trimmed, lower-cased): logins.slice(x === 0 ? 0 : loginEnd[x - 1], loginEnd[x]). */
+  readonly logins: string;
+  readonly loginEnd: Int32Array;
 }
 
 export interface LedgerIds {
@@ -34,12 +52,16 @@ export interface LedgerIds {
   readonly emailIds: number;
   readonly loginIds: number;
   readonly entries: readonly LedgerIdsEntry[];
+  /** Version 3 (with every entry's primaryStart, and secondaryStart with secondary ids). */
+  readonly dictionary?: LedgerDictionary;
 }
 
 const MAGIC = 0x4449534c; // "LSID"
 /** Version 1 (no checksum) is still read: its ids are checked in full when restored. */
 const VERSION_UNCHECKED = 1;
-const VERSION = 2;
+const VERSION_NO_DICTIONARY = 2;
+const VERSION = 3;
+const WIDE_LOGINS = 2;
 const HEADER_UNCHECKED = 24;
 const HEADER = 32;
 const ENTRY_HEADER = 20;
@@ -72,20 +94,38 @@ function checksum(words: Int32Array): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Written as version 2 (checksummed) whatever `checked` says. */
+/** Written checksummed whatever `checked` says: as version 3 with a dictionary, else version 2. */
 export function encodeLedgerIds(ids: LedgerIds): Uint8Array {
   const enc = new TextEncoder();
   const texts = ids.entries.map((e) => [enc.encode(e.serverId), enc.encode(e.contentSha256)] as const);
-  let size = HEADER;
+  const d = ids.dictionary;
+  const wide = d ? hasWide(d.logins) : false;
+  const loginBytes = d ? pad4((wide ? 2 : 1) * d.logins.length) : 0;
+  let size = HEADER + (d ? d.words.byteLength + d.loginEnd.byteLength + loginBytes : 0);
   ids.entries.forEach((e, i) => {
     size += ENTRY_HEADER + pad4(texts[i]![0].length) + pad4(texts[i]![1].length);
     size += 4 * (e.primary.length + (ids.withSecondary ? e.keyCount - e.primary.length : 0) + e.count);
+    if (d) size += 4 * (e.count + 1) * (ids.withSecondary ? 2 : 1);
   });
   const out = new Uint8Array(size);
   const u32 = new Uint32Array(out.buffer);
   const i32 = new Int32Array(out.buffer);
-  u32.set([MAGIC, VERSION, ids.withSecondary ? 1 : 0, ids.emailIds, ids.loginIds, ids.entries.length]);
+  const flags = (ids.withSecondary ? 1 : 0) | (wide ? WIDE_LOGINS : 0);
+  u32.set([MAGIC, d ? VERSION : VERSION_NO_DICTIONARY, flags, ids.emailIds, ids.loginIds, ids.entries.length, 0, d ? d.logins.length : 0]);
   let at = HEADER;
+  const put = (a: Int32Array) => {
+    i32.set(a, at >> 2);
+    at += a.byteLength;
+  };
+  if (d) {
+    put(d.words);
+    put(d.loginEnd);
+    if (wide) {
+      const units = new Uint16Array(out.buffer, at, d.logins.length);
+      for (let c = 0; c < d.logins.length; c++) units[c] = d.logins.charCodeAt(c);
+    } else Buffer.from(out.buffer, at, d.logins.length).write(d.logins, "latin1");
+    at += loginBytes;
+  }
   ids.entries.forEach((e, i) => {
     const [server, sha] = texts[i]!;
     u32.set([server.length, sha.length, e.count, e.keyCount, e.primary.length], at >> 2);
@@ -94,13 +134,33 @@ export function encodeLedgerIds(ids: LedgerIds): Uint8Array {
     at += pad4(server.length);
     out.set(sha, at);
     at += pad4(sha.length);
-    for (const a of ids.withSecondary ? [e.primary, e.secondary!, e.login] : [e.primary, e.login]) {
-      i32.set(a, at >> 2);
-      at += a.byteLength;
-    }
+    if (d) for (const a of ids.withSecondary ? [e.primaryStart!, e.secondaryStart!] : [e.primaryStart!]) put(a);
+    for (const a of ids.withSecondary ? [e.primary, e.secondary!, e.login] : [e.primary, e.login]) put(a);
   });
   u32[6] = checksum(i32);
   return out;
+}
+
+/** Ends that never go down, from 0 at least, the last at `last` (0 when none). */
+function endsFit(ends: Int32Array, last: number): boolean {
+  let at = 0;
+  for (let i = 0; i < ends.length; i++) {
+    if (ends[i]! < at) return false;
+    at = ends[i]!;
+  }
+  return at === last;
+}
+
+function hasWide(text: string): boolean {
+  for (let c = 0; c < text.length; c++) if (text.charCodeAt(c) > 255) return true;
+  return false;
+}
+
+/** Offsets that start at 0, never go down and end at `last`. */
+function offsetsFit(starts: Int32Array, last: number): boolean {
+  if (starts[0] !== 0 || starts[starts.length - 1] !== last) return false;
+  for (let i = 1; i < starts.length; i++) if (starts[i]! < starts[i - 1]!) return false;
+  return true;
 }
 
 /**
@@ -116,10 +176,13 @@ export function decodeLedgerIds(stored: Uint8Array): LedgerIds | null {
   const data = own ? new Uint8Array(stored.buffer, 0, stored.byteLength) : new Uint8Array(stored);
   const u32 = new Uint32Array(data.buffer);
   const [magic, version, flags, emailIds, loginIds, count] = u32 as unknown as number[];
-  if (magic !== MAGIC || (version !== VERSION && version !== VERSION_UNCHECKED) || (flags !== 0 && flags !== 1)) return null;
-  const checked = version === VERSION;
-  if (checked && (data.length < HEADER || u32[7] !== 0 || u32[6] !== checksum(new Int32Array(data.buffer, 0, data.length >> 2)))) return null;
-  const withSecondary = flags === 1;
+  if (magic !== MAGIC || (version !== VERSION && version !== VERSION_NO_DICTIONARY && version !== VERSION_UNCHECKED)) return null;
+  const withDictionary = version === VERSION;
+  if ((flags! & ~(withDictionary ? 3 : 1)) !== 0) return null;
+  const checked = version !== VERSION_UNCHECKED;
+  const loginUnits = u32[7]!;
+  if (checked && (data.length < HEADER || (!withDictionary && loginUnits !== 0) || u32[6] !== checksum(new Int32Array(data.buffer, 0, data.length >> 2)))) return null;
+  const withSecondary = (flags! & 1) === 1;
   const dec = new TextDecoder();
   const entries: LedgerIdsEntry[] = [];
   let at = checked ? HEADER : HEADER_UNCHECKED;
@@ -129,6 +192,18 @@ export function decodeLedgerIds(stored: Uint8Array): LedgerIds | null {
     at += 4 * n;
     return a;
   };
+  let dictionary: LedgerDictionary | undefined;
+  if (withDictionary) {
+    const words = ints(4 * emailIds!);
+    const loginEnd = ints(loginIds!);
+    const wide = (flags! & WIDE_LOGINS) !== 0;
+    const bytes = pad4((wide ? 2 : 1) * loginUnits);
+    if (!words || !loginEnd || at + bytes > data.length) return null;
+    if (!endsFit(loginEnd, loginUnits)) return null;
+    const logins = wide ? wideText(new Uint16Array(data.buffer, at, loginUnits)) : Buffer.from(data.buffer, at, loginUnits).toString("latin1");
+    at += bytes;
+    dictionary = { words, logins, loginEnd };
+  }
   for (let i = 0; i < count!; i++) {
     if (at + ENTRY_HEADER > data.length) return null;
     const [serverBytes, shaBytes, n, keyCount, primaries] = u32.subarray(at >> 2, (at >> 2) + 5) as unknown as number[];
@@ -138,12 +213,27 @@ export function decodeLedgerIds(stored: Uint8Array): LedgerIds | null {
     at += pad4(serverBytes!);
     const contentSha256 = dec.decode(data.subarray(at, at + shaBytes!));
     at += pad4(shaBytes!);
+    const primaryStart = withDictionary ? ints(n! + 1) : null;
+    const secondaryStart = withDictionary && withSecondary ? ints(n! + 1) : null;
     const primary = ints(primaries!);
     const secondary = withSecondary ? ints(keyCount! - primaries!) : null;
     const login = ints(n!);
     if (!primary || (withSecondary && !secondary) || !login) return null;
-    entries.push({ serverId, contentSha256, count: n!, keyCount: keyCount!, primary, secondary, login });
+    if (!withDictionary) {
+      entries.push({ serverId, contentSha256, count: n!, keyCount: keyCount!, primary, secondary, login });
+      continue;
+    }
+    if (!primaryStart || !offsetsFit(primaryStart, primary.length)) return null;
+    if (withSecondary && (!secondaryStart || !offsetsFit(secondaryStart, secondary!.length))) return null;
+    entries.push({ serverId, contentSha256, count: n!, keyCount: keyCount!, primary, secondary, login, primaryStart, secondaryStart });
   }
   if (at !== data.length) return null;
-  return { checked, withSecondary, emailIds: emailIds!, loginIds: loginIds!, entries };
+  return { checked, withSecondary, emailIds: emailIds!, loginIds: loginIds!, entries, ...(dictionary ? { dictionary } : {}) };
+}
+
+/** The text of UTF-16 code units, exactly (TextDecoder would replace a lone surrogate). */
+function wideText(units: Uint16Array): string {
+  let t = "";
+  for (let i = 0; i < units.length; i += 4096) t += String.fromCharCode.apply(null, units.subarray(i, i + 4096) as unknown as number[]);
+  return t;
 }

@@ -3,7 +3,7 @@
 // and a snapshot whose ids do not fit the sets must be refused, never used.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { AccountSet, instanceWithSet, keyFromBytes } from "../../src/domain/account-set.js";
+import { AccountIds, AccountSet, instanceWithSet, keyFromBytes, type HeldAccounts } from "../../src/domain/account-set.js";
 import { countUsage, matchAccountSets, matchGhes } from "../../src/domain/count.js";
 import { countEnterprise } from "../../src/domain/enterprise.js";
 import { KeyInterner, setBatchingForTests, setRestoreSampleForTests } from "../../src/domain/key-ids.js";
@@ -82,6 +82,13 @@ function written(l: Ledger, options: MatchOptions, cloud: CloudReport, interner 
   return back;
 }
 
+/** The ids as version 2 held them: no dictionary, no offsets. */
+function withoutDictionary(ids: LedgerIds): LedgerIds {
+  const { dictionary: _, ...rest } = ids;
+  return { ...rest, entries: rest.entries.map(({ primaryStart: _p, secondaryStart: _s, ...e }) => e) };
+}
+const versionTwo = (ids: LedgerIds): LedgerIds => decodeLedgerIds(encodeLedgerIds(withoutDictionary(ids)))!;
+
 /** The block as version 1 wrote it (no checksum): its ids are checked against every account's keys. */
 function versionOne(bytes: Uint8Array): Uint8Array {
   const old = new Uint8Array(bytes.length - 8);
@@ -90,10 +97,11 @@ function versionOne(bytes: Uint8Array): Uint8Array {
   new DataView(old.buffer).setUint32(4, 1, true);
   return old;
 }
-const unchecked = (ids: LedgerIds): LedgerIds => decodeLedgerIds(versionOne(encodeLedgerIds(ids)))!;
+const unchecked = (ids: LedgerIds): LedgerIds => decodeLedgerIds(versionOne(encodeLedgerIds(withoutDictionary(ids))))!;
 
 describe.each([
-  ["checksummed (version 2): a sample checked", (ids: LedgerIds) => ids],
+  ["with its dictionary (version 3): a sample of each set checked", (ids: LedgerIds) => ids],
+  ["checksummed (version 2): a sample checked", versionTwo],
   ["version 1: every id checked", unchecked],
 ])("a ledger's ids, stored and restored (%s)", (_, form) => {
   /** A ledger counted and its ids written, then restored into a ledger changed since: counts as over strings. */
@@ -314,7 +322,7 @@ describe.each([
 });
 
 
-describe("a ledger's ids as stored: version 2 is checksummed, version 1 still read", () => {
+describe("a ledger's ids as stored: versions 2 and 3 are checksummed, version 1 still read", () => {
   const options = { allEmails: true, logins: true };
   const l = ledgerOf(
     [0, 1].map((k) => ({
@@ -339,7 +347,7 @@ describe("a ledger's ids as stored: version 2 is checksummed, version 1 still re
   });
 
   it("reads version 1 as unchecked, and restores it (every id checked)", () => {
-    const ids = written(l, options, cloudOf([]));
+    const ids = withoutDictionary(written(l, options, cloudOf([])));
     expect(ids.checked).toBe(true);
     const old = decodeLedgerIds(versionOne(encodeLedgerIds(ids)))!;
     expect(old.checked).toBe(false);
@@ -364,5 +372,106 @@ describe("a ledger's ids as stored: version 2 is checksummed, version 1 still re
     } finally {
       setRestoreSampleForTests();
     }
+  });
+});
+
+describe("a ledger restored from its dictionary (version 3) with sets held only as ids (AccountIds, none read)", () => {
+  /** The GHES count over what a restart holds: stand-ins where the snapshot serves, sets elsewhere. */
+  const standInCountsHold = (first: InstanceAccounts[], other: InstanceAccounts[], changed: boolean[], o1: MatchOptions, o2: MatchOptions) => {
+    const before = ledgerOf(first);
+    const snapshot = written(before, o1, cloudOf([]));
+    expect(snapshot.dictionary).toBeDefined();
+    const now: InstanceAccounts[] = first.map((i, k) => (changed[k] && other[k] ? { instance: i.instance, accounts: other[k]!.accounts } : i));
+    const after = ledgerOf(now, (k) => (now[k]!.accounts === first[k]!.accounts ? `sha${k}` : `new${k}`));
+    // what the service does: a stand-in for a set the snapshot numbered (with secondary keys when the count wants them)
+    const serves = (k: number) => after.sets[k]!.keyWords !== null && after.sha[k]!.startsWith("sha") && (snapshot.withSecondary || !o2.allEmails);
+    const held: HeldAccounts[] = after.sets.map((s, k) => (serves(k) ? new AccountIds(s.count, s.keyCount) : AccountSet.fromAccounts(s.toAccounts())));
+    const restored = KeyInterner.restore(snapshot, new Map(after.instances.map((i, k) => [i.instance.serverId, { set: held[k]!, contentSha256: after.sha[k]! }])));
+    // whole sets are served too, whatever the count wants
+    expect(restored !== null).toBe(after.sets.some((s, k) => s.keyWords !== null && after.sha[k]!.startsWith("sha")));
+    if (!restored) return;
+    for (const h of held) if (h instanceof AccountIds) expect(restored.holds(h, o2.allEmails)).toBe(true);
+    const instances = after.instances.map((i, k) => instanceWithSet(i.instance, held[k]!));
+    const compact = matchAccountSets(instances, held, o2, restored);
+    const plain = matchGhes(after.instances.map((i, k) => ({ instance: i.instance, accounts: after.sets[k]!.toAccounts() })), o2);
+    expect(decisions(compact)).toEqual(decisions(plain));
+    expect(countUsage(instances, o2, compact)).toEqual(countUsage(after.instances, o2));
+    // and its snapshot, taken again from the stand-ins, restores the same way
+    const again = decodeLedgerIds(encodeLedgerIds(restored.snapshot(after.instances.map((i, k) => ({ serverId: i.instance.serverId, contentSha256: after.sha[k]!, set: held[k]! })))))!;
+    const twice = KeyInterner.restore(again, new Map(after.instances.map((i, k) => [i.instance.serverId, { set: held[k]!, contentSha256: after.sha[k]! }])))!;
+    expect(twice).not.toBeNull();
+    expect(decisions(matchAccountSets(instances, held, o2, twice))).toEqual(decisions(plain));
+  };
+
+  it("counts as over strings (property)", () => {
+    fc.assert(fc.property(instancesArb, instancesArb, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), optionsArb, optionsArb, standInCountsHold), { numRuns: 400 });
+  });
+
+  it("a stand-in asked for its accounts (an enterprise count), or not held by the interner, fails loudly", () => {
+    const l = ledgerOf([{ instance: { serverId: "s0", hostName: "h0" }, accounts: [{ userId: 1, login: "Ann", primary: [hashed[0]!], secondary: [] }] }]);
+    const ids = new AccountIds(1, 1);
+    const options = { allEmails: false, logins: true };
+    expect(() => matchAccountSets([instanceWithSet(l.instances[0]!.instance, ids)], [ids], options, new KeyInterner())).toThrow(/read its set/);
+    const restored = KeyInterner.restore(written(l, options, cloudOf([])), new Map([["s0", { set: ids, contentSha256: "sha0" }]]))!;
+    const m = matchAccountSets([instanceWithSet(l.instances[0]!.instance, ids)], [ids], options, restored);
+    expect(() => m.userIds).toThrow(/read its set/);
+    expect(() => m.lists).toThrow(/read its set/);
+  });
+
+  describe("refuses a dictionary that cannot be the app's", () => {
+    const options = { allEmails: true, logins: true };
+    const l = ledgerOf(
+      [0, 1].map((k) => ({
+        instance: { serverId: `s${k}`, hostName: `h${k}` },
+        accounts: [
+          { userId: 1, login: "Anna", primary: [hashed[k]!], secondary: [hashed[9]!] },
+          { userId: 2, login: "İlkay", primary: [hashed[k + 3]!], secondary: [] },
+          { userId: 3, login: "bob", primary: [], secondary: [] },
+        ],
+      })),
+    );
+    const standIns = new Map(l.sets.map((s, k) => [`s${k}`, { set: new AccountIds(s.count, s.keyCount) as HeldAccounts, contentSha256: `sha${k}` }]));
+    const fresh = () => written(l, options, cloudOf([]));
+    it("restores the untouched one", () => expect(KeyInterner.restore(fresh(), standIns)).not.toBeNull());
+    const tampered: [string, (ids: LedgerIds) => LedgerIds][] = [
+      ["two ids with one key", (ids) => {
+        ids.dictionary!.words.copyWithin(4, 0, 4);
+        return ids;
+      }],
+      ["a login key with an upper-case letter", (ids) => ({ ...ids, dictionary: { ...ids.dictionary!, logins: ids.dictionary!.logins.replace("anna", "Anna") } })],
+      ["a login key with white space at an end", (ids) => ({ ...ids, dictionary: { ...ids.dictionary!, logins: ids.dictionary!.logins.replace("anna", "ann ") } })],
+      ["a non-ASCII login key not lower-cased", (ids) => ({ ...ids, dictionary: { ...ids.dictionary!, logins: ids.dictionary!.logins.replace("i̇lkay", "İlkay") } })],
+      ["two ids with one login", (ids) => {
+        const d = ids.dictionary!;
+        const keys = [...d.loginEnd].map((end, x) => d.logins.slice(x === 0 ? 0 : d.loginEnd[x - 1], end));
+        const logins = keys.map((k) => (k === "anna" ? "bob" : k));
+        let at = 0;
+        return { ...ids, dictionary: { ...d, logins: logins.join(""), loginEnd: Int32Array.from(logins, (k) => (at += k.length)) } };
+      }],
+      ["an empty login key", (ids) => {
+        ids.dictionary!.loginEnd[1] = ids.dictionary!.loginEnd[0]!;
+        return ids;
+      }],
+      ["a key id out of range", (ids) => {
+        ids.entries[1]!.secondary![0] = ids.emailIds;
+        return ids;
+      }],
+      ["a login id out of range", (ids) => {
+        ids.entries[0]!.login[2] = ids.loginIds;
+        return ids;
+      }],
+      ["fewer words than ids", (ids) => ({ ...ids, dictionary: { ...ids.dictionary!, words: ids.dictionary!.words.subarray(4) } })],
+    ];
+    it.each(tampered)("%s", (_name, tamper) => {
+      expect(KeyInterner.restore(tamper(fresh()), standIns)).toBeNull();
+    });
+
+    it("keeps logins beyond latin1 exactly (stored as UTF-16), a lone surrogate too", () => {
+      const odd = ledgerOf([{ instance: { serverId: "s0", hostName: "h0" }, accounts: [{ userId: 1, login: "a\ud800b", primary: [hashed[0]!], secondary: [] }, { userId: 2, login: "İ", primary: [hashed[1]!], secondary: [] }] }]);
+      const ids = written(odd, options, cloudOf([]));
+      expect(ids.dictionary!.logins).toBe("a\ud800bi̇");
+      const restored = KeyInterner.restore(ids, new Map([["s0", { set: new AccountIds(2, 2) as HeldAccounts, contentSha256: "sha0" }]]))!;
+      expect([restored.loginText(0), restored.loginText(1), restored.loginId("i̇")]).toEqual(["a\ud800b", "i̇", 1]);
+    });
   });
 });
