@@ -15,6 +15,7 @@ import type { KyselyLedgerStore } from "../../src/storage/kysely-store.js";
 import type { LedgerKey, LedgerReader, LedgerStore, LedgerWriter } from "../../src/storage/ledger-store.js";
 import { openStore } from "../../src/storage/open-store.js";
 import { exportJson, people } from "../storage/support.js";
+import { cloudCsv } from "../helpers/exports.js";
 
 const ledger = { repoId: 42, fullName: "acme/licenses" };
 const ctx = (options = DEFAULT_MATCH_OPTIONS): UploadContext => ({ ledger, uploader: "mona", deliveryId: "d1", options });
@@ -287,7 +288,8 @@ describe("a big ledger's interned ids, stored with it", () => {
 
   /** The store, its transactions' ledgerIds and saveLedgerIds counted; `hide`: as if none were stored. */
   function watched(inner: LedgerStore, hide = false) {
-    const seen = { reads: 0, saves: 0 };
+    // sets: each accountSets call's server id ("*": every set)
+    const seen = { reads: 0, saves: 0, sets: [] as string[] };
     const wrap = <T extends LedgerReader>(tx: T): T =>
       new Proxy(tx, {
         get(target, p) {
@@ -295,6 +297,12 @@ describe("a big ledger's interned ids, stored with it", () => {
             return async () => {
               seen.reads++;
               return hide ? null : target.ledgerIds();
+            };
+          }
+          if (p === "accountSets") {
+            return async (serverId?: string) => {
+              seen.sets.push(serverId ?? "*");
+              return target.accountSets(serverId);
             };
           }
           if (p === "saveLedgerIds") {
@@ -336,10 +344,12 @@ describe("a big ledger's interned ids, stored with it", () => {
       expect(a.seen.saves).toBeGreaterThan(0);
       expect(b.seen.saves).toBe(0);
 
-      // restarts: nothing in memory
+      // restarts: nothing in memory; the stored ids (with their dictionary) stand in for every set
       restore.mockClear();
+      a.seen.sets.length = 0;
       const summaryA = await withIds(a.store).summary(ledger, options);
       expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
+      expect(a.seen.sets).toEqual([]);
       expect(untimed(summaryA)).toStrictEqual(untimed(await without(b.store).summary(ledger, options)));
 
       restore.mockClear();
@@ -347,6 +357,8 @@ describe("a big ledger's interned ids, stored with it", () => {
       const push = [upload("srv-1", usersOf(1, 7))];
       const pushedA = await withIds(a.store).recordUploads(ctx(options), push);
       expect(a.seen.reads).toBe(reads + 1);
+      // only the replaced set, for what the push added and removed
+      expect(a.seen.sets).toEqual(["srv-1"]);
       expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
       const pushedB = await without(b.store).recordUploads(ctx(options), push);
       expect(pushedA.results[0]).toMatchObject({ status: "recorded" });
@@ -399,11 +411,13 @@ describe("a big ledger's interned ids, stored with it", () => {
     const stored = (await store.read(ledger, (tx) => tx.ledgerIds()))!;
     const restore = jest.spyOn(KeyInterner, "restore");
     try {
-      // a login id moved to another login
+      // a login id moved to another login, by a writer of version 2 (no dictionary: the sets are read
+      // and a sample of them checked; a checksummed dictionary is trusted where it stands in for sets)
       const ids = decodeLedgerIds(stored)!;
       const login = ids.entries[1]!.login;
       [login[0], login[1]] = [login[1]!, login[0]!];
-      await store.write(ledger, (tx) => tx.saveLedgerIds(encodeLedgerIds(ids)));
+      const { dictionary: _, ...withoutDictionary } = ids;
+      await store.write(ledger, (tx) => tx.saveLedgerIds(encodeLedgerIds(withoutDictionary)));
       expect(untimed(await new LedgerService(w.store, hasher, opts).summary(ledger, DEFAULT_MATCH_OPTIONS))).toStrictEqual(expected);
       expect(restore.mock.results.map((r) => r.value)).toEqual([null]);
       // one bit flipped in the ids: the checksum fails, not even decoded
@@ -432,7 +446,7 @@ describe("a big ledger's interned ids, stored with it", () => {
     // a person on each instance whose secondary address is the next instance's person's primary: one seat with all_emails, several without
     const linked = (k: number, shift = 0) => [...usersOf(k, shift), { id: 903, login: `chain${k}`, email: `chain${k}@x.example`, others: [`chain${k + 1}@x.example`] }];
     try {
-      for (const [saved, counted] of [[DEFAULT_MATCH_OPTIONS, all], [all, DEFAULT_MATCH_OPTIONS]] as const) {
+      for (const [saved, counted] of [[DEFAULT_MATCH_OPTIONS, all], [all, DEFAULT_MATCH_OPTIONS], [DEFAULT_MATCH_OPTIONS, DEFAULT_MATCH_OPTIONS]] as const) {
         const a = await openStore("sqlite::memory:");
         const b = await openStore("sqlite::memory:");
         try {
@@ -451,8 +465,8 @@ describe("a big ledger's interned ids, stored with it", () => {
           const restartedB = without();
           expect(untimed(await restartedA.summary(ledger, counted))).toStrictEqual(untimed(await restartedB.summary(ledger, counted)));
           expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
-          // and the restored interner's next counts, with either options
-          for (const [i, options] of [counted, saved].entries()) {
+          // and the restored interner's next counts, with either options (stand-ins without secondary keys, then all_emails: their sets read)
+          for (const [i, options] of [counted, all, saved].entries()) {
             const push = [upload("srv-1", linked(1, 5 + i)), upload(`srv-${4 + i}`, linked(4 + i))];
             expect(untimedResults(await restartedA.recordUploads(ctx(options), push))).toStrictEqual(untimedResults(await restartedB.recordUploads(ctx(options), push)));
           }
@@ -463,6 +477,45 @@ describe("a big ledger's interned ids, stored with it", () => {
       }
     } finally {
       restore.mockRestore();
+    }
+  });
+
+  it("stand in for sets after a restart only where a GHES count is all that is asked: a cloud report's enterprise count reads every set", async () => {
+    const other = await openStore("sqlite::memory:");
+    try {
+      const a = watched(store);
+      const withIds = () => new LedgerService(a.store, hasher, { maxBytes: 64 * 1024, idsMinAccounts: 1 });
+      const without = () => new LedgerService(other, hasher, { maxBytes: 64 * 1024, idsMinAccounts: Infinity });
+      const seedA = withIds();
+      const seedB = without();
+      for (let k = 0; k < 3; k++) {
+        const files = [upload(`srv-${k}`, usersOf(k))];
+        await seedA.recordUploads(ctx(), files);
+        await seedB.recordUploads(ctx(), files);
+      }
+      // a restart, then a cloud report recorded: its count reads the sets, its answer as a service without stored ids gives
+      const restarted = withIds();
+      a.seen.sets.length = 0;
+      expect((await restarted.summary(ledger, DEFAULT_MATCH_OPTIONS)).totals.instances).toBe(3);
+      expect(a.seen.sets).toEqual([]);
+      const csv = { file: "ghec.csv", bytes: Buffer.from(cloudCsv([{ login: "zoe", emails: ["zoe1@x.example"] }, { login: "c2", emails: ["p7@example.com"] }, { login: "c3" }])), source };
+      const cloudA = await restarted.recordUploads(ctx(), [csv]);
+      expect(a.seen.sets).toEqual(["*"]);
+      const cloudB = await without().recordUploads(ctx(), [csv]);
+      expect(cloudA.summary.enterprise).toBeDefined();
+      const undated = (out: RecordOutcome) => {
+        const u = untimedResults(out);
+        return { ...u, summary: { ...u.summary, enterprise: { ...u.summary.enterprise!, report: { ...u.summary.enterprise!.report, recordedAt: 0 } } } };
+      };
+      expect(undated(cloudA)).toStrictEqual(undated(cloudB));
+      expect(cloudA.summary.enterprise!.figures.seats).toBeGreaterThan(0);
+      // another restart with the report recorded: every set read, the same answers
+      a.seen.sets.length = 0;
+      const push = [upload("srv-1", usersOf(1, 4))];
+      expect(undated(await withIds().recordUploads(ctx(), push))).toStrictEqual(undated(await without().recordUploads(ctx(), push)));
+      expect(a.seen.sets).toEqual(["*"]);
+    } finally {
+      await other.close();
     }
   });
 
