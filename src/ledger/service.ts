@@ -359,8 +359,9 @@ export class LedgerService implements Ledger {
       const { snapshot } = stored;
       const held = new Map(stored.instances.map((r) => [r.serverId, { set: accounts.get(r.serverId) ?? NO_ACCOUNTS, contentSha256: r.contentSha256 }]));
       interner = (snapshot && KeyInterner.restore(snapshot, held, live, keys)) ?? undefined;
-      // what the stored ids cover (nothing, if unusable: the next push of a big ledger saves them again)
-      this.rememberCover(ledger, interner && snapshot ? new Set(snapshot.entries.map(uploadKey)) : new Set());
+      // what the stored ids cover (nothing, if unusable or saved without their dictionary by an earlier
+      // version: the next push of a big ledger saves them again)
+      this.rememberCover(ledger, interner && snapshot?.dictionary ? new Set(snapshot.entries.map(uploadKey)) : new Set());
     }
     // sized for the ledger with the upload being recorded, so a fresh ledger's tables need not grow;
     // garbage (replaced instances' keys) measured against the ledger's keys, not its accounts: with

@@ -440,6 +440,31 @@ describe("a big ledger's interned ids, stored with it", () => {
     }
   });
 
+  it("saved by an earlier version (no dictionary): restored with the sets read, and saved with it at the next push", async () => {
+    const w = watched(store);
+    const opts = { maxBytes: 64 * 1024, idsMinAccounts: 1 };
+    const seed = new LedgerService(w.store, hasher, opts);
+    for (let k = 0; k < 4; k++) await seed.recordUploads(ctx(), [upload(`srv-${k}`, usersOf(k))]);
+    const { dictionary: _, ...earlier } = decodeLedgerIds((await store.read(ledger, (tx) => tx.ledgerIds()))!)!;
+    await store.write(ledger, (tx) => tx.saveLedgerIds(encodeLedgerIds(earlier)));
+    const expected = untimed(await new LedgerService(store, hasher, { maxBytes: 64 * 1024 }).summary(ledger, DEFAULT_MATCH_OPTIONS));
+    const restore = jest.spyOn(KeyInterner, "restore");
+    try {
+      const restarted = new LedgerService(w.store, hasher, opts);
+      w.seen.sets.length = 0;
+      expect(untimed(await restarted.summary(ledger, DEFAULT_MATCH_OPTIONS))).toStrictEqual(expected);
+      expect(restore.mock.results.map((r) => r.value instanceof KeyInterner)).toEqual([true]);
+      expect(w.seen.sets).toEqual(["*"]);
+      // one instance of four replaced: the ids saved again, now with their dictionary
+      const saves = w.seen.saves;
+      await restarted.recordUploads(ctx(), [upload("srv-2", usersOf(2, 5))]);
+      expect(w.seen.saves).toBe(saves + 1);
+      expect(decodeLedgerIds((await store.read(ledger, (tx) => tx.ledgerIds()))!)!.dictionary).toBeDefined();
+    } finally {
+      restore.mockRestore();
+    }
+  });
+
   it("restored, count as a service without them across other match options: saved without secondary keys, counted with all_emails, and the other way", async () => {
     const restore = jest.spyOn(KeyInterner, "restore");
     const all = { allEmails: true, logins: true };
