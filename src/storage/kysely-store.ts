@@ -424,10 +424,11 @@ class Writer extends Reader implements LedgerWriter {
 
   async saveLedgerIds(data: Uint8Array): Promise<void> {
     const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    // the value sent once (tens of MB), the update taking it from the row that conflicted
     await this.tx
       .insertInto("ledger_ids")
       .values({ ledger_id: this.repoId, data: value })
-      .onConflict((oc) => oc.column("ledger_id").doUpdateSet({ data: value }))
+      .onConflict((oc) => oc.column("ledger_id").doUpdateSet({ data: (eb) => eb.ref("excluded.data") }))
       .execute();
   }
 
