@@ -157,11 +157,7 @@ function hasWide(text: string): boolean {
 }
 
 /** Offsets that start at 0, never go down and end at `last`. */
-function offsetsFit(starts: Int32Array, last: number): boolean {
-  if (starts[0] !== 0 || starts[starts.length - 1] !== last) return false;
-  for (let i = 1; i < starts.length; i++) if (starts[i]! < starts[i - 1]!) return false;
-  return true;
-}
+const offsetsFit = (starts: Int32Array, last: number): boolean => starts[0] === 0 && endsFit(starts, last);
 
 /**
  * The ids as written, or null when the data is not what encodeLedgerIds writes (another version,
