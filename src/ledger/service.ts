@@ -334,8 +334,8 @@ export class LedgerService implements Ledger {
    */
   private readonly idsCover = new Map<number, Set<string>>();
 
-  /** Per interner: the instances (by uploadKey) it holds only as ids, restored so, and whether with secondary keys. */
-  private readonly standIns = new WeakMap<KeyInterner, { sets: Map<string, AccountIds>; withSecondary: boolean }>();
+  /** Per interner: the instances (by uploadKey) it holds only as ids, restored so. */
+  private readonly standIns = new WeakMap<KeyInterner, Map<string, AccountIds>>();
 
   /**
    * The ledger's interner; a new one once it holds far more keys than the ledger (replaced instances'
@@ -440,10 +440,14 @@ export class LedgerService implements Ledger {
     const idsServe = !whole && !record;
     const kept = this.interners.get(ledger.repoId);
     const standing = kept && idsServe ? this.standIns.get(kept) : undefined;
-    const usable = standing && (standing.withSecondary || !options.allEmails) ? standing.sets : undefined;
+    // a stand-in serves while its interner holds what this count needs (secondary keys, with all_emails)
+    const standIn = (r: InstanceRecord) => {
+      const ids = standing?.get(uploadKey(r));
+      return ids && kept!.holds(ids, options.allEmails) ? ids : undefined;
+    };
     const accounts = new Map<string, HeldAccounts>();
     const missing = instances.filter((r) => {
-      const hit = this.cache.get(accountsKey(ledger, r)) ?? usable?.get(uploadKey(r));
+      const hit = this.cache.get(accountsKey(ledger, r)) ?? standIn(r);
       if (hit) accounts.set(r.serverId, hit);
       return !hit;
     });
@@ -480,7 +484,7 @@ export class LedgerService implements Ledger {
     const held = instances.filter((r) => accounts.get(r.serverId) instanceof AccountIds);
     if (standIns.size > 0 && held.length > 0) {
       // what later reads of this interner may stand in with (their content hash keys them, as the cache's)
-      this.standIns.set(interner, { sets: new Map(held.map((r) => [uploadKey(r), accounts.get(r.serverId) as AccountIds])), withSecondary: snapshot!.withSecondary });
+      this.standIns.set(interner, new Map(held.map((r) => [uploadKey(r), accounts.get(r.serverId) as AccountIds])));
     }
     return { instances, accounts, cloud, scratch: this.scratch, interner };
   }
