@@ -111,29 +111,34 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
   }
   const limit = json ? maxBytes * 1.4 + 1024 : maxBytes;
   // With a declared length, the blob is read into one buffer of that size as it comes: held once, not
-  // as chunks plus their concatenation (a second copy of a 21 MB export at the peak). Memory of its
-  // own, not a slice of Node's pool: a reader that fills it takes its ArrayBuffer over.
-  let whole = !json && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafeSlow(declared) : null;
+  // as chunks plus their concatenation (a second copy of a 21 MB export at the peak). Shared memory
+  // (a SharedArrayBuffer): a push into a cold big ledger has a worker thread read the export while
+  // this thread loads the ledger (ledger/export-reads.ts), and shared bytes go there as they are,
+  // where a copy cost this thread 21 MB of fresh pages (0.07-0.13 s after a restart on a VM that pays
+  // ~11 µs a page).
+  let whole = !json && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.from(new SharedArrayBuffer(declared)) : null;
   const chunks: Uint8Array[] = [];
   let length = 0;
   const byob = stream && whole ? byobReader(stream) : null;
   let ended = !stream;
   if (byob && whole) {
-    // Straight into the buffer where the body is a byte stream (fetch's): its default reader makes a
-    // new array for every read, about the blob's size again in garbage at a push's peak (a 21 MB
-    // export's whole push path: 3.2-3.7x its size in memory that way, 2.3-2.8x this way). Each read
-    // takes the buffer over as a new ArrayBuffer, which V8 counts as that much new memory: it
-    // collects its young generation at most reads (~90 times for 21 MB, ~14 ms), and those
-    // collections free fetch's own chunks as they come. Read through a small buffer instead (measured:
-    // no such collections), the chunks stayed until later and the push peaked at 2.5-3.4x.
-    let buffer = whole.buffer as ArrayBuffer;
+    // Through a reader that fills the caller's buffer where the body is a byte stream (fetch's): its
+    // default reader makes a new array for every read. It takes over a plain ArrayBuffer at each read,
+    // never a shared one, so it fills a scratch buffer, copied on into the blob's. Each read hands the
+    // scratch over anew, which V8 counts as that much new memory: a collection every few reads, which
+    // frees fetch's own chunks as they come (read through a small buffer, they stayed until later and
+    // the push peaked at 2.5-3.4x its file instead of 2.2-2.7x). Not more than 16 MB: a buffer of 32 MB
+    // or more handed over at each read set off a collection at nearly every read (~1,000 for a 44 MB
+    // blob, 0.6-0.9 s instead of 0.45-0.5 s). Only the pages a read fills are ever touched.
+    let scratch = new ArrayBuffer(Math.max(1, Math.min(declared, SCRATCH_BYTES)));
     while (length < declared && !ended) {
-      const read = await byob.read(new Uint8Array(buffer, length, declared - length));
-      if (read.value) buffer = read.value.buffer as ArrayBuffer;
+      const read = await byob.read(new Uint8Array(scratch, 0, Math.min(scratch.byteLength, declared - length)));
       ended = read.done || !read.value;
-      if (!ended) length += read.value!.byteLength;
+      if (ended) break;
+      scratch = read.value!.buffer as ArrayBuffer;
+      whole.set(read.value!, length);
+      length += read.value!.byteLength;
     }
-    whole = Buffer.from(buffer, 0, declared);
   }
   if (stream && !ended) {
     // the body as it comes; after the reads above, what comes past the declared length
@@ -165,6 +170,9 @@ export async function readBlobWithin(octokit: Octokit, repo: RepoParams, blobSha
   else throw new Error(`unexpected blob encoding "${String(data.encoding)}"`);
   return decoded.length > maxBytes ? null : decoded;
 }
+
+/** The most a blob's reader hands over at each read (see readBlobWithin). */
+const SCRATCH_BYTES = 16 * 1024 * 1024;
 
 /** A reader that fills the caller's buffers, where the stream is a byte stream; else null. */
 function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {

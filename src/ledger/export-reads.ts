@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { types } from "node:util";
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type TransferListItem } from "node:worker_threads";
 import { AccountSet } from "../domain/account-set.js";
 import type { SetExport } from "../domain/fast-read.js";
 import type { Finding, InstanceInfo } from "../domain/types.js";
@@ -86,10 +86,14 @@ export function workerReads(identityKey: string, script: URL = new URL("./export
       });
       worker.once("error", () => done(null));
       worker.once("exit", () => done(null));
-      // a copy: the caller keeps its bytes (the main thread reads them should the worker not)
-      const copy = Uint8Array.from(bytes);
-      const request: ExportReadRequest = { bytes: copy, file, maxBytes, ...(channel ? { room, roomPort: channel.port2 } : {}) };
-      worker.postMessage(request, channel ? [copy.buffer, channel.port2] : [copy.buffer]);
+      // Shared memory (a pushed blob, see readBlobWithin) is read there where it is; anything else is
+      // copied and the copy moved there. Either way the caller keeps its bytes (the main thread reads
+      // them should the worker not).
+      const shared = bytes.buffer instanceof SharedArrayBuffer;
+      const sent = shared ? bytes : bytes.slice();
+      const request: ExportReadRequest = { bytes: sent, file, maxBytes, ...(channel ? { room, roomPort: channel.port2 } : {}) };
+      const moved: TransferListItem[] = shared ? [] : [sent.buffer as ArrayBuffer];
+      worker.postMessage(request, channel ? [...moved, channel.port2] : moved);
     });
 }
 

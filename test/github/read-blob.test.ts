@@ -122,6 +122,18 @@ describe("readBlobWithin over a real connection (fetch's body, a byte stream)", 
     expect(Buffer.compare(Buffer.from(bytes!), big)).toBe(0);
     expect(modes).toContain("byob");
     expect(modes).not.toContain("default");
+    // shared memory: a worker reads it where it is (ledger/export-reads.ts)
+    expect(bytes!.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it("reads one larger than the reader's scratch buffer (16 MB) whole, every byte in its place", async () => {
+    const big = binary(17 * 1024 * 1024 + 3);
+    serve(big);
+    const bytes = await readBlobWithin(client(), REPO, "b1", big.length);
+    expect(bytes!.length).toBe(big.length);
+    expect(Buffer.compare(Buffer.from(bytes!), big)).toBe(0);
+    expect(bytes!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(modes).toEqual(["byob"]);
   });
 
   it("reads one longer than declared (a compressed transfer) whole, and stops one that passes the cap", async () => {

@@ -1,11 +1,11 @@
 // The pushed export read on a worker thread (export-worker.ts) through workerReads, as the app runs
 // it: from JavaScript compiled from the sources into a folder of this run (a worker cannot run the
 // TypeScript sources the tests run).
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { MessageChannel, Worker } from "node:worker_threads";
+import { MessageChannel, Worker, type TransferListItem } from "node:worker_threads";
 import { readPlainExportSet } from "../../src/domain/fast-read.js";
 import { workerReads } from "../../src/ledger/export-reads.js";
 import { createIdentityHasher } from "../../src/ledger/identity-key.js";
@@ -41,6 +41,33 @@ describe("workerReads", () => {
     // another key hashes otherwise: the key did reach the worker
     const otherKey = await workerReads("another key", script())!(bytes, "w.json", limit);
     expect(otherKey!.accounts.key(0)).not.toBe(a.key(0));
+  });
+
+  it("reads shared bytes (a pushed blob) there in place: posted as they are, nothing moved, the caller's still whole; other bytes go as a copy", async () => {
+    const read = workerReads(KEY, script())!;
+    const plain = exportJson("srv-s", "s.example", people(0, 5_000));
+    const shared = new Uint8Array(new SharedArrayBuffer(plain.length));
+    shared.set(plain);
+    const posts: { bytes: Uint8Array; moved: unknown[] }[] = [];
+    const post = Worker.prototype.postMessage;
+    const spy = jest.spyOn(Worker.prototype, "postMessage").mockImplementation(function (this: Worker, value: unknown, list?: readonly TransferListItem[]) {
+      posts.push({ bytes: (value as { bytes: Uint8Array }).bytes, moved: [...(list ?? [])] });
+      return post.call(this, value, list);
+    });
+    try {
+      const there = await read(shared, "s.json", limit);
+      const copied = await read(plain, "s.json", limit);
+      expect(there!.accounts.count).toBe(5_000);
+      expect(there!.accounts.loginText).toBe(copied!.accounts.loginText);
+      expect(posts[0]!.bytes).toBe(shared);
+      expect(posts[0]!.moved).toEqual([]);
+      expect(posts[1]!.bytes).not.toBe(plain);
+      expect(posts[1]!.moved).toEqual([posts[1]!.bytes.buffer]);
+      expect([shared.length, Buffer.from(shared).equals(plain)]).toEqual([plain.length, true]);
+      expect(plain.length).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("makes the room asked for there after the read (zeroed arrays of those lengths, taken once), none unless asked, and ends by itself", async () => {
