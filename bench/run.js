@@ -145,8 +145,10 @@ for (const profile of LEDGER_PROFILES) {
         const peakRss = Math.max(...restarts.map((r) => r.pushedRuns.peakRss));
         const peak = `${GB(peakRss)} ${verdict(peakRss / 2 ** 30, 1.5)}`;
         const label = `big ledger ${size} x ${ACCOUNTS / 1000}k on ${d}`;
-        row(profile, `${label}: push after restart (median of ${RESTARTS})`, median(restarts.map((r) => r.pushedRuns.ms[0])), median(restarts.map((r) => r.pushedRuns.ms[0] / r.base)), peak, 5);
-        row(profile, `${label}: push, warm`, median(pushedRuns.ms.slice(1)), median(pushedRuns.ms.slice(1)) / base, "", 5);
+        // the issue's time target is set at 20 instances; 5 and 50 show how the cost grows
+        const target = size === 20 ? 5 : undefined;
+        row(profile, `${label}: push after restart (median of ${RESTARTS})`, median(restarts.map((r) => r.pushedRuns.ms[0])), median(restarts.map((r) => r.pushedRuns.ms[0] / r.base)), peak, target);
+        row(profile, `${label}: push, warm`, median(pushedRuns.ms.slice(1)), median(pushedRuns.ms.slice(1)) / base, "", target);
         // once, while seeding: the ledger's last instance added through the app with nothing stored to restore
         row(profile, `big ledger ${size} x ${ACCOUNTS / 1000}k on ${d}: push with no stored ids yet (stores them; one run)`, seeded.appPushMs, seeded.appPushMs / base, "");
       } finally {
